@@ -1,0 +1,25 @@
+//! Pure domain rules of vaxtrace.
+//!
+//! Owns the types every other crate builds on: personal IDs, administrative units, Vietnamese names,
+//! birth dates, chip ID card QR text, citizens, roles and jurisdictions. Every type is built through a
+//! parser that checks it, so the rest of the system never re-validates. This crate knows nothing of
+//! SQL, HTTP, files or clocks: callers pass "today" in when a rule needs it.
+
+pub mod admin;
+pub mod auth;
+pub mod chip_qr;
+pub mod citizen;
+pub mod date;
+pub mod error;
+pub mod name;
+pub mod personal_id;
+pub mod text;
+
+pub use admin::{AdminUnits, UnitLevel, admin_units};
+pub use auth::{Jurisdiction, Permission, Role};
+pub use chip_qr::ChipQr;
+pub use citizen::{Citizen, CitizenInput, LegacyId, LifeStatus, Phone, Residence, Sex};
+pub use date::BirthDate;
+pub use error::ParseError;
+pub use name::FullName;
+pub use personal_id::PersonalId;

@@ -1,0 +1,169 @@
+//! Storage for vaxtrace.
+//!
+//! Owns all SQL. One [`Store`] interface with two implementations — SQLite (WAL, the embedded
+//! default) and PostgreSQL (for scale) — chosen once from the database URL by [`open`]. Each backend
+//! owns its migrations (`migrations/<backend>/NNNN_name.sql`, forward-only). The same conformance
+//! suite (`tests/conformance.rs`) runs against both. This crate knows nothing of HTTP or the CLI.
+
+mod audit;
+mod citizen_row;
+mod error;
+mod migrate;
+mod postgres;
+mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use time::OffsetDateTime;
+use vaxtrace_domain::{Citizen, Jurisdiction, PersonalId, Role};
+
+pub use audit::{AuditEntry, AuditVerification};
+pub use error::{StoreError, StoreResult};
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// How one batch of registry rows landed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct UpsertCounts {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+impl std::ops::AddAssign for UpsertCounts {
+    fn add_assign(&mut self, o: Self) {
+        self.inserted += o.inserted;
+        self.updated += o.updated;
+        self.unchanged += o.unchanged;
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub jurisdiction: Jurisdiction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub jurisdiction: Jurisdiction,
+    pub disabled: bool,
+}
+
+/// The one storage interface; handlers and commands hold an `Arc<dyn Store>`.
+#[async_trait]
+pub trait Store: Send + Sync + Debug {
+    fn backend(&self) -> Backend;
+
+    /// Applies pending migrations and makes sure every secondary index exists. Idempotent.
+    async fn migrate(&self) -> StoreResult<Vec<String>>;
+
+    /// Inserts or updates registry rows by personal ID in one transaction. A personal ID repeated
+    /// within the batch counts once, its last occurrence winning.
+    async fn upsert_citizens(&self, batch: Vec<Citizen>) -> StoreResult<UpsertCounts>;
+    async fn citizen(&self, id: PersonalId) -> StoreResult<Option<Citizen>>;
+    async fn count_citizens(&self) -> StoreResult<u64>;
+
+    /// Prepares a bulk load: when the registry is empty, drops its secondary indexes so rows go into
+    /// the primary B-tree alone. Returns whether it did; [`Store::migrate`] rebuilds them.
+    async fn begin_bulk_load(&self) -> StoreResult<bool>;
+
+    async fn create_user(&self, user: NewUser) -> StoreResult<i64>;
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
+    async fn create_session(&self, token_hash: [u8; 32], user_id: i64, expires_at: OffsetDateTime) -> StoreResult<()>;
+    /// The user behind an unexpired session of an enabled account.
+    async fn session_user(&self, token_hash: [u8; 32], now: OffsetDateTime) -> StoreResult<Option<User>>;
+    async fn delete_session(&self, token_hash: [u8; 32]) -> StoreResult<()>;
+    async fn purge_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64>;
+
+    /// Appends entries to the hash-chained audit log in one transaction, serialised against every
+    /// other writer (also across servers).
+    async fn append_audit(&self, entries: Vec<AuditEntry>) -> StoreResult<()>;
+    /// Audit entries about one subject, oldest first.
+    async fn audit_for_subject(&self, subject: &str) -> StoreResult<Vec<audit::StoredAudit>>;
+    /// Recomputes the chain from the first entry and reports the first broken link.
+    async fn verify_audit(&self) -> StoreResult<AuditVerification>;
+}
+
+/// Opens the store named by a URL: `sqlite:PATH` (or a bare path) or `postgres://…`.
+pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else {
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        Ok(Arc::new(SqliteStore::open(path).await?))
+    }
+}
+
+/// Shows a database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Secondary indexes of the registry, in the SQL both backends accept. Dropped for bulk loads into an
+/// empty registry and rebuilt by `migrate`.
+pub(crate) const CITIZEN_INDEXES: [(&str, &str); 5] = [
+    ("citizens_permanent_unit", "CREATE INDEX IF NOT EXISTS citizens_permanent_unit ON citizens (permanent_unit)"),
+    ("citizens_temporary_unit", "CREATE INDEX IF NOT EXISTS citizens_temporary_unit ON citizens (temporary_unit) WHERE temporary_unit IS NOT NULL"),
+    ("citizens_name_key", "CREATE INDEX IF NOT EXISTS citizens_name_key ON citizens (name_key, birth_date)"),
+    ("citizens_legacy_id", "CREATE INDEX IF NOT EXISTS citizens_legacy_id ON citizens (legacy_id) WHERE legacy_id IS NOT NULL"),
+    ("citizens_household", "CREATE INDEX IF NOT EXISTS citizens_household ON citizens (household_id) WHERE household_id IS NOT NULL"),
+];
+
+pub(crate) fn unix_micros(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1000) as i64
+}
+
+pub(crate) fn from_unix_micros(micros: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Keeps the last occurrence of each personal ID, sorted by ID (B-tree friendly insert order).
+pub(crate) fn dedupe_sorted(mut batch: Vec<Citizen>) -> Vec<Citizen> {
+    // Stable sort keeps input order among equal IDs, so the last one is the newest.
+    batch.sort_by_key(|c| c.personal_id);
+    let mut out: Vec<Citizen> = Vec::with_capacity(batch.len());
+    for c in batch {
+        match out.last_mut() {
+            Some(last) if last.personal_id == c.personal_id => *last = c,
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("sqlite:vaxtrace.db"), "sqlite:vaxtrace.db");
+    }
+}

@@ -1,0 +1,373 @@
+//! PostgreSQL backend: a deadpool connection pool over tokio-postgres. Bulk upserts stream rows with
+//! binary COPY into a temporary stage and merge them in one statement.
+
+use std::pin::pin;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use time::OffsetDateTime;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{NoTls, Row};
+use vaxtrace_domain::{Citizen, PersonalId};
+
+use crate::audit::{self, AuditEntry, AuditVerification, ChainVerifier, StoredAudit};
+use crate::citizen_row::{COLUMNS, CitizenRow};
+use crate::sqlite::build_user;
+use crate::{
+    Backend, CITIZEN_INDEXES, NewUser, Store, StoreError, StoreResult, UpsertCounts, User, dedupe_sorted,
+    from_unix_micros, migrate, unix_micros,
+};
+
+/// Advisory lock key that serialises audit appends across every server sharing the database.
+const AUDIT_LOCK: i64 = 0x7661_7874_6175_6474;
+const POOL_SIZE: usize = 16;
+
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl PostgresStore {
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let config: tokio_postgres::Config =
+            url.parse().map_err(|e| StoreError::Config(format!("invalid PostgreSQL URL: {e}")))?;
+        let manager =
+            Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| StoreError::Config(e.to_string()))?;
+        // Fail now, with a clear message, rather than on the first request.
+        drop(pool.get().await?);
+        Ok(Self { pool })
+    }
+}
+
+fn citizen_row(r: &Row) -> CitizenRow {
+    CitizenRow {
+        personal_id: r.get(0),
+        full_name: r.get(1),
+        birth_date: r.get(3),
+        sex: r.get(4),
+        permanent_unit: r.get(5),
+        permanent_address: r.get(6),
+        temporary_unit: r.get(7),
+        temporary_address: r.get(8),
+        phone: r.get(9),
+        legacy_id: r.get(10),
+        household_id: r.get(11),
+        status: r.get(12),
+    }
+}
+
+fn user_row(r: &Row) -> (i64, String, String, String, String, bool) {
+    (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5))
+}
+
+fn stored_audit(r: &Row) -> StoredAudit {
+    StoredAudit {
+        seq: r.get(0),
+        at: from_unix_micros(r.get(1)),
+        actor: r.get(2),
+        role: r.get(3),
+        action: r.get(4),
+        subject: r.get(5),
+        purpose: r.get(6),
+        detail: r.get(7),
+        prev_hash: r.get(8),
+        hash: r.get(9),
+    }
+}
+
+const AUDIT_COLUMNS: &str = "seq, at, actor, role, action, subject, purpose, detail, prev_hash, hash";
+const AUDIT_PAGE: i64 = 10_000;
+
+const STAGE_TYPES: [Type; 14] = [
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+];
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn migrate(&self) -> StoreResult<Vec<String>> {
+        let mut client = self.pool.get().await?;
+        client.batch_execute(migrate::CREATE_TABLE).await?;
+        let mut applied = Vec::new();
+        for m in migrate::POSTGRES {
+            let tx = client.transaction().await?;
+            // Serialises concurrent migrators (several servers starting at once).
+            tx.execute("SELECT pg_advisory_xact_lock(1)", &[]).await?;
+            let done: bool = tx
+                .query_one("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)", &[&m.version])
+                .await?
+                .get(0);
+            if !done {
+                tx.batch_execute(m.sql).await?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                    &[&m.version, &m.name, &unix_micros(OffsetDateTime::now_utc())],
+                )
+                .await?;
+                applied.push(m.name.to_owned());
+            }
+            tx.commit().await?;
+        }
+        for (_, sql) in CITIZEN_INDEXES {
+            client.batch_execute(sql).await?;
+        }
+        Ok(applied)
+    }
+
+    async fn upsert_citizens(&self, batch: Vec<Citizen>) -> StoreResult<UpsertCounts> {
+        let batch = dedupe_sorted(batch);
+        let total = batch.len() as u64;
+        let now = unix_micros(OffsetDateTime::now_utc());
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.batch_execute("CREATE TEMP TABLE IF NOT EXISTS citizens_stage (LIKE citizens) ON COMMIT DELETE ROWS")
+            .await?;
+        let sink = tx.copy_in(&format!("COPY citizens_stage ({COLUMNS}) FROM STDIN BINARY")).await?;
+        let mut writer = pin!(BinaryCopyInWriter::new(sink, &STAGE_TYPES));
+        for c in &batch {
+            let temporary = c.temporary.as_ref();
+            let row: [&(dyn ToSql + Sync); 14] = [
+                &(c.personal_id.as_number() as i64),
+                &c.full_name.as_str(),
+                &c.full_name.folded_key(),
+                &c.birth_date.to_string(),
+                &c.sex.code(),
+                &c.permanent.unit_code,
+                &c.permanent.address,
+                &temporary.map(|t| t.unit_code),
+                &temporary.map(|t| t.address.as_str()),
+                &c.phone.as_ref().map(vaxtrace_domain::Phone::as_str),
+                &c.legacy_id.as_ref().map(vaxtrace_domain::LegacyId::as_str),
+                &c.household_id.as_deref(),
+                &c.status.code(),
+                &now,
+            ];
+            writer.as_mut().write(&row).await?;
+        }
+        writer.finish().await?;
+        let counts = tx
+            .query_one(
+                &format!(
+                    "WITH merged AS (
+                       INSERT INTO citizens ({COLUMNS}) SELECT {COLUMNS} FROM citizens_stage ORDER BY personal_id
+                       ON CONFLICT (personal_id) DO UPDATE SET
+                         full_name = EXCLUDED.full_name, name_key = EXCLUDED.name_key,
+                         birth_date = EXCLUDED.birth_date, sex = EXCLUDED.sex,
+                         permanent_unit = EXCLUDED.permanent_unit, permanent_address = EXCLUDED.permanent_address,
+                         temporary_unit = EXCLUDED.temporary_unit, temporary_address = EXCLUDED.temporary_address,
+                         phone = EXCLUDED.phone, legacy_id = EXCLUDED.legacy_id,
+                         household_id = EXCLUDED.household_id, status = EXCLUDED.status,
+                         updated_at = EXCLUDED.updated_at
+                       WHERE (citizens.full_name, citizens.birth_date, citizens.sex, citizens.permanent_unit,
+                              citizens.permanent_address, citizens.temporary_unit, citizens.temporary_address,
+                              citizens.phone, citizens.legacy_id, citizens.household_id, citizens.status)
+                         IS DISTINCT FROM
+                             (EXCLUDED.full_name, EXCLUDED.birth_date, EXCLUDED.sex, EXCLUDED.permanent_unit,
+                              EXCLUDED.permanent_address, EXCLUDED.temporary_unit, EXCLUDED.temporary_address,
+                              EXCLUDED.phone, EXCLUDED.legacy_id, EXCLUDED.household_id, EXCLUDED.status)
+                       RETURNING (xmax = 0) AS inserted)
+                     SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged"
+                ),
+                &[],
+            )
+            .await?;
+        tx.commit().await?;
+        let inserted = counts.get::<_, i64>(0) as u64;
+        let updated = counts.get::<_, i64>(1) as u64;
+        Ok(UpsertCounts { inserted, updated, unchanged: total - inserted - updated })
+    }
+
+    async fn citizen(&self, id: PersonalId) -> StoreResult<Option<Citizen>> {
+        let client = self.pool.get().await?;
+        let stmt = client.prepare_cached(&format!("SELECT {COLUMNS} FROM citizens WHERE personal_id = $1")).await?;
+        let row = client.query_opt(&stmt, &[&(id.as_number() as i64)]).await?;
+        row.map(|r| citizen_row(&r).into_citizen()).transpose()
+    }
+
+    async fn count_citizens(&self) -> StoreResult<u64> {
+        let client = self.pool.get().await?;
+        Ok(client.query_one("SELECT count(*) FROM citizens", &[]).await?.get::<_, i64>(0) as u64)
+    }
+
+    async fn begin_bulk_load(&self) -> StoreResult<bool> {
+        let client = self.pool.get().await?;
+        let empty: bool = client.query_one("SELECT NOT EXISTS (SELECT 1 FROM citizens)", &[]).await?.get(0);
+        if empty {
+            for (name, _) in CITIZEN_INDEXES {
+                client.batch_execute(&format!("DROP INDEX IF EXISTS {name}")).await?;
+            }
+        }
+        Ok(empty)
+    }
+
+    async fn create_user(&self, user: NewUser) -> StoreResult<i64> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_one(
+                "INSERT INTO users (username, password_hash, role, jurisdiction, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                &[
+                    &user.username,
+                    &user.password_hash,
+                    &user.role.code(),
+                    &user.jurisdiction.code(),
+                    &unix_micros(OffsetDateTime::now_utc()),
+                ],
+            )
+            .await
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Conflict(_) => StoreError::Conflict("username already exists".into()),
+                other => other,
+            })?;
+        Ok(row.get(0))
+    }
+
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>> {
+        let client = self.pool.get().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT id, username, password_hash, role, jurisdiction, disabled FROM users WHERE username = $1",
+            )
+            .await?;
+        let row = client.query_opt(&stmt, &[&username]).await?;
+        row.map(|r| build_user(user_row(&r))).transpose()
+    }
+
+    async fn create_session(&self, token_hash: [u8; 32], user_id: i64, expires_at: OffsetDateTime) -> StoreResult<()> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                &[
+                    &&token_hash[..],
+                    &user_id,
+                    &unix_micros(OffsetDateTime::now_utc()),
+                    &unix_micros(expires_at),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn session_user(&self, token_hash: [u8; 32], now: OffsetDateTime) -> StoreResult<Option<User>> {
+        let client = self.pool.get().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT u.id, u.username, u.password_hash, u.role, u.jurisdiction, u.disabled \
+                 FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled",
+            )
+            .await?;
+        let row = client.query_opt(&stmt, &[&&token_hash[..], &unix_micros(now)]).await?;
+        row.map(|r| build_user(user_row(&r))).transpose()
+    }
+
+    async fn delete_session(&self, token_hash: [u8; 32]) -> StoreResult<()> {
+        let client = self.pool.get().await?;
+        client.execute("DELETE FROM sessions WHERE token_hash = $1", &[&&token_hash[..]]).await?;
+        Ok(())
+    }
+
+    async fn purge_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64> {
+        let client = self.pool.get().await?;
+        Ok(client.execute("DELETE FROM sessions WHERE expires_at <= $1", &[&unix_micros(now)]).await?)
+    }
+
+    async fn append_audit(&self, entries: Vec<AuditEntry>) -> StoreResult<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK]).await?;
+        let head = tx.query_opt("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", &[]).await?;
+        let (mut seq, mut prev): (i64, Vec<u8>) =
+            head.map_or((0, audit::GENESIS.to_vec()), |r| (r.get(0), r.get(1)));
+        let n = entries.len();
+        let (mut seqs, mut ats, mut prevs, mut hashes) =
+            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        for e in &entries {
+            seq += 1;
+            let at = unix_micros(e.at);
+            let hash = audit::chain_hash(&prev, seq, at, &e.into());
+            seqs.push(seq);
+            ats.push(at);
+            prevs.push(std::mem::replace(&mut prev, hash.to_vec()));
+            hashes.push(hash.to_vec());
+        }
+        let text = |f: fn(&AuditEntry) -> Option<&str>| entries.iter().map(f).collect::<Vec<_>>();
+        tx.execute(
+            &format!(
+                "INSERT INTO audit_log ({AUDIT_COLUMNS}) SELECT * FROM UNNEST(\
+                 $1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
+                 $8::text[], $9::bytea[], $10::bytea[])"
+            ),
+            &[
+                &seqs,
+                &ats,
+                &text(|e| Some(&e.actor)),
+                &text(|e| Some(&e.role)),
+                &text(|e| Some(&e.action)),
+                &text(|e| e.subject.as_deref()),
+                &text(|e| Some(&e.purpose)),
+                &text(|e| e.detail.as_deref()),
+                &prevs,
+                &hashes,
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_for_subject(&self, subject: &str) -> StoreResult<Vec<StoredAudit>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE subject = $1 ORDER BY seq"), &[&subject])
+            .await?;
+        Ok(rows.iter().map(stored_audit).collect())
+    }
+
+    async fn verify_audit(&self) -> StoreResult<AuditVerification> {
+        let client = self.pool.get().await?;
+        let stmt = client
+            .prepare(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"))
+            .await?;
+        let mut verifier = ChainVerifier::new();
+        let mut after = 0i64;
+        loop {
+            let rows = client.query(&stmt, &[&after, &AUDIT_PAGE]).await?;
+            for row in &rows {
+                let entry = stored_audit(row);
+                after = entry.seq;
+                if !verifier.push(&entry) {
+                    return Ok(verifier.result);
+                }
+            }
+            if (rows.len() as i64) < AUDIT_PAGE {
+                return Ok(verifier.result);
+            }
+        }
+    }
+}

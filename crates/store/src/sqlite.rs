@@ -1,0 +1,408 @@
+//! SQLite backend: WAL mode, one writer connection (SQLite allows one writer at a time) and a small
+//! pool of read-only connections; every call runs on tokio's blocking pool.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use time::OffsetDateTime;
+use tokio::sync::Semaphore;
+use vaxtrace_domain::{Citizen, Jurisdiction, PersonalId, Role};
+
+use crate::audit::{self, AuditEntry, AuditVerification, ChainVerifier, StoredAudit};
+use crate::citizen_row::{COLUMNS, CitizenRow};
+use crate::{
+    Backend, CITIZEN_INDEXES, NewUser, Store, StoreError, StoreResult, UpsertCounts, User, dedupe_sorted,
+    from_unix_micros, migrate, unix_micros,
+};
+
+const MAX_READERS: usize = 8;
+
+#[derive(Debug)]
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Arc<Mutex<Connection>>,
+    idle_readers: Arc<Mutex<Vec<Connection>>>,
+    reader_slots: Arc<Semaphore>,
+}
+
+fn open_connection(path: &Path, read_only: bool) -> StoreResult<Connection> {
+    let conn = Connection::open(path)?;
+    // Process crashes lose nothing under WAL + NORMAL; only an OS crash may lose the last commits.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 10000;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    // A large page cache is what keeps random-key inserts into the registry B-tree fast.
+    let cache_kib = if read_only { 32 * 1024 } else { 512 * 1024 };
+    conn.execute_batch(&format!("PRAGMA cache_size = -{cache_kib};"))?;
+    if read_only {
+        conn.execute_batch("PRAGMA query_only = ON;")?;
+    }
+    Ok(conn)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave SQLite inconsistent (transactions roll back).
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl SqliteStore {
+    pub async fn open(path: impl AsRef<Path>) -> StoreResult<Self> {
+        let path = path.as_ref().to_path_buf();
+        if path.as_os_str().is_empty() || path == Path::new(":memory:") {
+            return Err(StoreError::Config("SQLite needs a file path (WAL mode)".into()));
+        }
+        let p = path.clone();
+        let writer = tokio::task::spawn_blocking(move || open_connection(&p, false)).await??;
+        Ok(Self {
+            path,
+            writer: Arc::new(Mutex::new(writer)),
+            idle_readers: Arc::new(Mutex::new(Vec::new())),
+            reader_slots: Arc::new(Semaphore::new(MAX_READERS)),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let writer = Arc::clone(&self.writer);
+        tokio::task::spawn_blocking(move || f(&mut lock(&writer))).await?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let _slot = self.reader_slots.acquire().await.map_err(|e| StoreError::Database(e.to_string()))?;
+        let idle = Arc::clone(&self.idle_readers);
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = match lock(&idle).pop() {
+                Some(c) => c,
+                None => open_connection(&path, true)?,
+            };
+            let out = f(&conn);
+            lock(&idle).push(conn);
+            out
+        })
+        .await?
+    }
+}
+
+fn citizen_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CitizenRow> {
+    Ok(CitizenRow {
+        personal_id: r.get(0)?,
+        full_name: r.get(1)?,
+        birth_date: r.get(3)?,
+        sex: r.get(4)?,
+        permanent_unit: r.get(5)?,
+        permanent_address: r.get(6)?,
+        temporary_unit: r.get(7)?,
+        temporary_address: r.get(8)?,
+        phone: r.get(9)?,
+        legacy_id: r.get(10)?,
+        household_id: r.get(11)?,
+        status: r.get(12)?,
+    })
+}
+
+fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, String, String, bool)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+}
+
+pub(crate) fn build_user(
+    (id, username, password_hash, role, jurisdiction, disabled): (i64, String, String, String, String, bool),
+) -> StoreResult<User> {
+    let corrupt = |e: vaxtrace_domain::ParseError| StoreError::Corrupt(e.to_string());
+    Ok(User {
+        id,
+        username,
+        password_hash,
+        role: role.parse::<Role>().map_err(corrupt)?,
+        jurisdiction: Jurisdiction::parse(&jurisdiction).map_err(corrupt)?,
+        disabled,
+    })
+}
+
+fn stored_audit(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAudit> {
+    Ok(StoredAudit {
+        seq: r.get(0)?,
+        at: from_unix_micros(r.get(1)?),
+        actor: r.get(2)?,
+        role: r.get(3)?,
+        action: r.get(4)?,
+        subject: r.get(5)?,
+        purpose: r.get(6)?,
+        detail: r.get(7)?,
+        prev_hash: r.get(8)?,
+        hash: r.get(9)?,
+    })
+}
+
+const AUDIT_COLUMNS: &str = "seq, at, actor, role, action, subject, purpose, detail, prev_hash, hash";
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn migrate(&self) -> StoreResult<Vec<String>> {
+        self.write(|conn| {
+            conn.execute_batch(migrate::CREATE_TABLE)?;
+            let mut applied = Vec::new();
+            for m in migrate::SQLITE {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let done: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+                    [m.version],
+                    |r| r.get(0),
+                )?;
+                if !done {
+                    tx.execute_batch(m.sql)?;
+                    tx.execute(
+                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+                        params![m.version, m.name, unix_micros(OffsetDateTime::now_utc())],
+                    )?;
+                    applied.push(m.name.to_owned());
+                }
+                tx.commit()?;
+            }
+            for (_, sql) in CITIZEN_INDEXES {
+                conn.execute_batch(sql)?;
+            }
+            Ok(applied)
+        })
+        .await
+    }
+
+    async fn upsert_citizens(&self, batch: Vec<Citizen>) -> StoreResult<UpsertCounts> {
+        let batch = dedupe_sorted(batch);
+        self.write(move |conn| {
+            let now = unix_micros(OffsetDateTime::now_utc());
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut counts = UpsertCounts::default();
+            {
+                let mut insert = tx.prepare_cached(&format!(
+                    "INSERT OR IGNORE INTO citizens ({COLUMNS}) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                ))?;
+                let mut update = tx.prepare_cached(
+                    "UPDATE citizens SET full_name = ?2, name_key = ?3, birth_date = ?4, sex = ?5, \
+                     permanent_unit = ?6, permanent_address = ?7, temporary_unit = ?8, temporary_address = ?9, \
+                     phone = ?10, legacy_id = ?11, household_id = ?12, status = ?13, updated_at = ?14 \
+                     WHERE personal_id = ?1 AND (full_name IS NOT ?2 OR birth_date IS NOT ?4 OR sex IS NOT ?5 \
+                     OR permanent_unit IS NOT ?6 OR permanent_address IS NOT ?7 OR temporary_unit IS NOT ?8 \
+                     OR temporary_address IS NOT ?9 OR phone IS NOT ?10 OR legacy_id IS NOT ?11 \
+                     OR household_id IS NOT ?12 OR status IS NOT ?13)",
+                )?;
+                let mut birth = String::with_capacity(10);
+                for c in &batch {
+                    use std::fmt::Write;
+                    birth.clear();
+                    let _ = write!(birth, "{}", c.birth_date);
+                    let temporary = c.temporary.as_ref();
+                    let values = params![
+                        c.personal_id.as_number() as i64,
+                        c.full_name.as_str(),
+                        c.full_name.folded_key(),
+                        birth,
+                        c.sex.code(),
+                        c.permanent.unit_code,
+                        c.permanent.address,
+                        temporary.map(|t| t.unit_code),
+                        temporary.map(|t| t.address.as_str()),
+                        c.phone.as_ref().map(vaxtrace_domain::Phone::as_str),
+                        c.legacy_id.as_ref().map(vaxtrace_domain::LegacyId::as_str),
+                        c.household_id.as_deref(),
+                        c.status.code(),
+                        now,
+                    ];
+                    if insert.execute(values)? == 1 {
+                        counts.inserted += 1;
+                    } else if update.execute(values)? == 1 {
+                        counts.updated += 1;
+                    } else {
+                        counts.unchanged += 1;
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(counts)
+        })
+        .await
+    }
+
+    async fn citizen(&self, id: PersonalId) -> StoreResult<Option<Citizen>> {
+        let row = self
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM citizens WHERE personal_id = ?1"))?;
+                Ok(stmt.query_row([id.as_number() as i64], citizen_from_row).optional()?)
+            })
+            .await?;
+        row.map(CitizenRow::into_citizen).transpose()
+    }
+
+    async fn count_citizens(&self) -> StoreResult<u64> {
+        self.read(|conn| Ok(conn.query_row("SELECT count(*) FROM citizens", [], |r| r.get::<_, i64>(0))? as u64))
+            .await
+    }
+
+    async fn begin_bulk_load(&self) -> StoreResult<bool> {
+        self.write(|conn| {
+            let empty: bool = conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM citizens)", [], |r| r.get(0))?;
+            if empty {
+                for (name, _) in CITIZEN_INDEXES {
+                    conn.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
+                }
+            }
+            Ok(empty)
+        })
+        .await
+    }
+
+    async fn create_user(&self, user: NewUser) -> StoreResult<i64> {
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO users (username, password_hash, role, jurisdiction, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    user.username,
+                    user.password_hash,
+                    user.role.code(),
+                    user.jurisdiction.code(),
+                    unix_micros(OffsetDateTime::now_utc())
+                ],
+            )
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Conflict(_) => StoreError::Conflict("username already exists".into()),
+                other => other,
+            })?;
+            Ok(conn.last_insert_rowid())
+        })
+        .await
+    }
+
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>> {
+        let username = username.to_owned();
+        let row = self
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT id, username, password_hash, role, jurisdiction, disabled FROM users WHERE username = ?1",
+                )?;
+                Ok(stmt.query_row([username], user_from_row).optional()?)
+            })
+            .await?;
+        row.map(build_user).transpose()
+    }
+
+    async fn create_session(&self, token_hash: [u8; 32], user_id: i64, expires_at: OffsetDateTime) -> StoreResult<()> {
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![
+                &token_hash[..],
+                user_id,
+                unix_micros(OffsetDateTime::now_utc()),
+                unix_micros(expires_at)
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session_user(&self, token_hash: [u8; 32], now: OffsetDateTime) -> StoreResult<Option<User>> {
+        let row = self
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT u.id, u.username, u.password_hash, u.role, u.jurisdiction, u.disabled \
+                     FROM sessions s JOIN users u ON u.id = s.user_id \
+                     WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled = 0",
+                )?;
+                Ok(stmt.query_row(params![&token_hash[..], unix_micros(now)], user_from_row).optional()?)
+            })
+            .await?;
+        row.map(build_user).transpose()
+    }
+
+    async fn delete_session(&self, token_hash: [u8; 32]) -> StoreResult<()> {
+        self.write(move |conn| {
+            conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [&token_hash[..]])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn purge_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64> {
+        self.write(move |conn| Ok(conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [unix_micros(now)])? as u64))
+            .await
+    }
+
+    async fn append_audit(&self, entries: Vec<AuditEntry>) -> StoreResult<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (mut seq, mut prev): (i64, Vec<u8>) = tx
+                .query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?
+                .unwrap_or((0, audit::GENESIS.to_vec()));
+            {
+                let mut insert = tx.prepare_cached(&format!(
+                    "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                ))?;
+                for e in &entries {
+                    seq += 1;
+                    let at = unix_micros(e.at);
+                    let hash = audit::chain_hash(&prev, seq, at, &e.into());
+                    insert.execute(params![
+                        seq, at, e.actor, e.role, e.action, e.subject, e.purpose, e.detail, prev, &hash[..]
+                    ])?;
+                    prev = hash.to_vec();
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn audit_for_subject(&self, subject: &str) -> StoreResult<Vec<StoredAudit>> {
+        let subject = subject.to_owned();
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE subject = ?1 ORDER BY seq"))?;
+            let rows = stmt.query_map([subject], stored_audit)?.collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn verify_audit(&self) -> StoreResult<AuditVerification> {
+        self.read(|conn| {
+            let mut verifier = ChainVerifier::new();
+            let mut stmt = conn.prepare(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq"))?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                if !verifier.push(&stored_audit(row)?) {
+                    break;
+                }
+            }
+            Ok(verifier.result)
+        })
+        .await
+    }
+}
