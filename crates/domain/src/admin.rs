@@ -64,7 +64,10 @@ pub fn admin_units() -> &'static AdminUnits {
 
 fn rows(csv: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
     // The vendored files need no quoting (checked by a test), so a plain split is exact.
-    csv.lines().skip(1).filter(|l| !l.is_empty()).map(|l| l.split(',').collect())
+    csv.lines()
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(',').collect())
 }
 
 impl AdminUnits {
@@ -78,8 +81,19 @@ impl AdminUnits {
             (COMMUNES_CSV, UnitLevel::Commune),
         ] {
             for r in rows(csv) {
-                let parent = if level == UnitLevel::Province { "" } else { r[4] };
-                let unit = Unit { code: r[0], name: r[1], kind: r[2], full_name: r[3], parent, level };
+                let parent = if level == UnitLevel::Province {
+                    ""
+                } else {
+                    r[4]
+                };
+                let unit = Unit {
+                    code: r[0],
+                    name: r[1],
+                    kind: r[2],
+                    full_name: r[3],
+                    parent,
+                    level,
+                };
                 if level == UnitLevel::Province {
                     provinces.push(unit.code);
                 } else {
@@ -88,9 +102,15 @@ impl AdminUnits {
                 units.insert(unit.code, unit);
             }
         }
-        let population_2019 =
-            rows(POPULATION_CSV).filter_map(|r| Some((r[0], r[1].parse().ok()?))).collect();
-        Self { units, provinces, children, population_2019 }
+        let population_2019 = rows(POPULATION_CSV)
+            .filter_map(|r| Some((r[0], r[1].parse().ok()?)))
+            .collect();
+        Self {
+            units,
+            provinces,
+            children,
+            population_2019,
+        }
     }
 
     pub fn get(&self, code: &str) -> Option<&Unit> {
@@ -102,7 +122,11 @@ impl AdminUnits {
     }
 
     pub fn children(&self, code: &str) -> impl Iterator<Item = &Unit> {
-        self.children.get(code).into_iter().flatten().filter_map(|c| self.units.get(c))
+        self.children
+            .get(code)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| self.units.get(c))
     }
 
     pub fn count(&self, level: UnitLevel) -> usize {
@@ -126,11 +150,17 @@ impl AdminUnits {
 
     /// The communes of a province, in code order.
     pub fn communes_of_province(&self, province: &str) -> Vec<&Unit> {
-        self.children(province).flat_map(|d| self.children(d.code)).collect()
+        self.children(province)
+            .flat_map(|d| self.children(d.code))
+            .collect()
     }
 
     /// A residence unit: a commune, or one of the five island districts that have no communes.
-    pub fn parse_residence_unit(&self, field: &'static str, raw: &str) -> Result<&'static str, ParseError> {
+    pub fn parse_residence_unit(
+        &self,
+        field: &'static str,
+        raw: &str,
+    ) -> Result<&'static str, ParseError> {
         let raw = raw.trim();
         if raw.is_empty() {
             return Err(ParseError::missing(field));
@@ -161,7 +191,10 @@ mod tests {
         assert_eq!(units.count(UnitLevel::Province), 63);
         assert_eq!(units.count(UnitLevel::District), 705);
         assert_eq!(units.count(UnitLevel::Commune), 10_599);
-        let total: u64 = units.provinces().filter_map(|p| units.population_2019(p.code)).sum();
+        let total: u64 = units
+            .provinces()
+            .filter_map(|p| units.population_2019(p.code))
+            .sum();
         assert_eq!(total, 96_208_984);
     }
 
@@ -176,9 +209,16 @@ mod tests {
 
     #[test]
     fn lineage_walks_up_to_the_province() {
-        let codes: Vec<_> = admin_units().lineage("00001").iter().map(|u| u.code).collect();
+        let codes: Vec<_> = admin_units()
+            .lineage("00001")
+            .iter()
+            .map(|u| u.code)
+            .collect();
         assert_eq!(codes, ["00001", "001", "01"]);
-        assert_eq!(admin_units().get("00001").unwrap().full_name, "Phường Phúc Xá");
+        assert_eq!(
+            admin_units().get("00001").unwrap().full_name,
+            "Phường Phúc Xá"
+        );
     }
 
     #[test]
@@ -186,9 +226,18 @@ mod tests {
         let units = admin_units();
         assert_eq!(units.parse_residence_unit("c", "00001").unwrap(), "00001");
         assert_eq!(units.parse_residence_unit("c", "755").unwrap(), "755"); // Côn Đảo
-        assert_eq!(units.parse_residence_unit("c", "001").unwrap_err().code, "unknown_commune");
-        assert_eq!(units.parse_residence_unit("c", "99999").unwrap_err().code, "unknown_commune");
-        assert_eq!(units.parse_residence_unit("c", "").unwrap_err().code, "missing");
+        assert_eq!(
+            units.parse_residence_unit("c", "001").unwrap_err().code,
+            "unknown_commune"
+        );
+        assert_eq!(
+            units.parse_residence_unit("c", "99999").unwrap_err().code,
+            "unknown_commune"
+        );
+        assert_eq!(
+            units.parse_residence_unit("c", "").unwrap_err().code,
+            "missing"
+        );
         assert!(units.communes_of_province("91").len() > 100);
     }
 }

@@ -108,7 +108,9 @@ impl Role {
             Self::CommuneHealth | Self::CommunePolice | Self::CommuneSigner => {
                 Some(JurisdictionLevel::Unit(UnitLevel::Commune))
             }
-            Self::VaccinationSite | Self::CheckpointOfficer | Self::VenueOwner | Self::Citizen => None,
+            Self::VaccinationSite | Self::CheckpointOfficer | Self::VenueOwner | Self::Citizen => {
+                None
+            }
         }
     }
 }
@@ -122,15 +124,18 @@ impl fmt::Display for Role {
 impl FromStr for Role {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|r| r.code() == s.trim()).ok_or_else(|| {
-            let all: Vec<_> = Self::ALL.iter().map(|r| r.code()).collect();
-            ParseError::new(
-                "role",
-                "unknown_role",
-                format!("Vai trò không tồn tại; chọn một trong: {}", all.join(", ")),
-                format!("Unknown role; one of: {}", all.join(", ")),
-            )
-        })
+        Self::ALL
+            .into_iter()
+            .find(|r| r.code() == s.trim())
+            .ok_or_else(|| {
+                let all: Vec<_> = Self::ALL.iter().map(|r| r.code()).collect();
+                ParseError::new(
+                    "role",
+                    "unknown_role",
+                    format!("Vai trò không tồn tại; chọn một trong: {}", all.join(", ")),
+                    format!("Unknown role; one of: {}", all.join(", ")),
+                )
+            })
     }
 }
 
@@ -153,14 +158,19 @@ impl Jurisdiction {
         if raw.eq_ignore_ascii_case("VN") {
             return Ok(Self::National);
         }
-        admin_units().get(raw).map(|u| Self::Unit(u.code)).ok_or_else(|| {
-            ParseError::new(
-                "jurisdiction",
-                "unknown_unit",
-                format!("Địa bàn không tồn tại: '{raw}' (dùng VN hoặc mã tỉnh/huyện/xã)"),
-                format!("Unknown jurisdiction '{raw}' (use VN or a province/district/commune code)"),
-            )
-        })
+        admin_units()
+            .get(raw)
+            .map(|u| Self::Unit(u.code))
+            .ok_or_else(|| {
+                ParseError::new(
+                    "jurisdiction",
+                    "unknown_unit",
+                    format!("Địa bàn không tồn tại: '{raw}' (dùng VN hoặc mã tỉnh/huyện/xã)"),
+                    format!(
+                        "Unknown jurisdiction '{raw}' (use VN or a province/district/commune code)"
+                    ),
+                )
+            })
     }
 
     pub fn code(self) -> &'static str {
@@ -173,7 +183,9 @@ impl Jurisdiction {
     pub fn level(self) -> JurisdictionLevel {
         match self {
             Self::National => JurisdictionLevel::National,
-            Self::Unit(code) => JurisdictionLevel::Unit(UnitLevel::of_code(code).unwrap_or(UnitLevel::Commune)),
+            Self::Unit(code) => {
+                JurisdictionLevel::Unit(UnitLevel::of_code(code).unwrap_or(UnitLevel::Commune))
+            }
         }
     }
 
@@ -192,7 +204,11 @@ impl Jurisdiction {
                 "jurisdiction",
                 "wrong_level",
                 format!("Vai trò {} cần địa bàn cấp {:?}", role.code(), level),
-                format!("Role {} needs a jurisdiction at level {:?}", role.code(), level),
+                format!(
+                    "Role {} needs a jurisdiction at level {:?}",
+                    role.code(),
+                    level
+                ),
             )),
             _ => Ok(()),
         }
@@ -208,12 +224,17 @@ mod tests {
         let province = Jurisdiction::parse("01").unwrap();
         let district = Jurisdiction::parse("001").unwrap();
         let commune = Jurisdiction::parse("00001").unwrap();
-        assert!(province.contains("00001") && district.contains("00001") && commune.contains("00001"));
+        assert!(
+            province.contains("00001") && district.contains("00001") && commune.contains("00001")
+        );
         assert!(!commune.contains("00004"));
-        assert!(!province.contains("30280"));
-        assert!(Jurisdiction::National.contains("30280"));
+        assert!(!province.contains("30730"));
+        assert!(Jurisdiction::National.contains("30730"));
         assert_eq!(Jurisdiction::parse("vn").unwrap(), Jurisdiction::National);
-        assert_eq!(Jurisdiction::parse("12345678").unwrap_err().code, "unknown_unit");
+        assert_eq!(
+            Jurisdiction::parse("12345678").unwrap_err().code,
+            "unknown_unit"
+        );
     }
 
     #[test]
@@ -231,7 +252,12 @@ mod tests {
 
     #[test]
     fn analysts_and_citizens_never_read_personal_records() {
-        for role in [Role::MinistryAnalyst, Role::Citizen, Role::VenueOwner, Role::CheckpointOfficer] {
+        for role in [
+            Role::MinistryAnalyst,
+            Role::Citizen,
+            Role::VenueOwner,
+            Role::CheckpointOfficer,
+        ] {
             assert!(!role.allows(Permission::ReadCitizen), "{role}");
         }
         assert!(Role::CommunePolice.allows(Permission::ReadCitizen));

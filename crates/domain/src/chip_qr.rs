@@ -17,14 +17,26 @@ pub struct ChipQr {
     pub issue_date: Date,
 }
 
-const FIELDS: [&str; 7] =
-    ["personal_id", "legacy_id", "full_name", "birth_date", "sex", "address", "issue_date"];
+const FIELDS: [&str; 7] = [
+    "personal_id",
+    "legacy_id",
+    "full_name",
+    "birth_date",
+    "sex",
+    "address",
+    "issue_date",
+];
 
 impl ChipQr {
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
         let raw = raw.trim_end_matches(['\r', '\n']);
         if raw.len() > 1024 {
-            return Err(ParseError::new("qr", "too_long", "Mã QR quá dài", "QR text is too long"));
+            return Err(ParseError::new(
+                "qr",
+                "too_long",
+                "Mã QR quá dài",
+                "QR text is too long",
+            ));
         }
         let parts: Vec<&str> = raw.split('|').collect();
         if parts.len() != FIELDS.len() {
@@ -32,11 +44,16 @@ impl ChipQr {
                 "qr",
                 "field_count",
                 format!("Mã QR phải có 7 trường ngăn bởi '|', có {}", parts.len()),
-                format!("QR text must have 7 '|'-separated fields, found {}", parts.len()),
+                format!(
+                    "QR text must have 7 '|'-separated fields, found {}",
+                    parts.len()
+                ),
             ));
         }
         let personal_id = PersonalId::parse(parts[0])?;
-        let legacy_id = text::optional(Some(parts[1])).map(LegacyId::parse).transpose()?;
+        let legacy_id = text::optional(Some(parts[1]))
+            .map(LegacyId::parse)
+            .transpose()?;
         let full_name = FullName::parse(parts[2])?;
         let birth_date = BirthDate::parse_ddmmyyyy("birth_date", parts[3])?;
         let sex = Sex::parse_field("sex", parts[4])?;
@@ -51,7 +68,15 @@ impl ChipQr {
             ));
         }
         personal_id.check_consistency(BirthDate::Full(birth_date), sex)?;
-        Ok(Self { personal_id, legacy_id, full_name, birth_date, sex, address, issue_date })
+        Ok(Self {
+            personal_id,
+            legacy_id,
+            full_name,
+            birth_date,
+            sex,
+            address,
+            issue_date,
+        })
     }
 }
 

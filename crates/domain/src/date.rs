@@ -62,7 +62,9 @@ impl BirthDate {
             [_, m] => Ok(Self::YearMonth(year, month(m)?)),
             [_, m, d] => {
                 let day = number(d, 2)? as u8;
-                Date::from_calendar_date(year, month(m)?, day).map(Self::Full).map_err(|_| bad())
+                Date::from_calendar_date(year, month(m)?, day)
+                    .map(Self::Full)
+                    .map_err(|_| bad())
             }
             _ => Err(bad()),
         }
@@ -177,7 +179,15 @@ mod tests {
 
     #[test]
     fn rejects_impossible_dates() {
-        for s in ["1987-02-30", "1987-13", "87-01-01", "1987-1-1", "abcd", "1800", "2023-02-29"] {
+        for s in [
+            "1987-02-30",
+            "1987-13",
+            "87-01-01",
+            "1987-1-1",
+            "abcd",
+            "1800",
+            "2023-02-29",
+        ] {
             assert!(BirthDate::parse(s).is_err(), "{s} should be rejected");
         }
         assert!(BirthDate::parse("2024-02-29").is_ok());
@@ -188,8 +198,16 @@ mod tests {
     fn future_dates_are_rejected_against_today() {
         let today = date!(2021 - 08 - 01);
         let d = BirthDate::parse("2021-09").unwrap();
-        assert_eq!(d.check_not_future("birth_date", today).unwrap_err().code, "future_date");
-        assert!(BirthDate::parse("2021").unwrap().check_not_future("birth_date", today).is_ok());
+        assert_eq!(
+            d.check_not_future("birth_date", today).unwrap_err().code,
+            "future_date"
+        );
+        assert!(
+            BirthDate::parse("2021")
+                .unwrap()
+                .check_not_future("birth_date", today)
+                .is_ok()
+        );
     }
 
     #[test]
@@ -204,7 +222,10 @@ mod tests {
 
     #[test]
     fn parses_chip_card_dates() {
-        assert_eq!(BirthDate::parse_ddmmyyyy("d", "09031987").unwrap(), date!(1987 - 03 - 09));
+        assert_eq!(
+            BirthDate::parse_ddmmyyyy("d", "09031987").unwrap(),
+            date!(1987 - 03 - 09)
+        );
         assert!(BirthDate::parse_ddmmyyyy("d", "31021987").is_err());
         assert!(BirthDate::parse_ddmmyyyy("d", "0903198").is_err());
     }

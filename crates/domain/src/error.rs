@@ -18,7 +18,12 @@ impl ParseError {
         message_vi: impl Into<String>,
         message_en: impl Into<String>,
     ) -> Self {
-        Self { field, code, message_vi: message_vi.into(), message_en: message_en.into() }
+        Self {
+            field,
+            code,
+            message_vi: message_vi.into(),
+            message_en: message_en.into(),
+        }
     }
 
     /// The same error reported against another field name (e.g. `temporary_commune_code`).
@@ -29,7 +34,12 @@ impl ParseError {
     }
 
     pub fn missing(field: &'static str) -> Self {
-        Self::new(field, "missing", "Thiếu trường bắt buộc", "Required field is missing")
+        Self::new(
+            field,
+            "missing",
+            "Thiếu trường bắt buộc",
+            "Required field is missing",
+        )
     }
 }
 

@@ -29,7 +29,9 @@ impl PersonalId {
                 "Personal ID must be exactly 12 digits",
             ));
         }
-        let value = s.bytes().fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0'));
+        let value = s
+            .bytes()
+            .fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0'));
         Self::from_number(value)
     }
 
@@ -45,7 +47,10 @@ impl PersonalId {
         }
         let id = Self(value);
         let province = id.province_code();
-        if admin_units().get(&province).is_none_or(|u| u.parent != "") {
+        if admin_units()
+            .get(&province)
+            .is_none_or(|u| !u.parent.is_empty())
+        {
             return Err(ParseError::new(
                 "personal_id",
                 "unknown_province",
@@ -70,7 +75,11 @@ impl PersonalId {
     }
 
     pub fn sex(self) -> Sex {
-        if self.digit(3) % 2 == 0 { Sex::Male } else { Sex::Female }
+        if self.digit(3).is_multiple_of(2) {
+            Sex::Male
+        } else {
+            Sex::Female
+        }
     }
 
     pub fn birth_year(self) -> i32 {
@@ -148,8 +157,12 @@ mod tests {
 
     #[test]
     fn century_and_sex_digit() {
-        let cases = [("079300000001", Sex::Female, 2000), ("091205123456", Sex::Male, 2005),
-            ("091199000000", Sex::Female, 1999), ("091421000000", Sex::Male, 2121)];
+        let cases = [
+            ("079300000001", Sex::Female, 2000),
+            ("091205123456", Sex::Male, 2005),
+            ("091199000000", Sex::Female, 1999),
+            ("091421000000", Sex::Male, 2121),
+        ];
         for (raw, sex, year) in cases {
             let id = PersonalId::parse(raw).unwrap();
             assert_eq!((id.sex(), id.birth_year()), (sex, year), "{raw}");
@@ -158,9 +171,15 @@ mod tests {
 
     #[test]
     fn rejects_bad_structure() {
-        for (raw, code) in [("00108712345", "invalid_format"), ("0010871234567", "invalid_format"),
-            ("00108712345a", "invalid_format"), ("003087123456", "unknown_province"),
-            ("099087123456", "unknown_province"), ("", "missing"), ("١٢٣٤٥٦٧٨٩٠١٢", "invalid_format")] {
+        for (raw, code) in [
+            ("00108712345", "invalid_format"),
+            ("0010871234567", "invalid_format"),
+            ("00108712345a", "invalid_format"),
+            ("003087123456", "unknown_province"),
+            ("099087123456", "unknown_province"),
+            ("", "missing"),
+            ("١٢٣٤٥٦٧٨٩٠١٢", "invalid_format"),
+        ] {
             assert_eq!(PersonalId::parse(raw).unwrap_err().code, code, "{raw:?}");
         }
     }
@@ -168,8 +187,13 @@ mod tests {
     #[test]
     fn consistency_names_the_disagreeing_fields() {
         let id = PersonalId::parse("001087123456").unwrap();
-        assert!(id.check_consistency(BirthDate::parse("1987-05-01").unwrap(), Sex::Male).is_ok());
-        let err = id.check_consistency(BirthDate::parse("1988").unwrap(), Sex::Female).unwrap_err();
+        assert!(
+            id.check_consistency(BirthDate::parse("1987-05-01").unwrap(), Sex::Male)
+                .is_ok()
+        );
+        let err = id
+            .check_consistency(BirthDate::parse("1988").unwrap(), Sex::Female)
+            .unwrap_err();
         assert_eq!(err.code, "inconsistent");
         assert!(err.message_en.contains("birth_date") && err.message_en.contains("sex"));
     }

@@ -32,7 +32,10 @@ pub fn free_text(field: &'static str, raw: &str, max_chars: usize) -> Result<Str
             format!("Longer than {max_chars} characters"),
         ));
     }
-    if let Some(bad) = text.chars().find(|c| c.is_control() || matches!(c, '<' | '>')) {
+    if let Some(bad) = text
+        .chars()
+        .find(|c| c.is_control() || matches!(c, '<' | '>'))
+    {
         return Err(ParseError::new(
             field,
             "invalid_character",
@@ -61,10 +64,19 @@ mod tests {
 
     #[test]
     fn free_text_rejects_markup_and_controls() {
-        assert_eq!(free_text("address", "<script>", 50).unwrap_err().code, "invalid_character");
-        assert_eq!(free_text("address", "a\u{7}b", 50).unwrap_err().code, "invalid_character");
+        assert_eq!(
+            free_text("address", "<script>", 50).unwrap_err().code,
+            "invalid_character"
+        );
+        assert_eq!(
+            free_text("address", "a\u{7}b", 50).unwrap_err().code,
+            "invalid_character"
+        );
         assert_eq!(free_text("address", "   ", 50).unwrap_err().code, "missing");
-        assert_eq!(free_text("address", "abcdef", 5).unwrap_err().code, "too_long");
+        assert_eq!(
+            free_text("address", "abcdef", 5).unwrap_err().code,
+            "too_long"
+        );
         assert_eq!(free_text("address", "12 Lê Lợi", 50).unwrap(), "12 Lê Lợi");
     }
 }

@@ -1,0 +1,78 @@
+//! The vaxtrace HTTP server.
+//!
+//! Owns HTTP: the axum router built from one route table ([`routes::ROUTES`]) that also declares each
+//! endpoint's access rule and generates the `OpenAPI` document; authentication (argon2 passwords,
+//! expiring sessions as bearer token or cookie); the audit sink; the error mapping to HTTP; and the
+//! bilingual web UI. Handlers are thin: they parse with `vaxtrace-domain`, call a service function in
+//! [`services`], and map the result. SQL lives in `vaxtrace-store`.
+
+pub mod accounts;
+pub mod audit;
+pub mod error;
+mod middleware;
+pub mod openapi;
+pub mod routes;
+pub mod services;
+mod web;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use vaxtrace_store::Store;
+
+pub use error::ApiError;
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// How long a session token stays valid after login.
+    pub session_ttl: Duration,
+    /// Mark the session cookie `Secure` (set when served behind HTTPS).
+    pub cookie_secure: bool,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            session_ttl: Duration::from_hours(8),
+            cookie_secure: false,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub audit: audit::AuditSink,
+    pub config: Arc<ServerConfig>,
+}
+
+impl AppState {
+    /// Must be called inside a tokio runtime: starts the audit writer.
+    pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> Self {
+        Self {
+            audit: audit::AuditSink::start(Arc::clone(&store)),
+            store,
+            config: Arc::new(config),
+        }
+    }
+}
+
+pub fn app(state: AppState) -> Router {
+    routes::router(state)
+}
+
+/// Serves until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -57,7 +57,14 @@ pub(crate) fn chain_hash(prev: &[u8], seq: i64, at_micros: i64, e: &AuditFields<
     h.update(prev);
     h.update(seq.to_be_bytes());
     h.update(at_micros.to_be_bytes());
-    for field in [Some(e.actor), Some(e.role), Some(e.action), e.subject, Some(e.purpose), e.detail] {
+    for field in [
+        Some(e.actor),
+        Some(e.role),
+        Some(e.action),
+        e.subject,
+        Some(e.purpose),
+        e.detail,
+    ] {
         // Length-prefixed, with a distinct marker for NULL, so no two field lists hash alike.
         match field {
             Some(s) => {
@@ -118,7 +125,11 @@ impl ChainVerifier {
         Self {
             expected_prev: GENESIS.to_vec(),
             expected_seq: 1,
-            result: AuditVerification { entries: 0, first_broken: None, head: None },
+            result: AuditVerification {
+                entries: 0,
+                first_broken: None,
+                head: None,
+            },
         }
     }
 
@@ -129,7 +140,10 @@ impl ChainVerifier {
         }
         self.result.entries += 1;
         let recomputed = chain_hash(&e.prev_hash, e.seq, crate::unix_micros(e.at), &e.into());
-        if e.seq != self.expected_seq || e.prev_hash != self.expected_prev || recomputed[..] != e.hash[..] {
+        if e.seq != self.expected_seq
+            || e.prev_hash != self.expected_prev
+            || recomputed[..] != e.hash[..]
+        {
             self.result.first_broken = Some(e.seq);
             return false;
         }

@@ -1,7 +1,8 @@
 //! The flat row form of a citizen, shared by both backends, and its strict way back into the domain.
 
 use vaxtrace_domain::{
-    BirthDate, Citizen, FullName, LegacyId, LifeStatus, PersonalId, Phone, Residence, Sex, admin_units,
+    BirthDate, Citizen, FullName, LegacyId, LifeStatus, PersonalId, Phone, Residence, Sex,
+    admin_units,
 };
 
 use crate::StoreError;
@@ -35,7 +36,10 @@ impl CitizenRow {
     pub fn into_citizen(self) -> Result<Citizen, StoreError> {
         let units = admin_units();
         let residence = |unit: &str, address: String| -> Result<Residence, StoreError> {
-            Ok(Residence { unit_code: units.parse_residence_unit("unit", unit).map_err(corrupt)?, address })
+            Ok(Residence {
+                unit_code: units.parse_residence_unit("unit", unit).map_err(corrupt)?,
+                address,
+            })
         };
         let temporary = match (self.temporary_unit, self.temporary_address) {
             (Some(unit), address) => Some(residence(&unit, address.unwrap_or_default())?),
@@ -48,8 +52,18 @@ impl CitizenRow {
             sex: Sex::parse_field("sex", &self.sex).map_err(corrupt)?,
             permanent: residence(&self.permanent_unit, self.permanent_address)?,
             temporary,
-            phone: self.phone.as_deref().map(Phone::parse).transpose().map_err(corrupt)?,
-            legacy_id: self.legacy_id.as_deref().map(LegacyId::parse).transpose().map_err(corrupt)?,
+            phone: self
+                .phone
+                .as_deref()
+                .map(Phone::parse)
+                .transpose()
+                .map_err(corrupt)?,
+            legacy_id: self
+                .legacy_id
+                .as_deref()
+                .map(LegacyId::parse)
+                .transpose()
+                .map_err(corrupt)?,
             household_id: self.household_id,
             status: LifeStatus::parse(&self.status).map_err(corrupt)?,
         })

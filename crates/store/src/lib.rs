@@ -1,7 +1,7 @@
 //! Storage for vaxtrace.
 //!
-//! Owns all SQL. One [`Store`] interface with two implementations — SQLite (WAL, the embedded
-//! default) and PostgreSQL (for scale) — chosen once from the database URL by [`open`]. Each backend
+//! Owns all SQL. One [`Store`] interface with two implementations — `SQLite` (WAL, the embedded
+//! default) and `PostgreSQL` (for scale) — chosen once from the database URL by [`open`]. Each backend
 //! owns its migrations (`migrations/<backend>/NNNN_name.sql`, forward-only). The same conformance
 //! suite (`tests/conformance.rs`) runs against both. This crate knows nothing of HTTP or the CLI.
 
@@ -88,9 +88,18 @@ pub trait Store: Send + Sync + Debug {
 
     async fn create_user(&self, user: NewUser) -> StoreResult<i64>;
     async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
-    async fn create_session(&self, token_hash: [u8; 32], user_id: i64, expires_at: OffsetDateTime) -> StoreResult<()>;
+    async fn create_session(
+        &self,
+        token_hash: [u8; 32],
+        user_id: i64,
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<()>;
     /// The user behind an unexpired session of an enabled account.
-    async fn session_user(&self, token_hash: [u8; 32], now: OffsetDateTime) -> StoreResult<Option<User>>;
+    async fn session_user(
+        &self,
+        token_hash: [u8; 32],
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<User>>;
     async fn delete_session(&self, token_hash: [u8; 32]) -> StoreResult<()>;
     async fn purge_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64>;
 
@@ -108,7 +117,10 @@ pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PostgresStore::connect(url).await?))
     } else {
-        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
         Ok(Arc::new(SqliteStore::open(path).await?))
     }
 }
@@ -128,11 +140,26 @@ pub fn redact_url(url: &str) -> String {
 /// Secondary indexes of the registry, in the SQL both backends accept. Dropped for bulk loads into an
 /// empty registry and rebuilt by `migrate`.
 pub(crate) const CITIZEN_INDEXES: [(&str, &str); 5] = [
-    ("citizens_permanent_unit", "CREATE INDEX IF NOT EXISTS citizens_permanent_unit ON citizens (permanent_unit)"),
-    ("citizens_temporary_unit", "CREATE INDEX IF NOT EXISTS citizens_temporary_unit ON citizens (temporary_unit) WHERE temporary_unit IS NOT NULL"),
-    ("citizens_name_key", "CREATE INDEX IF NOT EXISTS citizens_name_key ON citizens (name_key, birth_date)"),
-    ("citizens_legacy_id", "CREATE INDEX IF NOT EXISTS citizens_legacy_id ON citizens (legacy_id) WHERE legacy_id IS NOT NULL"),
-    ("citizens_household", "CREATE INDEX IF NOT EXISTS citizens_household ON citizens (household_id) WHERE household_id IS NOT NULL"),
+    (
+        "citizens_permanent_unit",
+        "CREATE INDEX IF NOT EXISTS citizens_permanent_unit ON citizens (permanent_unit)",
+    ),
+    (
+        "citizens_temporary_unit",
+        "CREATE INDEX IF NOT EXISTS citizens_temporary_unit ON citizens (temporary_unit) WHERE temporary_unit IS NOT NULL",
+    ),
+    (
+        "citizens_name_key",
+        "CREATE INDEX IF NOT EXISTS citizens_name_key ON citizens (name_key, birth_date)",
+    ),
+    (
+        "citizens_legacy_id",
+        "CREATE INDEX IF NOT EXISTS citizens_legacy_id ON citizens (legacy_id) WHERE legacy_id IS NOT NULL",
+    ),
+    (
+        "citizens_household",
+        "CREATE INDEX IF NOT EXISTS citizens_household ON citizens (household_id) WHERE household_id IS NOT NULL",
+    ),
 ];
 
 pub(crate) fn unix_micros(t: OffsetDateTime) -> i64 {
@@ -140,7 +167,8 @@ pub(crate) fn unix_micros(t: OffsetDateTime) -> i64 {
 }
 
 pub(crate) fn from_unix_micros(micros: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 /// Keeps the last occurrence of each personal ID, sorted by ID (B-tree friendly insert order).
@@ -163,7 +191,10 @@ mod tests {
 
     #[test]
     fn redacts_passwords() {
-        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(redact_url("sqlite:vaxtrace.db"), "sqlite:vaxtrace.db");
     }
 }

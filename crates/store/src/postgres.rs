@@ -1,4 +1,4 @@
-//! PostgreSQL backend: a deadpool connection pool over tokio-postgres. Bulk upserts stream rows with
+//! `PostgreSQL` backend: a deadpool connection pool over tokio-postgres. Bulk upserts stream rows with
 //! binary COPY into a temporary stage and merge them in one statement.
 
 use std::pin::pin;
@@ -15,8 +15,8 @@ use crate::audit::{self, AuditEntry, AuditVerification, ChainVerifier, StoredAud
 use crate::citizen_row::{COLUMNS, CitizenRow};
 use crate::sqlite::build_user;
 use crate::{
-    Backend, CITIZEN_INDEXES, NewUser, Store, StoreError, StoreResult, UpsertCounts, User, dedupe_sorted,
-    from_unix_micros, migrate, unix_micros,
+    Backend, CITIZEN_INDEXES, NewUser, Store, StoreError, StoreResult, UpsertCounts, User,
+    dedupe_sorted, from_unix_micros, migrate, unix_micros,
 };
 
 /// Advisory lock key that serialises audit appends across every server sharing the database.
@@ -30,10 +30,16 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     pub async fn connect(url: &str) -> StoreResult<Self> {
-        let config: tokio_postgres::Config =
-            url.parse().map_err(|e| StoreError::Config(format!("invalid PostgreSQL URL: {e}")))?;
-        let manager =
-            Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Config(format!("invalid PostgreSQL URL: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .build()
@@ -80,7 +86,8 @@ fn stored_audit(r: &Row) -> StoredAudit {
     }
 }
 
-const AUDIT_COLUMNS: &str = "seq, at, actor, role, action, subject, purpose, detail, prev_hash, hash";
+const AUDIT_COLUMNS: &str =
+    "seq, at, actor, role, action, subject, purpose, detail, prev_hash, hash";
 const AUDIT_PAGE: i64 = 10_000;
 
 const STAGE_TYPES: [Type; 14] = [
@@ -115,7 +122,10 @@ impl Store for PostgresStore {
             // Serialises concurrent migrators (several servers starting at once).
             tx.execute("SELECT pg_advisory_xact_lock(1)", &[]).await?;
             let done: bool = tx
-                .query_one("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)", &[&m.version])
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)",
+                    &[&m.version],
+                )
                 .await?
                 .get(0);
             if !done {
@@ -141,9 +151,15 @@ impl Store for PostgresStore {
         let now = unix_micros(OffsetDateTime::now_utc());
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        tx.batch_execute("CREATE TEMP TABLE IF NOT EXISTS citizens_stage (LIKE citizens) ON COMMIT DELETE ROWS")
+        tx.batch_execute(
+            "CREATE TEMP TABLE IF NOT EXISTS citizens_stage (LIKE citizens) ON COMMIT DELETE ROWS",
+        )
+        .await?;
+        let sink = tx
+            .copy_in(&format!(
+                "COPY citizens_stage ({COLUMNS}) FROM STDIN BINARY"
+            ))
             .await?;
-        let sink = tx.copy_in(&format!("COPY citizens_stage ({COLUMNS}) FROM STDIN BINARY")).await?;
         let mut writer = pin!(BinaryCopyInWriter::new(sink, &STAGE_TYPES));
         for c in &batch {
             let temporary = c.temporary.as_ref();
@@ -195,27 +211,43 @@ impl Store for PostgresStore {
         tx.commit().await?;
         let inserted = counts.get::<_, i64>(0) as u64;
         let updated = counts.get::<_, i64>(1) as u64;
-        Ok(UpsertCounts { inserted, updated, unchanged: total - inserted - updated })
+        Ok(UpsertCounts {
+            inserted,
+            updated,
+            unchanged: total - inserted - updated,
+        })
     }
 
     async fn citizen(&self, id: PersonalId) -> StoreResult<Option<Citizen>> {
         let client = self.pool.get().await?;
-        let stmt = client.prepare_cached(&format!("SELECT {COLUMNS} FROM citizens WHERE personal_id = $1")).await?;
+        let stmt = client
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM citizens WHERE personal_id = $1"
+            ))
+            .await?;
         let row = client.query_opt(&stmt, &[&(id.as_number() as i64)]).await?;
         row.map(|r| citizen_row(&r).into_citizen()).transpose()
     }
 
     async fn count_citizens(&self) -> StoreResult<u64> {
         let client = self.pool.get().await?;
-        Ok(client.query_one("SELECT count(*) FROM citizens", &[]).await?.get::<_, i64>(0) as u64)
+        Ok(client
+            .query_one("SELECT count(*) FROM citizens", &[])
+            .await?
+            .get::<_, i64>(0) as u64)
     }
 
     async fn begin_bulk_load(&self) -> StoreResult<bool> {
         let client = self.pool.get().await?;
-        let empty: bool = client.query_one("SELECT NOT EXISTS (SELECT 1 FROM citizens)", &[]).await?.get(0);
+        let empty: bool = client
+            .query_one("SELECT NOT EXISTS (SELECT 1 FROM citizens)", &[])
+            .await?
+            .get(0);
         if empty {
             for (name, _) in CITIZEN_INDEXES {
-                client.batch_execute(&format!("DROP INDEX IF EXISTS {name}")).await?;
+                client
+                    .batch_execute(&format!("DROP INDEX IF EXISTS {name}"))
+                    .await?;
             }
         }
         Ok(empty)
@@ -254,7 +286,12 @@ impl Store for PostgresStore {
         row.map(|r| build_user(user_row(&r))).transpose()
     }
 
-    async fn create_session(&self, token_hash: [u8; 32], user_id: i64, expires_at: OffsetDateTime) -> StoreResult<()> {
+    async fn create_session(
+        &self,
+        token_hash: [u8; 32],
+        user_id: i64,
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<()> {
         let client = self.pool.get().await?;
         client
             .execute(
@@ -270,7 +307,11 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn session_user(&self, token_hash: [u8; 32], now: OffsetDateTime) -> StoreResult<Option<User>> {
+    async fn session_user(
+        &self,
+        token_hash: [u8; 32],
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<User>> {
         let client = self.pool.get().await?;
         let stmt = client
             .prepare_cached(
@@ -279,19 +320,31 @@ impl Store for PostgresStore {
                  WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled",
             )
             .await?;
-        let row = client.query_opt(&stmt, &[&&token_hash[..], &unix_micros(now)]).await?;
+        let row = client
+            .query_opt(&stmt, &[&&token_hash[..], &unix_micros(now)])
+            .await?;
         row.map(|r| build_user(user_row(&r))).transpose()
     }
 
     async fn delete_session(&self, token_hash: [u8; 32]) -> StoreResult<()> {
         let client = self.pool.get().await?;
-        client.execute("DELETE FROM sessions WHERE token_hash = $1", &[&&token_hash[..]]).await?;
+        client
+            .execute(
+                "DELETE FROM sessions WHERE token_hash = $1",
+                &[&&token_hash[..]],
+            )
+            .await?;
         Ok(())
     }
 
     async fn purge_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64> {
         let client = self.pool.get().await?;
-        Ok(client.execute("DELETE FROM sessions WHERE expires_at <= $1", &[&unix_micros(now)]).await?)
+        Ok(client
+            .execute(
+                "DELETE FROM sessions WHERE expires_at <= $1",
+                &[&unix_micros(now)],
+            )
+            .await?)
     }
 
     async fn append_audit(&self, entries: Vec<AuditEntry>) -> StoreResult<()> {
@@ -300,13 +353,23 @@ impl Store for PostgresStore {
         }
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK]).await?;
-        let head = tx.query_opt("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", &[]).await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK])
+            .await?;
+        let head = tx
+            .query_opt(
+                "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+                &[],
+            )
+            .await?;
         let (mut seq, mut prev): (i64, Vec<u8>) =
             head.map_or((0, audit::GENESIS.to_vec()), |r| (r.get(0), r.get(1)));
         let n = entries.len();
-        let (mut seqs, mut ats, mut prevs, mut hashes) =
-            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut seqs, mut ats, mut prevs, mut hashes) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
         for e in &entries {
             seq += 1;
             let at = unix_micros(e.at);
@@ -344,7 +407,10 @@ impl Store for PostgresStore {
     async fn audit_for_subject(&self, subject: &str) -> StoreResult<Vec<StoredAudit>> {
         let client = self.pool.get().await?;
         let rows = client
-            .query(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE subject = $1 ORDER BY seq"), &[&subject])
+            .query(
+                &format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE subject = $1 ORDER BY seq"),
+                &[&subject],
+            )
             .await?;
         Ok(rows.iter().map(stored_audit).collect())
     }
@@ -352,7 +418,9 @@ impl Store for PostgresStore {
     async fn verify_audit(&self) -> StoreResult<AuditVerification> {
         let client = self.pool.get().await?;
         let stmt = client
-            .prepare(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"))
+            .prepare(&format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
+            ))
             .await?;
         let mut verifier = ChainVerifier::new();
         let mut after = 0i64;

@@ -1,4 +1,4 @@
-//! SQLite backend: WAL mode, one writer connection (SQLite allows one writer at a time) and a small
+//! `SQLite` backend: WAL mode, one writer connection (`SQLite` allows one writer at a time) and a small
 //! pool of read-only connections; every call runs on tokio's blocking pool.
 
 use std::path::{Path, PathBuf};
@@ -13,8 +13,8 @@ use vaxtrace_domain::{Citizen, Jurisdiction, PersonalId, Role};
 use crate::audit::{self, AuditEntry, AuditVerification, ChainVerifier, StoredAudit};
 use crate::citizen_row::{COLUMNS, CitizenRow};
 use crate::{
-    Backend, CITIZEN_INDEXES, NewUser, Store, StoreError, StoreResult, UpsertCounts, User, dedupe_sorted,
-    from_unix_micros, migrate, unix_micros,
+    Backend, CITIZEN_INDEXES, NewUser, Store, StoreError, StoreResult, UpsertCounts, User,
+    dedupe_sorted, from_unix_micros, migrate, unix_micros,
 };
 
 const MAX_READERS: usize = 8;
@@ -55,7 +55,9 @@ impl SqliteStore {
     pub async fn open(path: impl AsRef<Path>) -> StoreResult<Self> {
         let path = path.as_ref().to_path_buf();
         if path.as_os_str().is_empty() || path == Path::new(":memory:") {
-            return Err(StoreError::Config("SQLite needs a file path (WAL mode)".into()));
+            return Err(StoreError::Config(
+                "SQLite needs a file path (WAL mode)".into(),
+            ));
         }
         let p = path.clone();
         let writer = tokio::task::spawn_blocking(move || open_connection(&p, false)).await??;
@@ -83,7 +85,11 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
-        let _slot = self.reader_slots.acquire().await.map_err(|e| StoreError::Database(e.to_string()))?;
+        let _slot = self
+            .reader_slots
+            .acquire()
+            .await
+            .map_err(|e| StoreError::Database(e.to_string()))?;
         let idle = Arc::clone(&self.idle_readers);
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || {
@@ -116,12 +122,28 @@ fn citizen_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CitizenRow> {
     })
 }
 
-fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, String, String, bool)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+fn user_from_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(i64, String, String, String, String, bool)> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
 }
 
 pub(crate) fn build_user(
-    (id, username, password_hash, role, jurisdiction, disabled): (i64, String, String, String, String, bool),
+    (id, username, password_hash, role, jurisdiction, disabled): (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        bool,
+    ),
 ) -> StoreResult<User> {
     let corrupt = |e: vaxtrace_domain::ParseError| StoreError::Corrupt(e.to_string());
     Ok(User {
@@ -149,7 +171,8 @@ fn stored_audit(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAudit> {
     })
 }
 
-const AUDIT_COLUMNS: &str = "seq, at, actor, role, action, subject, purpose, detail, prev_hash, hash";
+const AUDIT_COLUMNS: &str =
+    "seq, at, actor, role, action, subject, purpose, detail, prev_hash, hash";
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -246,21 +269,30 @@ impl Store for SqliteStore {
     async fn citizen(&self, id: PersonalId) -> StoreResult<Option<Citizen>> {
         let row = self
             .read(move |conn| {
-                let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM citizens WHERE personal_id = ?1"))?;
-                Ok(stmt.query_row([id.as_number() as i64], citizen_from_row).optional()?)
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM citizens WHERE personal_id = ?1"
+                ))?;
+                Ok(stmt
+                    .query_row([id.as_number() as i64], citizen_from_row)
+                    .optional()?)
             })
             .await?;
         row.map(CitizenRow::into_citizen).transpose()
     }
 
     async fn count_citizens(&self) -> StoreResult<u64> {
-        self.read(|conn| Ok(conn.query_row("SELECT count(*) FROM citizens", [], |r| r.get::<_, i64>(0))? as u64))
-            .await
+        self.read(|conn| {
+            Ok(conn.query_row("SELECT count(*) FROM citizens", [], |r| r.get::<_, i64>(0))? as u64)
+        })
+        .await
     }
 
     async fn begin_bulk_load(&self) -> StoreResult<bool> {
         self.write(|conn| {
-            let empty: bool = conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM citizens)", [], |r| r.get(0))?;
+            let empty: bool =
+                conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM citizens)", [], |r| {
+                    r.get(0)
+                })?;
             if empty {
                 for (name, _) in CITIZEN_INDEXES {
                     conn.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
@@ -305,7 +337,12 @@ impl Store for SqliteStore {
         row.map(build_user).transpose()
     }
 
-    async fn create_session(&self, token_hash: [u8; 32], user_id: i64, expires_at: OffsetDateTime) -> StoreResult<()> {
+    async fn create_session(
+        &self,
+        token_hash: [u8; 32],
+        user_id: i64,
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<()> {
         self.write(move |conn| {
             conn.prepare_cached(
                 "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
@@ -321,7 +358,11 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn session_user(&self, token_hash: [u8; 32], now: OffsetDateTime) -> StoreResult<Option<User>> {
+    async fn session_user(
+        &self,
+        token_hash: [u8; 32],
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<User>> {
         let row = self
             .read(move |conn| {
                 let mut stmt = conn.prepare_cached(
@@ -329,7 +370,9 @@ impl Store for SqliteStore {
                      FROM sessions s JOIN users u ON u.id = s.user_id \
                      WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled = 0",
                 )?;
-                Ok(stmt.query_row(params![&token_hash[..], unix_micros(now)], user_from_row).optional()?)
+                Ok(stmt
+                    .query_row(params![&token_hash[..], unix_micros(now)], user_from_row)
+                    .optional()?)
             })
             .await?;
         row.map(build_user).transpose()
@@ -337,15 +380,23 @@ impl Store for SqliteStore {
 
     async fn delete_session(&self, token_hash: [u8; 32]) -> StoreResult<()> {
         self.write(move |conn| {
-            conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [&token_hash[..]])?;
+            conn.execute(
+                "DELETE FROM sessions WHERE token_hash = ?1",
+                [&token_hash[..]],
+            )?;
             Ok(())
         })
         .await
     }
 
     async fn purge_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64> {
-        self.write(move |conn| Ok(conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [unix_micros(now)])? as u64))
-            .await
+        self.write(move |conn| {
+            Ok(conn.execute(
+                "DELETE FROM sessions WHERE expires_at <= ?1",
+                [unix_micros(now)],
+            )? as u64)
+        })
+        .await
     }
 
     async fn append_audit(&self, entries: Vec<AuditEntry>) -> StoreResult<()> {
@@ -383,9 +434,12 @@ impl Store for SqliteStore {
     async fn audit_for_subject(&self, subject: &str) -> StoreResult<Vec<StoredAudit>> {
         let subject = subject.to_owned();
         self.read(move |conn| {
-            let mut stmt = conn
-                .prepare_cached(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE subject = ?1 ORDER BY seq"))?;
-            let rows = stmt.query_map([subject], stored_audit)?.collect::<Result<Vec<_>, _>>()?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE subject = ?1 ORDER BY seq"
+            ))?;
+            let rows = stmt
+                .query_map([subject], stored_audit)?
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })
         .await
@@ -394,7 +448,9 @@ impl Store for SqliteStore {
     async fn verify_audit(&self) -> StoreResult<AuditVerification> {
         self.read(|conn| {
             let mut verifier = ChainVerifier::new();
-            let mut stmt = conn.prepare(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq"))?;
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq"
+            ))?;
             let mut rows = stmt.query([])?;
             while let Some(row) = rows.next()? {
                 if !verifier.push(&stored_audit(row)?) {

@@ -1,4 +1,4 @@
-//! Fresh, isolated databases for tests: a temporary SQLite file, or a new database on the PostgreSQL
+//! Fresh, isolated databases for tests: a temporary `SQLite` file, or a new database on the `PostgreSQL`
 //! server named by `VAXTRACE_TEST_POSTGRES_URL` (a URL with rights to CREATE DATABASE).
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,7 +15,7 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
-/// The PostgreSQL server for tests, if one is configured.
+/// The `PostgreSQL` server for tests, if one is configured.
 pub fn postgres_admin_url() -> Option<String> {
     #[allow(clippy::disallowed_methods)] // tests take their one setting from the environment
     std::env::var(POSTGRES_ENV).ok().filter(|s| !s.is_empty())
@@ -26,12 +26,19 @@ fn unique_suffix() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    format!("{}_{}_{}", std::process::id(), nanos % 1_000_000_000_000, COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        nanos % 1_000_000_000_000,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
-/// Replaces the database name of a PostgreSQL URL.
+/// Replaces the database name of a `PostgreSQL` URL.
 fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let host_start = base.find("://").map_or(0, |i| i + 3);
     let base = match base[host_start..].find('/') {
         Some(slash) => &base[..host_start + slash],
@@ -50,20 +57,33 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().map_err(|e| StoreError::Config(e.to_string()))?;
                 let url = format!("sqlite:{}", dir.path().join("test.db").display());
-                Ok(Some(Self { url, backend, _dir: Some(dir) }))
+                Ok(Some(Self {
+                    url,
+                    backend,
+                    _dir: Some(dir),
+                }))
             }
             Backend::Postgres => {
                 let Some(admin) = postgres_admin_url() else {
-                    eprintln!("SKIPPED (PostgreSQL): set {POSTGRES_ENV} to run this test on PostgreSQL");
+                    eprintln!(
+                        "SKIPPED (PostgreSQL): set {POSTGRES_ENV} to run this test on PostgreSQL"
+                    );
                     return Ok(None);
                 };
                 let name = format!("vt_test_{}", unique_suffix());
-                let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await?;
+                let (client, connection) =
+                    tokio_postgres::connect(&admin, tokio_postgres::NoTls).await?;
                 let driver = tokio::spawn(connection);
-                client.batch_execute(&format!("CREATE DATABASE {name}")).await?;
+                client
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .await?;
                 drop(client);
                 let _ = driver.await;
-                Ok(Some(Self { url: with_database(&admin, &name), backend, _dir: None }))
+                Ok(Some(Self {
+                    url: with_database(&admin, &name),
+                    backend,
+                    _dir: None,
+                }))
             }
         }
     }
@@ -75,8 +95,14 @@ mod tests {
 
     #[test]
     fn swaps_the_database_name() {
-        assert_eq!(with_database("postgres://u@h:5/postgres", "x"), "postgres://u@h:5/x");
+        assert_eq!(
+            with_database("postgres://u@h:5/postgres", "x"),
+            "postgres://u@h:5/x"
+        );
         assert_eq!(with_database("postgres://u@h:5", "x"), "postgres://u@h:5/x");
-        assert_eq!(with_database("postgres://u@h/postgres?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
+        assert_eq!(
+            with_database("postgres://u@h/postgres?sslmode=disable", "x"),
+            "postgres://u@h/x?sslmode=disable"
+        );
     }
 }

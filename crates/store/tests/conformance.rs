@@ -1,5 +1,7 @@
-//! One conformance suite, run against every backend: each test is instantiated for SQLite and for
-//! PostgreSQL (which prints a visible SKIPPED line when no server is configured).
+//! One conformance suite, run against every backend: each test is instantiated for `SQLite` and for
+//! `PostgreSQL` (which prints a visible SKIPPED line when no server is configured).
+
+#![allow(clippy::unwrap_used, clippy::too_many_lines)] // tests fail loudly; table-driven tests run long
 
 use std::sync::Arc;
 
@@ -42,7 +44,9 @@ fn entry(action: &str, subject: Option<&str>) -> AuditEntry {
 }
 
 async fn migrate_is_idempotent(backend: Backend) {
-    let Some(db) = TestDb::new(backend).await.unwrap() else { return };
+    let Some(db) = TestDb::new(backend).await.unwrap() else {
+        return;
+    };
     let store = vaxtrace_store::open(&db.url).await.unwrap();
     assert_eq!(store.migrate().await.unwrap(), ["0001_registry"]);
     assert!(store.migrate().await.unwrap().is_empty());
@@ -50,59 +54,122 @@ async fn migrate_is_idempotent(backend: Backend) {
 }
 
 async fn upsert_counts_and_round_trip(backend: Backend) {
-    let Some((_db, store)) = store(backend).await else { return };
-    let mut a = citizen("091087123456", "Nguyễn Văn An", "1987-03-09", "M", "30280");
-    a.temporary = Some(vaxtrace_domain::Residence { unit_code: "00001", address: "5 Phúc Xá".into() });
+    let Some((_db, store)) = store(backend).await else {
+        return;
+    };
+    let mut a = citizen("091087123456", "Nguyễn Văn An", "1987-03-09", "M", "30730");
+    a.temporary = Some(vaxtrace_domain::Residence {
+        unit_code: "00001",
+        address: "5 Phúc Xá".into(),
+    });
     a.phone = Some(vaxtrace_domain::Phone::parse("0912345678").unwrap());
-    let b = citizen("091195000001", "Trần Thị Bình", "1995-11", "F", "30283");
-    let counts = store.upsert_citizens(vec![a.clone(), b.clone()]).await.unwrap();
-    assert_eq!(counts, UpsertCounts { inserted: 2, updated: 0, unchanged: 0 });
-    assert_eq!(store.citizen(a.personal_id).await.unwrap().as_ref(), Some(&a));
-    assert_eq!(store.citizen(b.personal_id).await.unwrap().as_ref(), Some(&b));
+    let b = citizen("091195000001", "Trần Thị Bình", "1995-11", "F", "30733");
+    let counts = store
+        .upsert_citizens(vec![a.clone(), b.clone()])
+        .await
+        .unwrap();
+    assert_eq!(
+        counts,
+        UpsertCounts {
+            inserted: 2,
+            updated: 0,
+            unchanged: 0
+        }
+    );
+    assert_eq!(
+        store.citizen(a.personal_id).await.unwrap().as_ref(),
+        Some(&a)
+    );
+    assert_eq!(
+        store.citizen(b.personal_id).await.unwrap().as_ref(),
+        Some(&b)
+    );
 
     // Re-import: one changed, one identical, one new; a repeated ID inside a batch counts once.
     let mut b2 = b.clone();
     b2.permanent.address = "99 Nguyễn Trung Trực".into();
-    let c = citizen("091300000002", "Lê Hoàng Đào", "2000", "F", "30280");
-    let counts = store.upsert_citizens(vec![a.clone(), b.clone(), b2.clone(), c]).await.unwrap();
-    assert_eq!(counts, UpsertCounts { inserted: 1, updated: 1, unchanged: 1 });
-    assert_eq!(store.citizen(b.personal_id).await.unwrap().unwrap().permanent.address, "99 Nguyễn Trung Trực");
+    let c = citizen("091300000002", "Lê Hoàng Đào", "2000", "F", "30730");
+    let counts = store
+        .upsert_citizens(vec![a.clone(), b.clone(), b2.clone(), c])
+        .await
+        .unwrap();
+    assert_eq!(
+        counts,
+        UpsertCounts {
+            inserted: 1,
+            updated: 1,
+            unchanged: 1
+        }
+    );
+    assert_eq!(
+        store
+            .citizen(b.personal_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .permanent
+            .address,
+        "99 Nguyễn Trung Trực"
+    );
     assert_eq!(store.count_citizens().await.unwrap(), 3);
 }
 
 async fn unknown_citizen_is_none(backend: Backend) {
-    let Some((_db, store)) = store(backend).await else { return };
+    let Some((_db, store)) = store(backend).await else {
+        return;
+    };
     let id = PersonalId::parse("001087999999").unwrap();
     assert!(store.citizen(id).await.unwrap().is_none());
 }
 
 async fn bulk_load_only_on_an_empty_registry(backend: Backend) {
-    let Some((_db, store)) = store(backend).await else { return };
+    let Some((_db, store)) = store(backend).await else {
+        return;
+    };
     assert!(store.begin_bulk_load().await.unwrap());
-    store.upsert_citizens(vec![citizen("091087123456", "Nguyễn Văn An", "1987", "M", "30280")]).await.unwrap();
-    assert!(store.migrate().await.unwrap().is_empty(), "indexes are rebuilt, no migration re-run");
+    store
+        .upsert_citizens(vec![citizen(
+            "091087123456",
+            "Nguyễn Văn An",
+            "1987",
+            "M",
+            "30730",
+        )])
+        .await
+        .unwrap();
+    assert!(
+        store.migrate().await.unwrap().is_empty(),
+        "indexes are rebuilt, no migration re-run"
+    );
     assert!(!store.begin_bulk_load().await.unwrap());
     assert_eq!(store.count_citizens().await.unwrap(), 1);
 }
 
 async fn users_are_unique(backend: Backend) {
-    let Some((_db, store)) = store(backend).await else { return };
+    let Some((_db, store)) = store(backend).await else {
+        return;
+    };
     let new = NewUser {
         username: "cuong".into(),
         password_hash: "$argon2id$fake".into(),
         role: Role::CommunePolice,
-        jurisdiction: Jurisdiction::parse("30280").unwrap(),
+        jurisdiction: Jurisdiction::parse("30730").unwrap(),
     };
     let id = store.create_user(new.clone()).await.unwrap();
     let err = store.create_user(new).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
     let user = store.user_by_username("cuong").await.unwrap().unwrap();
-    assert_eq!((user.id, user.role, user.jurisdiction.code()), (id, Role::CommunePolice, "30280"));
+    assert_eq!(
+        (user.id, user.role, user.jurisdiction.code()),
+        (id, Role::CommunePolice, "30730")
+    );
     assert!(store.user_by_username("nobody").await.unwrap().is_none());
 }
 
 async fn sessions_expire_and_end(backend: Backend) {
-    let Some((_db, store)) = store(backend).await else { return };
+    let Some((_db, store)) = store(backend).await else {
+        return;
+    };
     let user_id = store
         .create_user(NewUser {
             username: "an".into(),
@@ -113,22 +180,62 @@ async fn sessions_expire_and_end(backend: Backend) {
         .await
         .unwrap();
     let now = OffsetDateTime::now_utc();
-    store.create_session([1; 32], user_id, now + Duration::hours(1)).await.unwrap();
-    store.create_session([2; 32], user_id, now - Duration::seconds(1)).await.unwrap();
-    assert_eq!(store.session_user([1; 32], now).await.unwrap().unwrap().username, "an");
-    assert!(store.session_user([2; 32], now).await.unwrap().is_none(), "expired");
-    assert!(store.session_user([3; 32], now).await.unwrap().is_none(), "unknown");
-    assert!(store.session_user([1; 32], now + Duration::hours(2)).await.unwrap().is_none());
+    store
+        .create_session([1; 32], user_id, now + Duration::hours(1))
+        .await
+        .unwrap();
+    store
+        .create_session([2; 32], user_id, now - Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .session_user([1; 32], now)
+            .await
+            .unwrap()
+            .unwrap()
+            .username,
+        "an"
+    );
+    assert!(
+        store.session_user([2; 32], now).await.unwrap().is_none(),
+        "expired"
+    );
+    assert!(
+        store.session_user([3; 32], now).await.unwrap().is_none(),
+        "unknown"
+    );
+    assert!(
+        store
+            .session_user([1; 32], now + Duration::hours(2))
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(store.purge_expired_sessions(now).await.unwrap(), 1);
     store.delete_session([1; 32]).await.unwrap();
-    assert!(store.session_user([1; 32], now).await.unwrap().is_none(), "logged out");
+    assert!(
+        store.session_user([1; 32], now).await.unwrap().is_none(),
+        "logged out"
+    );
 }
 
 async fn audit_chain_verifies_and_detects_tampering(backend: Backend) {
-    let Some((db, store)) = store(backend).await else { return };
+    let Some((db, store)) = store(backend).await else {
+        return;
+    };
     assert_eq!(store.verify_audit().await.unwrap().entries, 0);
-    store.append_audit(vec![entry("citizen.read", Some("091087123456")), entry("identity.verify", None)]).await.unwrap();
-    store.append_audit(vec![entry("citizen.read", Some("091087123456"))]).await.unwrap();
+    store
+        .append_audit(vec![
+            entry("citizen.read", Some("091087123456")),
+            entry("identity.verify", None),
+        ])
+        .await
+        .unwrap();
+    store
+        .append_audit(vec![entry("citizen.read", Some("091087123456"))])
+        .await
+        .unwrap();
     let v = store.verify_audit().await.unwrap();
     assert!(v.intact() && v.entries == 3, "{v:?}");
     let mine = store.audit_for_subject("091087123456").await.unwrap();
@@ -136,7 +243,10 @@ async fn audit_chain_verifies_and_detects_tampering(backend: Backend) {
 
     // Append-only: the database itself refuses changes.
     let update = "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2";
-    assert!(raw_sql(&db, update).await.is_err(), "audit_log must refuse UPDATE");
+    assert!(
+        raw_sql(&db, update).await.is_err(),
+        "audit_log must refuse UPDATE"
+    );
     // An attacker with DDL rights disables the guard; the chain still exposes the change.
     let disable = match backend {
         Backend::Sqlite => "DROP TRIGGER audit_log_no_update",
@@ -149,13 +259,18 @@ async fn audit_chain_verifies_and_detects_tampering(backend: Backend) {
 }
 
 async fn concurrent_audit_appends_keep_one_chain(backend: Backend) {
-    let Some((_db, store)) = store(backend).await else { return };
+    let Some((_db, store)) = store(backend).await else {
+        return;
+    };
     let tasks: Vec<_> = (0..8)
         .map(|i| {
             let store = Arc::clone(&store);
             tokio::spawn(async move {
                 for _ in 0..10 {
-                    store.append_audit(vec![entry(&format!("task{i}"), None)]).await.unwrap();
+                    store
+                        .append_audit(vec![entry(&format!("task{i}"), None)])
+                        .await
+                        .unwrap();
                 }
             })
         })
@@ -170,11 +285,14 @@ async fn concurrent_audit_appends_keep_one_chain(backend: Backend) {
 async fn raw_sql(db: &TestDb, sql: &str) -> Result<(), String> {
     match db.backend {
         Backend::Sqlite => {
-            let conn = rusqlite::Connection::open(db.url.trim_start_matches("sqlite:")).map_err(|e| e.to_string())?;
+            let conn = rusqlite::Connection::open(db.url.trim_start_matches("sqlite:"))
+                .map_err(|e| e.to_string())?;
             conn.execute_batch(sql).map_err(|e| e.to_string())
         }
         Backend::Postgres => {
-            let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls).await.map_err(|e| e.to_string())?;
+            let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+                .await
+                .map_err(|e| e.to_string())?;
             tokio::spawn(conn);
             client.batch_execute(sql).await.map_err(|e| e.to_string())
         }

@@ -1,0 +1,458 @@
+//! The subcommands that are not benchmarks.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::Rng;
+use time::OffsetDateTime;
+use vaxtrace_domain::{Jurisdiction, Role, admin_units};
+use vaxtrace_server::{AppState, ServerConfig, accounts};
+use vaxtrace_store::{Store, redact_url};
+
+use crate::import::{ImportOptions, import_citizens, write_csv};
+use crate::synth::{Population, REFERENCE_DAY};
+use crate::{Db, ServeArgs, default_rejects};
+
+pub async fn open_store(db: &Db) -> anyhow::Result<Arc<dyn Store>> {
+    let store = vaxtrace_store::open(&db.database_url)
+        .await
+        .with_context(|| format!("cannot open database {}", redact_url(&db.database_url)))?;
+    store.migrate().await.context("migration failed")?;
+    Ok(store)
+}
+
+pub async fn migrate(db: &Db) -> anyhow::Result<()> {
+    let store = vaxtrace_store::open(&db.database_url).await?;
+    let applied = store.migrate().await?;
+    if applied.is_empty() {
+        println!("database is up to date");
+    } else {
+        println!("applied migrations: {}", applied.join(", "));
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            return ctrl_c.await.unwrap_or(());
+        };
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await.unwrap_or(());
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+fn server_config(args: &ServeArgs) -> ServerConfig {
+    ServerConfig {
+        session_ttl: Duration::from_secs(args.session_minutes * 60),
+        cookie_secure: args.cookie_secure,
+        ..ServerConfig::default()
+    }
+}
+
+async fn run_server(
+    args: &ServeArgs,
+    store: Arc<dyn Store>,
+    banner: impl FnOnce(&str),
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    banner(&url);
+    tracing::info!(%url, backend = ?store.backend(), "serving");
+    let state = AppState::new(store, server_config(args));
+    vaxtrace_server::serve(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = open_store(&args.db).await?;
+    run_server(&args, store, |url| println!("vaxtrace listening on {url}")).await
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input (one line, at least 10 characters).
+    Add {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        username: String,
+        /// One of: admin, `ministry_analyst`, `province_health`, `district_health`, `commune_health`,
+        /// `commune_police`, `commune_signer`, `vaccination_site`, `checkpoint_officer`, `venue_owner`, citizen.
+        #[arg(long)]
+        role: String,
+        /// `VN` for national, or a province (2 digits), district (3) or commune (5) code.
+        #[arg(long)]
+        jurisdiction: String,
+    },
+}
+
+pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
+    let UserCommand::Add {
+        db,
+        username,
+        role,
+        jurisdiction,
+    } = cmd;
+    let role: Role = role.parse()?;
+    let jurisdiction = Jurisdiction::parse(&jurisdiction)?;
+    jurisdiction.check_role(role)?;
+    if std::io::stdin().is_terminal() {
+        eprintln!(
+            "password (one line, at least {} characters):",
+            accounts::MIN_PASSWORD_CHARS
+        );
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .context("cannot read the password from stdin")?;
+    let password = password.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        bail!("no password on standard input");
+    }
+    let store = open_store(&db).await?;
+    let id = accounts::add_user(store.as_ref(), &username, password, role, jurisdiction)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
+    println!(
+        "created user {username} (id {id}, role {role}, jurisdiction {})",
+        jurisdiction.code()
+    );
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GenerateCommand {
+    /// Write a deterministic synthetic population of one province as an import CSV.
+    Citizens {
+        /// Province GSO code (2 digits), e.g. 91 for Kiên Giang.
+        #[arg(long)]
+        province: String,
+        #[arg(long)]
+        count: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+fn count_bar(total: u64) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+pub fn generate(cmd: GenerateCommand) -> anyhow::Result<()> {
+    let GenerateCommand::Citizens {
+        province,
+        count,
+        seed,
+        out,
+    } = cmd;
+    let population = Population::new(&province, count, seed)?;
+    let bar = count_bar(count);
+    let n = write_csv(&out, population, &bar)?;
+    bar.finish_and_clear();
+    println!(
+        "wrote {n} citizens of province {province} to {}",
+        out.display()
+    );
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import registry rows (CSV with header: `personal_id,full_name,birth_date,sex`,
+    /// `permanent_commune_code,permanent_address,temporary_commune_code,temporary_address,phone`,
+    /// `legacy_id,household_id`). Re-importing updates rows, never duplicates them.
+    Citizens {
+        file: PathBuf,
+        #[command(flatten)]
+        db: Db,
+        /// Where rejected rows are described (line, column, reason). Default: FILE.rejects.csv.
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        batch_size: u64,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        stats_json: Option<PathBuf>,
+        /// No progress bar.
+        #[arg(long)]
+        no_progress: bool,
+    },
+}
+
+pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
+    let ImportCommand::Citizens {
+        file,
+        db,
+        rejects,
+        batch_size,
+        stats_json,
+        no_progress,
+    } = cmd;
+    let store = open_store(&db).await?;
+    let rejects = rejects.unwrap_or_else(|| default_rejects(&file));
+    let opts = ImportOptions {
+        batch_size: batch_size as usize,
+        rejects: rejects.clone(),
+        progress: !no_progress,
+    };
+    let report = import_citizens(store, &file, &opts).await?;
+    println!(
+        "imported {} rows in {:.1} s ({:.0} rows/s): {} new, {} updated, {} unchanged, {} rejected{}",
+        report.rows,
+        report.seconds,
+        report.rows_per_second,
+        report.inserted,
+        report.updated,
+        report.unchanged,
+        report.rejected,
+        if report.rejected > 0 {
+            format!(" (see {})", rejects.display())
+        } else {
+            String::new()
+        }
+    );
+    if let Some(path) = stats_json {
+        std::fs::write(&path, serde_json::to_vec_pretty(&report)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the audit log's hash chain; exit 0 only when it is intact.
+    Verify {
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+pub async fn audit(cmd: AuditCommand) -> anyhow::Result<()> {
+    let AuditCommand::Verify { db } = cmd;
+    let store = open_store(&db).await?;
+    let v = store.verify_audit().await?;
+    match v.first_broken {
+        None => {
+            println!(
+                "audit chain intact: {} entries, head {}",
+                v.entries,
+                v.head.as_deref().unwrap_or("(empty)")
+            );
+            Ok(())
+        }
+        Some(seq) => bail!("audit chain broken at entry {seq} (entries before it verify)"),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// Size of the synthetic population loaded into an empty registry.
+    #[arg(long, default_value_t = 200_000)]
+    citizens: u64,
+    /// Province of the synthetic population (2-digit code; 91 = Kiên Giang).
+    #[arg(long, default_value = "91")]
+    province: String,
+    #[arg(long, default_value_t = 2021)]
+    seed: u64,
+    /// Set everything up, print the logins, but do not start the server.
+    #[arg(long)]
+    no_serve: bool,
+}
+
+fn logins_file(database_url: &str) -> PathBuf {
+    match database_url.strip_prefix("sqlite:") {
+        Some(path) => PathBuf::from(format!("{path}.demo-logins.txt")),
+        None => PathBuf::from("vaxtrace-demo-logins.txt"),
+    }
+}
+
+fn random_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY345679";
+    let mut rng = rand::rng();
+    (0..16)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+async fn load_demo_population(store: &Arc<dyn Store>, args: &DemoArgs) -> anyhow::Result<()> {
+    if store.count_citizens().await? > 0 {
+        println!("registry already has citizens: reusing it");
+        return Ok(());
+    }
+    println!(
+        "loading {} synthetic citizens of province {} …",
+        args.citizens, args.province
+    );
+    let bulk = store.begin_bulk_load().await?;
+    let bar = count_bar(args.citizens);
+    let mut batch = Vec::with_capacity(50_000);
+    for input in Population::new(&args.province, args.citizens, args.seed)? {
+        batch.push(input.parse(OffsetDateTime::now_utc().date())?);
+        if batch.len() == 50_000 {
+            store.upsert_citizens(std::mem::take(&mut batch)).await?;
+            bar.inc(50_000);
+        }
+    }
+    store.upsert_citizens(batch).await?;
+    if bulk {
+        store.migrate().await?;
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
+/// The demo's officers: one per role, bound to the synthetic province or its first commune.
+fn demo_users(province: &str) -> anyhow::Result<Vec<(String, Role, Jurisdiction)>> {
+    let units = admin_units();
+    let commune = units
+        .communes_of_province(province)
+        .first()
+        .map(|u| u.code)
+        .context("province has no communes")?;
+    let district = units
+        .get(commune)
+        .map(|u| u.parent)
+        .context("commune without district")?;
+    let j = |code: &str| Jurisdiction::parse(code);
+    Ok(vec![
+        ("admin".into(), Role::Admin, Jurisdiction::National),
+        (
+            "bo.phantich".into(),
+            Role::MinistryAnalyst,
+            Jurisdiction::National,
+        ),
+        (
+            format!("yte.tinh{province}"),
+            Role::ProvinceHealth,
+            j(province)?,
+        ),
+        (
+            format!("yte.huyen{district}"),
+            Role::DistrictHealth,
+            j(district)?,
+        ),
+        (
+            format!("tramyte.xa{commune}"),
+            Role::CommuneHealth,
+            j(commune)?,
+        ),
+        (
+            format!("congan.xa{commune}"),
+            Role::CommunePolice,
+            j(commune)?,
+        ),
+        (
+            format!("ubnd.xa{commune}"),
+            Role::CommuneSigner,
+            j(commune)?,
+        ),
+        (
+            format!("diemtiem.xa{commune}"),
+            Role::VaccinationSite,
+            j(commune)?,
+        ),
+        (
+            format!("chot.tinh{province}"),
+            Role::CheckpointOfficer,
+            j(province)?,
+        ),
+    ])
+}
+
+async fn ensure_demo_users(
+    store: &Arc<dyn Store>,
+    args: &DemoArgs,
+    file: &Path,
+) -> anyhow::Result<Vec<String>> {
+    let mut lines: Vec<String> = std::fs::read_to_string(file)
+        .map(|s| s.lines().map(str::to_owned).collect())
+        .unwrap_or_default();
+    for (username, role, jurisdiction) in demo_users(&args.province)? {
+        if store.user_by_username(&username).await?.is_some() {
+            continue;
+        }
+        let password = random_password();
+        accounts::add_user(store.as_ref(), &username, &password, role, jurisdiction)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
+        lines.push(format!(
+            "{username:<22} {password:<18} {role} @ {}",
+            jurisdiction.code()
+        ));
+    }
+    write_private(file, &(lines.join("\n") + "\n"))?;
+    Ok(lines)
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
+    let store = open_store(&args.serve.db).await?;
+    load_demo_population(&store, &args).await?;
+    let file = logins_file(&args.serve.db.database_url);
+    let logins = ensure_demo_users(&store, &args, &file).await?;
+    let commune = admin_units().communes_of_province(&args.province)[0];
+    let samples: Vec<_> = Population::new(&args.province, args.citizens.min(20_000), args.seed)?
+        .filter(|c| c.permanent_commune_code == commune.code)
+        .take(2)
+        .collect();
+    let (citizens, shown_url) = (args.citizens, redact_url(&args.serve.db.database_url));
+    let banner = move |url: &str| {
+        println!("\nvaxtrace demo — {citizens} citizens in {shown_url}");
+        println!("Demo logins (also in {}):", file.display());
+        for line in &logins {
+            println!("  {line}");
+        }
+        println!(
+            "Synthetic citizens of {} ({}) to try:",
+            commune.full_name, commune.code
+        );
+        for c in &samples {
+            println!("  {}  {}  {}", c.personal_id, c.full_name, c.birth_date);
+        }
+        println!("Data era: ages are relative to {REFERENCE_DAY}.");
+        println!("\nOpen {url}/login   (Ctrl-C to stop)");
+    };
+    if args.no_serve {
+        banner("http://(not started)");
+        return Ok(());
+    }
+    run_server(&args.serve, store, banner).await
+}

@@ -1,0 +1,409 @@
+//! Streaming registry import: a parser thread turns CSV rows into validated citizens (bad rows go to
+//! the rejects file), the async side upserts them batch by batch, one transaction each. Memory is
+//! bounded by two batches in flight whatever the file size; a re-run after a crash completes the job.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use tokio::sync::mpsc;
+use vaxtrace_domain::{Citizen, CitizenInput, ParseError};
+use vaxtrace_store::{AuditEntry, Store, UpsertCounts};
+
+const REQUIRED: [&str; 6] = [
+    "personal_id",
+    "full_name",
+    "birth_date",
+    "sex",
+    "permanent_commune_code",
+    "permanent_address",
+];
+const OPTIONAL: [&str; 6] = [
+    "temporary_commune_code",
+    "temporary_address",
+    "phone",
+    "legacy_id",
+    "household_id",
+    "status",
+];
+const MAX_ROW_BYTES: usize = 4096;
+
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub batch_size: usize,
+    pub rejects: PathBuf,
+    pub progress: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub rows: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rejected: u64,
+    pub seconds: f64,
+    pub rows_per_second: f64,
+    /// Whether secondary indexes were dropped and rebuilt (first load into an empty registry).
+    pub bulk_load: bool,
+    pub peak_rss_kib: Option<u64>,
+}
+
+/// Column positions of the file's header.
+#[derive(Debug)]
+struct Columns([Option<usize>; 12]);
+
+impl Columns {
+    fn from_header(header: &csv::ByteRecord) -> anyhow::Result<Self> {
+        let names: Vec<String> = header
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let s = String::from_utf8_lossy(f);
+                let s = if i == 0 {
+                    s.trim_start_matches('\u{feff}')
+                } else {
+                    &s
+                };
+                s.trim().to_owned()
+            })
+            .collect();
+        if let Some(unknown) = names
+            .iter()
+            .find(|n| !REQUIRED.contains(&n.as_str()) && !OPTIONAL.contains(&n.as_str()))
+        {
+            bail!(
+                "unknown column '{unknown}' in the header; expected {}",
+                [&REQUIRED[..], &OPTIONAL[..]].concat().join(",")
+            );
+        }
+        let mut positions = [None; 12];
+        for (slot, name) in REQUIRED.iter().chain(&OPTIONAL).enumerate() {
+            positions[slot] = names.iter().position(|n| n == name);
+        }
+        if let Some(missing) = REQUIRED.iter().zip(&positions).find(|(_, p)| p.is_none()) {
+            bail!("the header lacks the required column '{}'", missing.0);
+        }
+        Ok(Self(positions))
+    }
+
+    fn input(&self, row: &csv::ByteRecord) -> Result<CitizenInput, ParseError> {
+        let names = REQUIRED.iter().chain(&OPTIONAL);
+        let mut fields: [Option<String>; 12] = Default::default();
+        for ((slot, pos), name) in fields.iter_mut().zip(self.0).zip(names) {
+            if let Some(bytes) = pos.and_then(|p| row.get(p)) {
+                let text = std::str::from_utf8(bytes).map_err(|_| {
+                    ParseError::new(
+                        name,
+                        "not_utf8",
+                        "Không phải văn bản UTF-8",
+                        "Not valid UTF-8 text",
+                    )
+                })?;
+                *slot = Some(text.to_owned());
+            }
+        }
+        let [
+            personal_id,
+            full_name,
+            birth_date,
+            sex,
+            permanent_commune_code,
+            permanent_address,
+            temporary_commune_code,
+            temporary_address,
+            phone,
+            legacy_id,
+            household_id,
+            status,
+        ] = fields;
+        Ok(CitizenInput {
+            personal_id: personal_id.unwrap_or_default(),
+            full_name: full_name.unwrap_or_default(),
+            birth_date: birth_date.unwrap_or_default(),
+            sex: sex.unwrap_or_default(),
+            permanent_commune_code: permanent_commune_code.unwrap_or_default(),
+            permanent_address: permanent_address.unwrap_or_default(),
+            temporary_commune_code,
+            temporary_address,
+            phone,
+            legacy_id,
+            household_id,
+            status,
+        })
+    }
+}
+
+struct Rejects {
+    out: csv::Writer<BufWriter<File>>,
+    count: u64,
+}
+
+impl Rejects {
+    fn create(path: &Path) -> anyhow::Result<Self> {
+        let file = File::create(path)
+            .with_context(|| format!("cannot create rejects file {}", path.display()))?;
+        let mut out = csv::Writer::from_writer(BufWriter::new(file));
+        out.write_record(["line", "column", "code", "reason_en", "reason_vi"])?;
+        Ok(Self { out, count: 0 })
+    }
+
+    fn add(&mut self, line: u64, e: &ParseError) -> anyhow::Result<()> {
+        self.count += 1;
+        self.out.write_record([
+            &line.to_string(),
+            e.field,
+            e.code,
+            &e.message_en,
+            &e.message_vi,
+        ])?;
+        Ok(())
+    }
+}
+
+struct ParserOutcome {
+    rows: u64,
+    rejected: u64,
+}
+
+fn check_header(path: &Path) -> anyhow::Result<()> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(BufReader::new(file));
+    let mut header = csv::ByteRecord::new();
+    if !reader
+        .read_byte_record(&mut header)
+        .context("cannot read the header")?
+    {
+        bail!("the file is empty: a header row is required");
+    }
+    Columns::from_header(&header).map(drop)
+}
+
+/// Reads, parses and validates rows on the calling (blocking) thread.
+fn parse_rows(
+    path: &Path,
+    batch_size: usize,
+    rejects_path: &Path,
+    today: Date,
+    bytes_read: &AtomicU64,
+    batches: &mpsc::Sender<Vec<Citizen>>,
+) -> anyhow::Result<ParserOutcome> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(BufReader::with_capacity(1 << 20, file));
+    let mut record = csv::ByteRecord::new();
+    if !reader
+        .read_byte_record(&mut record)
+        .context("cannot read the header")?
+    {
+        bail!("the file is empty: a header row is required");
+    }
+    let columns = Columns::from_header(&record)?;
+    let width = record.len();
+    let mut rejects = Rejects::create(rejects_path)?;
+    let mut rows = 0u64;
+    let mut batch = Vec::with_capacity(batch_size);
+    loop {
+        let line = reader.position().line();
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                // A broken quote can swallow the rest of the file; report it and stop reading.
+                rows += 1;
+                let err = ParseError::new(
+                    "row",
+                    "malformed_csv",
+                    "Dòng CSV hỏng",
+                    format!("Malformed CSV: {e}"),
+                );
+                rejects.add(line, &err)?;
+                break;
+            }
+        }
+        rows += 1;
+        bytes_read.store(
+            record.position().map_or(0, csv::Position::byte),
+            Ordering::Relaxed,
+        );
+        let parsed = if record.len() != width {
+            Err(ParseError::new(
+                "row",
+                "field_count",
+                format!("Có {} trường, tiêu đề có {width}", record.len()),
+                format!("{} fields where the header has {width}", record.len()),
+            ))
+        } else if record.as_slice().len() > MAX_ROW_BYTES {
+            Err(ParseError::new(
+                "row",
+                "row_too_long",
+                "Dòng quá dài",
+                format!("Row longer than {MAX_ROW_BYTES} bytes"),
+            ))
+        } else {
+            columns.input(&record).and_then(|input| input.parse(today))
+        };
+        match parsed {
+            Ok(citizen) => {
+                batch.push(citizen);
+                if batch.len() == batch_size {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
+                    if batches.blocking_send(full).is_err() {
+                        bail!("the database writer stopped");
+                    }
+                }
+            }
+            Err(e) => rejects.add(line, &e)?,
+        }
+    }
+    if !batch.is_empty() && batches.blocking_send(batch).is_err() {
+        bail!("the database writer stopped");
+    }
+    rejects.out.flush()?;
+    Ok(ParserOutcome {
+        rows,
+        rejected: rejects.count,
+    })
+}
+
+fn progress_bar(total: u64, enabled: bool) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {elapsed_precise} [{wide_bar}] {bytes}/{total_bytes} ETA {eta} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+pub async fn import_citizens(
+    store: Arc<dyn Store>,
+    path: &Path,
+    opts: &ImportOptions,
+) -> anyhow::Result<ImportReport> {
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len();
+    check_header(path)?;
+    let started = Instant::now();
+    let bulk_load = store.begin_bulk_load().await?;
+    let bar = progress_bar(size, opts.progress);
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    let (tx, mut rx) = mpsc::channel::<Vec<Citizen>>(2);
+    let parser = {
+        let (path, rejects, bytes_read) = (
+            path.to_path_buf(),
+            opts.rejects.clone(),
+            Arc::clone(&bytes_read),
+        );
+        let batch_size = opts.batch_size.max(1);
+        let today = OffsetDateTime::now_utc().date();
+        tokio::task::spawn_blocking(move || {
+            parse_rows(&path, batch_size, &rejects, today, &bytes_read, &tx)
+        })
+    };
+    let mut counts = UpsertCounts::default();
+    let mut write_error = None;
+    while let Some(batch) = rx.recv().await {
+        match store.upsert_citizens(batch).await {
+            Ok(c) => counts += c,
+            Err(e) => {
+                write_error = Some(e);
+                break;
+            }
+        }
+        bar.set_position(bytes_read.load(Ordering::Relaxed));
+        bar.set_message(format!(
+            "mới/new {} · cập nhật/updated {}",
+            counts.inserted, counts.updated
+        ));
+    }
+    drop(rx);
+    let parsed = parser.await?;
+    if bulk_load {
+        // Also after a failure: the registry must never be left without its indexes.
+        bar.set_message("đang tạo chỉ mục / building indexes");
+        store.migrate().await?;
+    }
+    if let Some(e) = write_error {
+        bail!("database write failed (committed batches are kept; re-run to complete): {e}");
+    }
+    let parsed = parsed?;
+    bar.set_position(size);
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    store
+        .append_audit(vec![AuditEntry {
+            at: OffsetDateTime::now_utc(),
+            actor: "cli".into(),
+            role: "admin".into(),
+            action: "citizens.import".into(),
+            subject: None,
+            purpose: "registry_maintenance".into(),
+            detail: Some(format!(
+                "file={file_name} inserted={} updated={} unchanged={} rejected={}",
+                counts.inserted, counts.updated, counts.unchanged, parsed.rejected
+            )),
+        }])
+        .await?;
+    Ok(ImportReport {
+        rows: parsed.rows,
+        inserted: counts.inserted,
+        updated: counts.updated,
+        unchanged: counts.unchanged,
+        rejected: parsed.rejected,
+        seconds,
+        rows_per_second: parsed.rows as f64 / seconds.max(1e-9),
+        bulk_load,
+        peak_rss_kib: peak_rss_kib(),
+    })
+}
+
+/// Peak resident memory of this process (Linux), in KiB.
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+pub fn write_csv(
+    path: &Path,
+    rows: impl Iterator<Item = CitizenInput>,
+    bar: &ProgressBar,
+) -> anyhow::Result<u64> {
+    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut out = csv::Writer::from_writer(BufWriter::with_capacity(1 << 20, file));
+    out.write_record(crate::synth::CSV_HEADER)?;
+    let mut n = 0u64;
+    for row in rows {
+        out.write_record(crate::synth::csv_record(&row))?;
+        n += 1;
+        if n.is_multiple_of(65_536) {
+            bar.set_position(n);
+        }
+    }
+    out.flush()?;
+    bar.set_position(n);
+    Ok(n)
+}

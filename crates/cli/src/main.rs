@@ -1,0 +1,158 @@
+//! `vaxtrace`: the command line of the vaxtrace system. Each subcommand parses its flags (and
+//! `VAXTRACE_*` environment variables), then calls the library crates; failures print one line and
+//! exit non-zero.
+
+mod bench;
+mod commands;
+mod import;
+mod synth;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vaxtrace",
+    version,
+    about = "COVID-19 vaccination records and movement control on the national population registry",
+    long_about = "vaxtrace keeps the population registry, identity verification, access control and the audit log.\n\
+        Start with `vaxtrace demo`, which creates vaxtrace.db, loads a synthetic province and serves the web UI."
+)]
+pub struct Cli {
+    /// Log filter (tracing syntax), e.g. `info` or `vaxtrace_server=debug`.
+    #[arg(long, global = true, env = "VAXTRACE_LOG", default_value = "info")]
+    log: String,
+    /// Log lines as JSON (for log collectors) instead of text.
+    #[arg(long, global = true, env = "VAXTRACE_LOG_JSON")]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Db {
+    /// Database: `sqlite:PATH` (embedded default) or `postgres://USER@HOST/DB`.
+    #[arg(
+        long,
+        env = "VAXTRACE_DATABASE_URL",
+        default_value = "sqlite:vaxtrace.db"
+    )]
+    database_url: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    db: Db,
+    /// Address to listen on.
+    #[arg(long, env = "VAXTRACE_ADDR", default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// Minutes a login session stays valid.
+    #[arg(long, env = "VAXTRACE_SESSION_MINUTES", default_value_t = 480, value_parser = clap::value_parser!(u64).range(1..=10_080))]
+    session_minutes: u64,
+    /// Mark the session cookie Secure (when served behind HTTPS).
+    #[arg(long, env = "VAXTRACE_COOKIE_SECURE")]
+    cookie_secure: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP server (migrates the database first).
+    Serve(ServeArgs),
+    /// Set up a demo: creates or reuses the database, loads a synthetic province, creates demo
+    /// logins, and serves the web UI.
+    Demo(commands::DemoArgs),
+    /// Apply pending database migrations.
+    Migrate(Db),
+    /// Manage users.
+    #[command(subcommand)]
+    User(commands::UserCommand),
+    /// Generate synthetic data.
+    #[command(subcommand)]
+    Generate(commands::GenerateCommand),
+    /// Import data files.
+    #[command(subcommand)]
+    Import(commands::ImportCommand),
+    /// Inspect the audit log.
+    #[command(subcommand)]
+    Audit(commands::AuditCommand),
+    /// Measure performance against a peer in the same run.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+fn init_logging(filter: &str, json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    if json {
+        builder.json().init();
+    } else {
+        builder.compact().init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log, cli.log_json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => commands::serve(args).await,
+        Command::Demo(args) => commands::demo(args).await,
+        Command::Migrate(db) => commands::migrate(&db).await,
+        Command::User(cmd) => commands::user(cmd).await,
+        Command::Generate(cmd) => commands::generate(cmd),
+        Command::Import(cmd) => commands::import(cmd).await,
+        Command::Audit(cmd) => commands::audit(cmd).await,
+        Command::Bench(cmd) => bench::run(cmd).await,
+    }
+}
+
+/// Default rejects file: `FILE.rejects.csv` beside the input.
+fn default_rejects(input: &std::path::Path) -> PathBuf {
+    let mut name = input.file_name().unwrap_or_default().to_os_string();
+    name.push(".rejects.csv");
+    input.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn rejects_file_sits_beside_the_input() {
+        assert_eq!(
+            super::default_rejects("/tmp/a/people.csv".as_ref()),
+            std::path::Path::new("/tmp/a/people.csv.rejects.csv")
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! The HTTP layer's one error type and its single mapping to status codes and bilingual bodies
+//! `{code, message_vi, message_en, field?}`.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use vaxtrace_domain::ParseError;
+use vaxtrace_store::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiError {
+    #[serde(skip)]
+    pub status: StatusCode,
+    pub code: String,
+    pub message_vi: String,
+    pub message_en: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, vi: &str, en: &str) -> Self {
+        Self {
+            status,
+            code: code.into(),
+            message_vi: vi.into(),
+            message_en: en.into(),
+            field: None,
+        }
+    }
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Chưa đăng nhập hoặc phiên đã hết hạn",
+            "Not logged in or session expired",
+        )
+    }
+    pub fn forbidden_role() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden_role",
+            "Vai trò của bạn không được phép thực hiện thao tác này",
+            "Your role may not do this",
+        )
+    }
+    pub fn outside_jurisdiction() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "outside_jurisdiction",
+            "Công dân không thuộc địa bàn của bạn",
+            "Citizen is outside your jurisdiction",
+        )
+    }
+    pub fn not_found(what_vi: &str, what_en: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            &format!("Không tìm thấy {what_vi}"),
+            &format!("{what_en} not found"),
+        )
+    }
+    pub fn bad_credentials() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            "Sai tên đăng nhập hoặc mật khẩu",
+            "Wrong username or password",
+        )
+    }
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Lỗi hệ thống, vui lòng thử lại",
+            "Internal error, please retry",
+        )
+    }
+    pub fn bad_request(code: &str, vi: &str, en: &str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, vi, en)
+    }
+}
+
+impl From<ParseError> for ApiError {
+    fn from(e: ParseError) -> Self {
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: e.code.into(),
+            message_vi: e.message_vi,
+            message_en: e.message_en,
+            field: Some(e.field.into()),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(_) => Self::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "Dữ liệu đã tồn tại",
+                "Already exists",
+            ),
+            other => {
+                // The store's messages carry no row values, so they are safe to log.
+                tracing::error!(error = %other, "storage failure");
+                Self::internal()
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self)).into_response()
+    }
+}

@@ -1,0 +1,102 @@
+//! The `OpenAPI` 3.1 document, generated from the route table so it cannot drift from the router.
+
+use serde_json::{Map, Value, json};
+
+use crate::routes::{Access, ROUTES};
+
+fn error_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["code", "message_vi", "message_en"],
+        "properties": {
+            "code": {"type": "string"},
+            "message_vi": {"type": "string"},
+            "message_en": {"type": "string"},
+            "field": {"type": "string"}
+        }
+    })
+}
+
+fn schemas() -> Value {
+    let text = json!({"type": "string", "maxLength": 1024});
+    json!({
+        "Error": error_schema(),
+        "LoginRequest": {"type": "object", "required": ["username", "password"],
+            "properties": {"username": text, "password": text}},
+        "VerifyRequest": {"type": "object", "required": ["personal_id", "full_name", "birth_date"],
+            "properties": {
+                "personal_id": {"type": "string", "pattern": "^[0-9]{12}$"},
+                "full_name": text,
+                "birth_date": {"type": "string", "description": "YYYY-MM-DD, YYYY-MM or YYYY"}}},
+        "QrLookupRequest": {"type": "object", "required": ["qr"], "properties": {"qr": text}},
+    })
+}
+
+fn status_text(code: u16) -> &'static str {
+    match code {
+        200 => "OK",
+        204 => "No content",
+        400 => "Malformed request",
+        401 => "Not logged in, or the session expired",
+        403 => "Role not allowed, or citizen outside the caller's jurisdiction",
+        404 => "Not found",
+        413 => "Request body too large",
+        415 => "Content-Type is not application/json",
+        422 => "A field is invalid (the body names it)",
+        _ => "Other",
+    }
+}
+
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for route in ROUTES {
+        let mut responses = Map::new();
+        for &code in route.statuses {
+            let mut response = json!({"description": status_text(code)});
+            if code >= 400 {
+                response["content"] =
+                    json!({"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}});
+            }
+            responses.insert(code.to_string(), response);
+        }
+        let mut operation = json!({
+            "summary": route.summary,
+            "tags": [route.tag],
+            "operationId": format!("{} {}", route.method, route.path),
+            "responses": responses,
+            "x-access": match route.access {
+                Access::Public => "public".to_owned(),
+                Access::Authenticated => "authenticated".to_owned(),
+                Access::Permission(p) => serde_json::to_value(p).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+            },
+        });
+        if route.access != Access::Public {
+            operation["security"] = json!([{"bearer": []}, {"cookie": []}]);
+        }
+        if let Some(body) = route.body {
+            operation["requestBody"] = json!({"required": true,
+                "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{body}")}}}});
+        }
+        if route.path.contains("{personal_id}") {
+            operation["parameters"] = json!([{"name": "personal_id", "in": "path", "required": true,
+                "schema": {"type": "string", "pattern": "^[0-9]{12}$"}}]);
+        }
+        let entry = paths
+            .entry(route.path.to_owned())
+            .or_insert_with(|| json!({}));
+        entry[route.method.as_str().to_lowercase()] = operation;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "vaxtrace API", "version": env!("CARGO_PKG_VERSION"),
+            "description": "Population registry, vaccination records and movement control. Errors carry a machine-readable code and messages in Vietnamese and English."},
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": crate::middleware::SESSION_COOKIE}
+            }
+        }
+    })
+}

@@ -1,0 +1,159 @@
+//! The route table: every endpoint with its method, path, access rule and documentation. The router,
+//! the access checks and the `OpenAPI` document are all generated from it, so an endpoint cannot exist
+//! without a declared rule.
+
+mod auth;
+mod citizens;
+mod meta;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, Method, header};
+use axum::routing::MethodRouter;
+use axum::{Router, middleware};
+use serde::de::DeserializeOwned;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use vaxtrace_domain::Permission;
+
+use crate::middleware::{log_request, require_access};
+use crate::{ApiError, AppState, web};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    /// Any logged-in user.
+    Authenticated,
+    /// A logged-in user whose role has this permission.
+    Permission(Permission),
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    pub tag: &'static str,
+    pub summary: &'static str,
+    /// Name of the request body schema in the `OpenAPI` components, if any.
+    pub body: Option<&'static str>,
+    /// Documented status codes.
+    pub statuses: &'static [u16],
+}
+
+macro_rules! route {
+    ($method:ident $path:literal, $access:expr, $tag:literal, $summary:literal, $body:expr, $statuses:expr) => {
+        Route {
+            method: Method::$method,
+            path: $path,
+            access: $access,
+            tag: $tag,
+            summary: $summary,
+            body: $body,
+            statuses: $statuses,
+        }
+    };
+}
+
+pub const ROUTES: &[Route] = &[
+    route!(GET "/healthz", Access::Public, "meta", "Liveness and backend", None, &[200]),
+    route!(GET "/api/openapi.json", Access::Public, "meta", "This OpenAPI document", None, &[200]),
+    route!(GET "/api/v1/admin-units", Access::Public, "registry", "Administrative units: provinces, or the children of ?parent=CODE", None, &[200, 404]),
+    route!(POST "/api/v1/auth/login", Access::Public, "auth", "Log in; returns an expiring bearer token and sets the session cookie", Some("LoginRequest"), &[200, 400, 401, 413, 415, 422]),
+    route!(POST "/api/v1/auth/logout", Access::Authenticated, "auth", "End the current session", None, &[204, 401]),
+    route!(GET "/api/v1/me", Access::Authenticated, "auth", "The logged-in user, role and jurisdiction", None, &[200, 401]),
+    route!(POST "/api/v1/identity/verify", Access::Permission(Permission::VerifyIdentity), "registry", "Does this personal ID match this name and birth date? Never reveals registry data", Some("VerifyRequest"), &[200, 400, 401, 403, 413, 415, 422]),
+    route!(GET "/api/v1/citizens/{personal_id}", Access::Permission(Permission::ReadCitizen), "registry", "A citizen's registry record (officers whose jurisdiction holds a residence of the citizen)", None, &[200, 401, 403, 404, 422]),
+    route!(POST "/api/v1/citizens/lookup-qr", Access::Permission(Permission::ReadCitizen), "registry", "Look a citizen up by the chip ID card's QR text and check the card against the registry", Some("QrLookupRequest"), &[200, 400, 401, 403, 404, 413, 415, 422]),
+];
+
+fn handler(route: &Route) -> MethodRouter<AppState> {
+    match route.path {
+        "/healthz" => meta::health(),
+        "/api/openapi.json" => meta::openapi(),
+        "/api/v1/admin-units" => meta::units(),
+        "/api/v1/auth/login" => auth::login(),
+        "/api/v1/auth/logout" => auth::logout(),
+        "/api/v1/me" => auth::me(),
+        "/api/v1/identity/verify" => citizens::verify(),
+        "/api/v1/citizens/{personal_id}" => citizens::get(),
+        "/api/v1/citizens/lookup-qr" => citizens::lookup_qr(),
+        other => unreachable!("route {other} has no handler"),
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let mut api = Router::new();
+    for route in ROUTES {
+        let mut method_router = handler(route);
+        if route.access != Access::Public {
+            method_router = method_router.route_layer(middleware::from_fn_with_state(
+                (state.clone(), route.access),
+                require_access,
+            ));
+        }
+        api = api.route(route.path, method_router);
+    }
+    let limit = state.config.max_body_bytes;
+    api.merge(web::router())
+        .fallback(|| async { ApiError::not_found("trang", "Page") })
+        .layer(middleware::from_fn(log_request))
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .with_state(state)
+}
+
+/// `Json<T>` whose rejections are bilingual [`ApiError`]s.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(rejection) => Err(json_rejection(&rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: &JsonRejection) -> ApiError {
+    use axum::http::StatusCode;
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Cần Content-Type: application/json",
+            "Expected Content-Type: application/json",
+        ),
+        JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "Dữ liệu gửi lên quá lớn",
+                "Request body too large",
+            )
+        }
+        JsonRejection::JsonDataError(e) => {
+            let mut err = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                "Thiếu trường hoặc sai kiểu dữ liệu",
+                "Missing field or wrong type",
+            );
+            err.message_en = format!(
+                "Missing field or wrong type: {}",
+                e.body_text().rsplit(": ").next().unwrap_or_default()
+            );
+            err
+        }
+        _ => ApiError::bad_request("invalid_json", "JSON không hợp lệ", "Malformed JSON"),
+    }
+}

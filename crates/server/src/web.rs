@@ -1,0 +1,62 @@
+//! The bilingual web UI (Vietnamese first, English second): static pages embedded in the binary that
+//! talk to the JSON API with the session cookie.
+
+use axum::Router;
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+
+use crate::AppState;
+
+macro_rules! page {
+    ($file:literal) => {
+        get(|| async { Html(include_str!(concat!("../web/", $file))) })
+    };
+}
+
+macro_rules! asset {
+    ($file:literal, $mime:literal) => {
+        get(|| async {
+            (
+                [
+                    (header::CONTENT_TYPE, $mime),
+                    (header::CACHE_CONTROL, "no-cache"),
+                ],
+                include_str!(concat!("../web/", $file)),
+            )
+                .into_response()
+        })
+    };
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", page!("index.html"))
+        .route("/login", page!("login.html"))
+        .route("/lookup", page!("lookup.html"))
+        .route("/verify", page!("verify.html"))
+        .route(
+            "/static/app.js",
+            asset!("app.js", "text/javascript; charset=utf-8"),
+        )
+        .route(
+            "/static/app.css",
+            asset!("app.css", "text/css; charset=utf-8"),
+        )
+        .route(
+            "/static/index.js",
+            asset!("index.js", "text/javascript; charset=utf-8"),
+        )
+        .route(
+            "/static/login.js",
+            asset!("login.js", "text/javascript; charset=utf-8"),
+        )
+        .route(
+            "/static/lookup.js",
+            asset!("lookup.js", "text/javascript; charset=utf-8"),
+        )
+        .route(
+            "/static/verify.js",
+            asset!("verify.js", "text/javascript; charset=utf-8"),
+        )
+}

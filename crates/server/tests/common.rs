@@ -1,0 +1,180 @@
+//! `spawn_app`: the real server on a random port with a fresh database, per test, on either backend.
+
+#![allow(clippy::unwrap_used, clippy::too_many_lines)] // tests fail loudly; table-driven tests run long
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Client, Response};
+use serde_json::{Value, json};
+use time::macros::date;
+use vaxtrace_domain::{CitizenInput, Jurisdiction, Role};
+use vaxtrace_server::{AppState, ServerConfig, accounts};
+use vaxtrace_store::testing::TestDb;
+use vaxtrace_store::{Backend, Store};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Citizens in Kiên Giang: An lives in commune 30730, Bình in 30733 with a temporary residence in 30730,
+/// Cúc (year-only birth date) in Hà Nội's 00001.
+pub const AN: &str = "091087123456";
+pub const BINH: &str = "091195000001";
+pub const CUC: &str = "001140000003";
+
+#[derive(Debug)]
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: Client,
+    pub store: Arc<dyn Store>,
+    _db: TestDb,
+}
+
+fn citizen(
+    id: &str,
+    name: &str,
+    birth: &str,
+    sex: &str,
+    commune: &str,
+    temporary: Option<&str>,
+) -> CitizenInput {
+    CitizenInput {
+        personal_id: id.into(),
+        full_name: name.into(),
+        birth_date: birth.into(),
+        sex: sex.into(),
+        permanent_commune_code: commune.into(),
+        permanent_address: "12 Trần Phú".into(),
+        temporary_commune_code: temporary.map(Into::into),
+        temporary_address: temporary.map(|_| "Phòng trọ 5".into()),
+        phone: Some("0912345678".into()),
+        ..CitizenInput::default()
+    }
+}
+
+/// Users: one per interesting role/jurisdiction pair, all with [`PASSWORD`].
+pub const USERS: &[(&str, Role, &str)] = &[
+    ("admin", Role::Admin, "VN"),
+    ("analyst", Role::MinistryAnalyst, "VN"),
+    ("police_30730", Role::CommunePolice, "30730"),
+    ("police_30733", Role::CommunePolice, "30733"),
+    ("police_00001", Role::CommunePolice, "00001"),
+    ("health_91", Role::ProvinceHealth, "91"),
+    ("health_01", Role::ProvinceHealth, "01"),
+    ("site_91", Role::VaccinationSite, "91"),
+];
+
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, ServerConfig::default()).await
+}
+
+pub async fn spawn_app_with(backend: Backend, config: ServerConfig) -> Option<TestApp> {
+    let db = TestDb::new(backend).await.expect("test database")?;
+    let store = vaxtrace_store::open(&db.url).await.expect("open store");
+    store.migrate().await.expect("migrate");
+    let today = date!(2021 - 08 - 01);
+    let people = [
+        citizen(AN, "Nguyễn Văn An", "1987-03-09", "M", "30730", None),
+        citizen(
+            BINH,
+            "Trần Thị Bình",
+            "1995-11-20",
+            "F",
+            "30733",
+            Some("30730"),
+        ),
+        citizen(CUC, "Lê Thị Cúc", "1940", "F", "00001", None),
+    ];
+    let parsed = people
+        .iter()
+        .map(|p| p.parse(today).expect("valid test citizen"))
+        .collect();
+    store.upsert_citizens(parsed).await.expect("seed citizens");
+    for (name, role, j) in USERS {
+        accounts::add_user(
+            store.as_ref(),
+            name,
+            PASSWORD,
+            *role,
+            Jurisdiction::parse(j).unwrap(),
+        )
+        .await
+        .expect("seed user");
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState::new(Arc::clone(&store), config);
+    tokio::spawn(vaxtrace_server::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    let client = Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    Some(TestApp {
+        addr,
+        client,
+        store,
+        _db: db,
+    })
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn login(&self, username: &str) -> String {
+        let res = self
+            .post_json(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": username, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "login of {username}");
+        res.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+}
+
+/// Asserts an error response: status, machine code, and both languages present.
+pub async fn assert_error(res: Response, status: u16, code: &str) -> Value {
+    assert_eq!(res.status(), status);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert!(
+        !body["message_vi"].as_str().unwrap().is_empty()
+            && !body["message_en"].as_str().unwrap().is_empty()
+    );
+    body
+}
+
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(vaxtrace_store::Backend::Sqlite).await } )* }
+        mod postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(vaxtrace_store::Backend::Postgres).await } )* }
+    };
+}

@@ -1,0 +1,65 @@
+// Shared page code: navigation, API calls with the session cookie, safe rendering (textContent only).
+"use strict";
+const VT = {
+  async api(path, body) {
+    const opts = { credentials: "same-origin", headers: {} };
+    if (body !== undefined) {
+      opts.method = "POST";
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    const res = await fetch(path, opts);
+    const text = await res.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (_) { data = null; }
+    return { ok: res.ok, status: res.status, data };
+  },
+  el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+    for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    return e;
+  },
+  // "Vietnamese / English" pair.
+  bi(vi, en) {
+    return VT.el("span", {}, vi, " ", VT.el("span", { class: "en", lang: "en" }, "/ " + en));
+  },
+  error(box, res) {
+    box.className = "result bad";
+    box.replaceChildren();
+    const d = res.data || {};
+    box.append(VT.el("p", { id: "error-vi" }, d.message_vi || "Lỗi " + res.status),
+               VT.el("p", { class: "en", lang: "en" }, d.message_en || "Error " + res.status));
+    if (d.field) box.append(VT.el("p", {}, "Trường / Field: ", VT.el("code", {}, d.field)));
+  },
+  list(pairs) {
+    const dl = VT.el("dl");
+    for (const [vi, en, value] of pairs) {
+      if (value === null || value === undefined || value === "") continue;
+      dl.append(VT.el("dt", {}, VT.bi(vi, en)), VT.el("dd", {}, value));
+    }
+    return dl;
+  },
+  async nav() {
+    const header = VT.el("header", {},
+      VT.el("a", { href: "/" }, "vaxtrace"),
+      VT.el("a", { href: "/lookup" }, VT.bi("Tra cứu công dân", "Citizen lookup")),
+      VT.el("a", { href: "/verify" }, VT.bi("Xác minh danh tính", "Verify identity")));
+    const who = VT.el("span", { class: "who", id: "who" });
+    header.append(who);
+    document.body.prepend(header);
+    const me = await VT.api("/api/v1/me");
+    if (me.ok) {
+      const out = VT.el("a", { href: "#", id: "logout" }, VT.bi("Đăng xuất", "Log out"));
+      out.addEventListener("click", async (ev) => {
+        ev.preventDefault();
+        await VT.api("/api/v1/auth/logout", {});
+        location.href = "/login";
+      });
+      who.append(me.data.username + " · " + me.data.role_label_vi + " · " + me.data.jurisdiction_name + " ", out);
+    } else {
+      who.append(VT.el("a", { href: "/login" }, VT.bi("Đăng nhập", "Log in")));
+    }
+    return me.ok ? me.data : null;
+  },
+};

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The one test command (README and CI): formatting, lints, every test on SQLite and on a throwaway
+# PostgreSQL cluster, and the browser tests in headless Chromium. Under CI=true a missing PostgreSQL
+# or Chromium is an error, not a skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/postgres.sh
+
+if start_throwaway_postgres; then
+  export VAXTRACE_TEST_POSTGRES_URL="$PG_URL"
+  echo "PostgreSQL: throwaway cluster at $PG_URL"
+elif [ "${CI:-}" = true ]; then
+  echo "error: PostgreSQL is required under CI (apt-get install postgresql)" >&2
+  exit 1
+else
+  echo "NOTICE: PostgreSQL is not installed: the PostgreSQL half of the suites prints SKIPPED"
+fi
+
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
+
+if command -v chromium >/dev/null && command -v chromedriver >/dev/null && python3 -c 'import selenium, pytest' 2>/dev/null; then
+  cargo build --locked --bin vaxtrace
+  VAXTRACE_BIN="$PWD/target/debug/vaxtrace" python3 -m pytest -q tests/e2e
+elif [ "${CI:-}" = true ]; then
+  echo "error: browser tests need chromium, chromium-driver and python3 -m pip install selenium pytest" >&2
+  exit 1
+else
+  echo "NOTICE: chromium/chromedriver/selenium missing: browser tests SKIPPED (see .ci/run for the install)"
+fi
