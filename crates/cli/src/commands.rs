@@ -14,7 +14,7 @@ use vaxtrace_domain::{Jurisdiction, Role, admin_units};
 use vaxtrace_server::{AppState, ServerConfig, accounts};
 use vaxtrace_store::{Store, redact_url};
 
-use crate::import::{ImportOptions, import_citizens, write_csv};
+use crate::import::{ImportOptions, import_citizens, write_batch, write_csv};
 use crate::synth::{Population, REFERENCE_DAY};
 use crate::{Db, ServeArgs, default_rejects};
 
@@ -203,6 +203,9 @@ pub enum ImportCommand {
         /// No progress bar.
         #[arg(long)]
         no_progress: bool,
+        /// Validate the file and write the rejects file, without touching the database.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -214,6 +217,7 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
         batch_size,
         stats_json,
         no_progress,
+        dry_run,
     } = cmd;
     let store = open_store(&db).await?;
     let rejects = rejects.unwrap_or_else(|| default_rejects(&file));
@@ -221,10 +225,16 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
         batch_size: batch_size as usize,
         rejects: rejects.clone(),
         progress: !no_progress,
+        dry_run,
     };
     let report = import_citizens(store, &file, &opts).await?;
     println!(
-        "imported {} rows in {:.1} s ({:.0} rows/s): {} new, {} updated, {} unchanged, {} rejected{}",
+        "{} {} rows in {:.1} s ({:.0} rows/s): {} new, {} updated, {} unchanged, {} rejected{}",
+        if dry_run {
+            "checked (dry run, nothing written)"
+        } else {
+            "imported"
+        },
         report.rows,
         report.seconds,
         report.rows_per_second,
@@ -315,16 +325,17 @@ async fn load_demo_population(store: &Arc<dyn Store>, args: &DemoArgs) -> anyhow
     let bulk = store.begin_bulk_load().await?;
     let bar = count_bar(args.citizens);
     let mut batch = Vec::with_capacity(50_000);
+    let today = OffsetDateTime::now_utc().date();
     for input in Population::new(&args.province, args.citizens, args.seed)? {
-        batch.push(input.parse(OffsetDateTime::now_utc().date())?);
+        batch.push(input.parse(today)?);
         if batch.len() == 50_000 {
-            store.upsert_citizens(std::mem::take(&mut batch)).await?;
+            write_batch(store.as_ref(), bulk, std::mem::take(&mut batch)).await?;
             bar.inc(50_000);
         }
     }
-    store.upsert_citizens(batch).await?;
+    write_batch(store.as_ref(), bulk, batch).await?;
     if bulk {
-        store.migrate().await?;
+        store.finish_bulk_load().await?;
     }
     bar.finish_and_clear();
     Ok(())

@@ -40,6 +40,8 @@ pub struct ImportOptions {
     pub batch_size: usize,
     pub rejects: PathBuf,
     pub progress: bool,
+    /// Parse and validate only: nothing is written to the database.
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,6 +55,8 @@ pub struct ImportReport {
     pub rows_per_second: f64,
     /// Whether secondary indexes were dropped and rebuilt (first load into an empty registry).
     pub bulk_load: bool,
+    /// Part of `seconds` spent rebuilding secondary indexes after a bulk load.
+    pub index_seconds: f64,
     pub peak_rss_kib: Option<u64>,
 }
 
@@ -303,7 +307,7 @@ pub async fn import_citizens(
         .len();
     check_header(path)?;
     let started = Instant::now();
-    let bulk_load = store.begin_bulk_load().await?;
+    let bulk_load = !opts.dry_run && store.begin_bulk_load().await?;
     let bar = progress_bar(size, opts.progress);
     let bytes_read = Arc::new(AtomicU64::new(0));
     let (tx, mut rx) = mpsc::channel::<Vec<Citizen>>(2);
@@ -322,7 +326,11 @@ pub async fn import_citizens(
     let mut counts = UpsertCounts::default();
     let mut write_error = None;
     while let Some(batch) = rx.recv().await {
-        match store.upsert_citizens(batch).await {
+        if opts.dry_run {
+            counts.unchanged += batch.len() as u64;
+            continue;
+        }
+        match write_batch(store.as_ref(), bulk_load, batch).await {
             Ok(c) => counts += c,
             Err(e) => {
                 write_error = Some(e);
@@ -337,11 +345,17 @@ pub async fn import_citizens(
     }
     drop(rx);
     let parsed = parser.await?;
+    let index_started = Instant::now();
     if bulk_load {
-        // Also after a failure: the registry must never be left without its indexes.
-        bar.set_message("đang tạo chỉ mục / building indexes");
-        store.migrate().await?;
+        bar.set_message("đang sắp xếp và tạo chỉ mục / sorting and indexing");
+        if write_error.is_none() && parsed.is_ok() {
+            counts += store.finish_bulk_load().await?;
+        } else {
+            // The registry must never be left without its indexes; the stage is rebuilt on re-run.
+            store.migrate().await?;
+        }
     }
+    let index_seconds = index_started.elapsed().as_secs_f64();
     if let Some(e) = write_error {
         bail!("database write failed (committed batches are kept; re-run to complete): {e}");
     }
@@ -367,7 +381,18 @@ pub async fn import_citizens(
             )),
         }])
         .await?;
-    Ok(ImportReport {
+    let index_seconds = if bulk_load { index_seconds } else { 0.0 };
+    Ok(report(&parsed, counts, seconds, bulk_load, index_seconds))
+}
+
+fn report(
+    parsed: &ParserOutcome,
+    counts: UpsertCounts,
+    seconds: f64,
+    bulk_load: bool,
+    index_seconds: f64,
+) -> ImportReport {
+    ImportReport {
         rows: parsed.rows,
         inserted: counts.inserted,
         updated: counts.updated,
@@ -376,8 +401,22 @@ pub async fn import_citizens(
         seconds,
         rows_per_second: parsed.rows as f64 / seconds.max(1e-9),
         bulk_load,
+        index_seconds,
         peak_rss_kib: peak_rss_kib(),
-    })
+    }
+}
+
+/// Writes one batch: appended to the stage during a bulk load, upserted otherwise.
+pub async fn write_batch(
+    store: &dyn Store,
+    bulk_load: bool,
+    batch: Vec<Citizen>,
+) -> anyhow::Result<UpsertCounts> {
+    if bulk_load {
+        Ok(store.stage_citizens(batch).await?)
+    } else {
+        Ok(store.upsert_citizens(batch).await?)
+    }
 }
 
 /// Peak resident memory of this process (Linux), in KiB.

@@ -62,7 +62,10 @@ impl FullName {
 }
 
 fn is_name_char(c: char) -> bool {
-    c.is_alphabetic() || matches!(c, ' ' | '\'' | '-' | '.' | '\u{2019}') || is_combining_mark(c)
+    c.is_ascii_alphabetic()
+        || c.is_alphabetic()
+        || matches!(c, ' ' | '\'' | '-' | '.' | '\u{2019}')
+        || is_combining_mark(c)
 }
 
 fn is_combining_mark(c: char) -> bool {

@@ -1,12 +1,16 @@
 //! Text hygiene shared by every free-text field: NFC, collapsed whitespace, no control or markup
 //! characters.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 use crate::ParseError;
 
 /// NFC-normalises, trims and collapses internal whitespace runs to one space.
 pub fn clean(raw: &str) -> String {
+    // Nearly all input is already clean: checking is several times cheaper than rebuilding.
+    if is_clean(raw) {
+        return raw.to_owned();
+    }
     let mut out = String::with_capacity(raw.len());
     for word in raw.split_whitespace() {
         if !out.is_empty() {
@@ -15,6 +19,18 @@ pub fn clean(raw: &str) -> String {
         out.extend(word.nfc());
     }
     out
+}
+
+fn is_clean(raw: &str) -> bool {
+    let mut previous_space = true; // also rejects a leading space
+    for c in raw.chars() {
+        let space = c.is_whitespace();
+        if space && (c != ' ' || previous_space) {
+            return false;
+        }
+        previous_space = space;
+    }
+    !raw.ends_with(' ') && (raw.is_ascii() || is_nfc_quick(raw.chars()) == IsNormalized::Yes)
 }
 
 /// A cleaned free-text field (address and the like): non-empty, bounded, and free of control
@@ -60,6 +76,25 @@ mod tests {
         // "Đào" written decomposed (NFD) with doubled spaces.
         let nfd = "  Nguye\u{302}\u{303}n   Thi\u{323}\tĐa\u{300}o ";
         assert_eq!(clean(nfd), "Nguyễn Thị Đào");
+    }
+
+    #[test]
+    fn clean_input_is_kept_and_unclean_input_fixed() {
+        for already in ["", "Nguyễn Thị Đào", "a b"] {
+            assert!(is_clean(already), "{already:?}");
+            assert_eq!(clean(already), already);
+        }
+        for (dirty, fixed) in [
+            (" a", "a"),
+            ("a ", "a"),
+            ("a  b", "a b"),
+            ("a\tb", "a b"),
+            ("a\u{a0}b", "a b"),
+        ] {
+            assert!(!is_clean(dirty), "{dirty:?}");
+            assert_eq!(clean(dirty), fixed);
+        }
+        assert!(!is_clean("Đa\u{300}o"), "NFD is not clean");
     }
 
     #[test]

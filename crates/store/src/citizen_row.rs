@@ -11,6 +11,13 @@ use crate::StoreError;
 pub(crate) const COLUMNS: &str = "personal_id, full_name, name_key, birth_date, sex, permanent_unit, \
      permanent_address, temporary_unit, temporary_address, phone, legacy_id, household_id, status, updated_at";
 
+/// `SET` list of an upsert: every column from the incoming row.
+pub(crate) const UPDATE_ALL: &str = "full_name = excluded.full_name, name_key = excluded.name_key, \
+     birth_date = excluded.birth_date, sex = excluded.sex, permanent_unit = excluded.permanent_unit, \
+     permanent_address = excluded.permanent_address, temporary_unit = excluded.temporary_unit, \
+     temporary_address = excluded.temporary_address, phone = excluded.phone, legacy_id = excluded.legacy_id, \
+     household_id = excluded.household_id, status = excluded.status, updated_at = excluded.updated_at";
+
 #[derive(Debug)]
 pub(crate) struct CitizenRow {
     pub personal_id: i64,

@@ -82,9 +82,15 @@ pub trait Store: Send + Sync + Debug {
     async fn citizen(&self, id: PersonalId) -> StoreResult<Option<Citizen>>;
     async fn count_citizens(&self) -> StoreResult<u64>;
 
-    /// Prepares a bulk load: when the registry is empty, drops its secondary indexes so rows go into
-    /// the primary B-tree alone. Returns whether it did; [`Store::migrate`] rebuilds them.
+    /// Starts a bulk load if the registry is empty (else returns false and changes nothing): drops
+    /// the secondary indexes and empties the stage, so a re-run after a crash starts afresh.
     async fn begin_bulk_load(&self) -> StoreResult<bool>;
+    /// Loads one batch of a bulk load, one transaction per call. Returns the rows it already merged
+    /// into the registry (SQLite merges at once; PostgreSQL stages and merges in `finish`).
+    async fn stage_citizens(&self, batch: Vec<Citizen>) -> StoreResult<UpsertCounts>;
+    /// Completes a bulk load: merges what is staged (the last occurrence of a repeated ID wins and
+    /// counts as an update) and builds the secondary indexes. Returns the rows it merged.
+    async fn finish_bulk_load(&self) -> StoreResult<UpsertCounts>;
 
     async fn create_user(&self, user: NewUser) -> StoreResult<i64>;
     async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>>;

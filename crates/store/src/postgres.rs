@@ -12,7 +12,7 @@ use tokio_postgres::{NoTls, Row};
 use vaxtrace_domain::{Citizen, PersonalId};
 
 use crate::audit::{self, AuditEntry, AuditVerification, ChainVerifier, StoredAudit};
-use crate::citizen_row::{COLUMNS, CitizenRow};
+use crate::citizen_row::{COLUMNS, CitizenRow, UPDATE_ALL};
 use crate::sqlite::build_user;
 use crate::{
     Backend, CITIZEN_INDEXES, NewUser, Store, StoreError, StoreResult, UpsertCounts, User,
@@ -107,6 +107,41 @@ const STAGE_TYPES: [Type; 14] = [
     Type::INT8,
 ];
 
+/// Streams rows into `table` with binary COPY inside the caller's transaction.
+async fn copy_citizens(
+    tx: &tokio_postgres::Transaction<'_>,
+    table: &str,
+    batch: &[Citizen],
+    now: i64,
+) -> StoreResult<()> {
+    let sink = tx
+        .copy_in(&format!("COPY {table} ({COLUMNS}) FROM STDIN BINARY"))
+        .await?;
+    let mut writer = pin!(BinaryCopyInWriter::new(sink, &STAGE_TYPES));
+    for c in batch {
+        let temporary = c.temporary.as_ref();
+        let row: [&(dyn ToSql + Sync); 14] = [
+            &(c.personal_id.as_number() as i64),
+            &c.full_name.as_str(),
+            &c.full_name.folded_key(),
+            &c.birth_date.to_string(),
+            &c.sex.code(),
+            &c.permanent.unit_code,
+            &c.permanent.address,
+            &temporary.map(|t| t.unit_code),
+            &temporary.map(|t| t.address.as_str()),
+            &c.phone.as_ref().map(vaxtrace_domain::Phone::as_str),
+            &c.legacy_id.as_ref().map(vaxtrace_domain::LegacyId::as_str),
+            &c.household_id.as_deref(),
+            &c.status.code(),
+            &now,
+        ];
+        writer.as_mut().write(&row).await?;
+    }
+    writer.finish().await?;
+    Ok(())
+}
+
 #[async_trait]
 impl Store for PostgresStore {
     fn backend(&self) -> Backend {
@@ -155,46 +190,13 @@ impl Store for PostgresStore {
             "CREATE TEMP TABLE IF NOT EXISTS citizens_stage (LIKE citizens) ON COMMIT DELETE ROWS",
         )
         .await?;
-        let sink = tx
-            .copy_in(&format!(
-                "COPY citizens_stage ({COLUMNS}) FROM STDIN BINARY"
-            ))
-            .await?;
-        let mut writer = pin!(BinaryCopyInWriter::new(sink, &STAGE_TYPES));
-        for c in &batch {
-            let temporary = c.temporary.as_ref();
-            let row: [&(dyn ToSql + Sync); 14] = [
-                &(c.personal_id.as_number() as i64),
-                &c.full_name.as_str(),
-                &c.full_name.folded_key(),
-                &c.birth_date.to_string(),
-                &c.sex.code(),
-                &c.permanent.unit_code,
-                &c.permanent.address,
-                &temporary.map(|t| t.unit_code),
-                &temporary.map(|t| t.address.as_str()),
-                &c.phone.as_ref().map(vaxtrace_domain::Phone::as_str),
-                &c.legacy_id.as_ref().map(vaxtrace_domain::LegacyId::as_str),
-                &c.household_id.as_deref(),
-                &c.status.code(),
-                &now,
-            ];
-            writer.as_mut().write(&row).await?;
-        }
-        writer.finish().await?;
+        copy_citizens(&tx, "citizens_stage", &batch, now).await?;
         let counts = tx
             .query_one(
                 &format!(
                     "WITH merged AS (
                        INSERT INTO citizens ({COLUMNS}) SELECT {COLUMNS} FROM citizens_stage ORDER BY personal_id
-                       ON CONFLICT (personal_id) DO UPDATE SET
-                         full_name = EXCLUDED.full_name, name_key = EXCLUDED.name_key,
-                         birth_date = EXCLUDED.birth_date, sex = EXCLUDED.sex,
-                         permanent_unit = EXCLUDED.permanent_unit, permanent_address = EXCLUDED.permanent_address,
-                         temporary_unit = EXCLUDED.temporary_unit, temporary_address = EXCLUDED.temporary_address,
-                         phone = EXCLUDED.phone, legacy_id = EXCLUDED.legacy_id,
-                         household_id = EXCLUDED.household_id, status = EXCLUDED.status,
-                         updated_at = EXCLUDED.updated_at
+                       ON CONFLICT (personal_id) DO UPDATE SET {UPDATE_ALL}
                        WHERE (citizens.full_name, citizens.birth_date, citizens.sex, citizens.permanent_unit,
                               citizens.permanent_address, citizens.temporary_unit, citizens.temporary_address,
                               citizens.phone, citizens.legacy_id, citizens.household_id, citizens.status)
@@ -249,8 +251,58 @@ impl Store for PostgresStore {
                     .batch_execute(&format!("DROP INDEX IF EXISTS {name}"))
                     .await?;
             }
+            // Unlogged: after a crash the stage is rebuilt from the file anyway.
+            client
+                .batch_execute(
+                    "DROP TABLE IF EXISTS citizens_bulk_stage;
+                     CREATE UNLOGGED TABLE citizens_bulk_stage (LIKE citizens,
+                         stage_seq BIGINT GENERATED ALWAYS AS IDENTITY)",
+                )
+                .await?;
         }
         Ok(empty)
+    }
+
+    async fn stage_citizens(&self, batch: Vec<Citizen>) -> StoreResult<UpsertCounts> {
+        let now = unix_micros(OffsetDateTime::now_utc());
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        copy_citizens(&tx, "citizens_bulk_stage", &batch, now).await?;
+        tx.commit().await?;
+        Ok(UpsertCounts::default())
+    }
+
+    async fn finish_bulk_load(&self) -> StoreResult<UpsertCounts> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let staged: i64 = tx
+            .query_one("SELECT count(*) FROM citizens_bulk_stage", &[])
+            .await?
+            .get(0);
+        // Key order makes the primary-key B-tree grow by appends; the newest copy of an ID wins.
+        let inserted = tx
+            .execute(
+                &format!(
+                    "INSERT INTO citizens ({COLUMNS}) SELECT DISTINCT ON (personal_id) {COLUMNS} \
+                     FROM citizens_bulk_stage ORDER BY personal_id, stage_seq DESC"
+                ),
+                &[],
+            )
+            .await?;
+        tx.batch_execute("DROP TABLE citizens_bulk_stage").await?;
+        tx.commit().await?;
+        client
+            .batch_execute("SET maintenance_work_mem = '256MB'")
+            .await?;
+        for (_, sql) in CITIZEN_INDEXES {
+            client.batch_execute(sql).await?;
+        }
+        client.batch_execute("RESET maintenance_work_mem").await?;
+        Ok(UpsertCounts {
+            inserted,
+            updated: staged as u64 - inserted,
+            unchanged: 0,
+        })
     }
 
     async fn create_user(&self, user: NewUser) -> StoreResult<i64> {

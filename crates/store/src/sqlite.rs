@@ -46,6 +46,24 @@ fn open_connection(path: &Path, read_only: bool) -> StoreResult<Connection> {
     Ok(conn)
 }
 
+/// Detaches and deletes a bulk stage left by this or an interrupted earlier load.
+fn detach_stage(conn: &Connection, stage: &Path) -> StoreResult<()> {
+    let attached: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_database_list WHERE name = 'bulk')",
+        [],
+        |r| r.get(0),
+    )?;
+    if attached {
+        conn.execute_batch("DETACH DATABASE bulk")?;
+    }
+    match std::fs::remove_file(stage) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::Database(format!(
+            "cannot remove the bulk stage: {e}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic while holding the lock cannot leave SQLite inconsistent (transactions roll back).
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -71,6 +89,13 @@ impl SqliteStore {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The bulk-load stage: a scratch database file beside the registry.
+    fn stage_path(&self) -> PathBuf {
+        let mut name = self.path.file_name().unwrap_or_default().to_os_string();
+        name.push(".bulk-stage");
+        self.path.with_file_name(name)
     }
 
     async fn write<T: Send + 'static>(
@@ -102,6 +127,64 @@ impl SqliteStore {
             out
         })
         .await?
+    }
+}
+
+/// One citizen's column values, in [`COLUMNS`] order.
+struct CitizenParams<'a> {
+    id: i64,
+    full_name: &'a str,
+    name_key: String,
+    birth_date: String,
+    sex: &'static str,
+    permanent_unit: &'static str,
+    permanent_address: &'a str,
+    temporary_unit: Option<&'static str>,
+    temporary_address: Option<&'a str>,
+    phone: Option<&'a str>,
+    legacy_id: Option<&'a str>,
+    household_id: Option<&'a str>,
+    status: &'static str,
+    now: i64,
+}
+
+fn citizen_params(c: &Citizen, now: i64) -> CitizenParams<'_> {
+    CitizenParams {
+        id: c.personal_id.as_number() as i64,
+        full_name: c.full_name.as_str(),
+        name_key: c.full_name.folded_key(),
+        birth_date: c.birth_date.to_string(),
+        sex: c.sex.code(),
+        permanent_unit: c.permanent.unit_code,
+        permanent_address: &c.permanent.address,
+        temporary_unit: c.temporary.as_ref().map(|t| t.unit_code),
+        temporary_address: c.temporary.as_ref().map(|t| t.address.as_str()),
+        phone: c.phone.as_ref().map(vaxtrace_domain::Phone::as_str),
+        legacy_id: c.legacy_id.as_ref().map(vaxtrace_domain::LegacyId::as_str),
+        household_id: c.household_id.as_deref(),
+        status: c.status.code(),
+        now,
+    }
+}
+
+impl CitizenParams<'_> {
+    fn as_params(&self) -> [&dyn rusqlite::ToSql; 14] {
+        [
+            &self.id,
+            &self.full_name,
+            &self.name_key,
+            &self.birth_date,
+            &self.sex,
+            &self.permanent_unit,
+            &self.permanent_address,
+            &self.temporary_unit,
+            &self.temporary_address,
+            &self.phone,
+            &self.legacy_id,
+            &self.household_id,
+            &self.status,
+            &self.now,
+        ]
     }
 }
 
@@ -229,28 +312,9 @@ impl Store for SqliteStore {
                      OR temporary_address IS NOT ?9 OR phone IS NOT ?10 OR legacy_id IS NOT ?11 \
                      OR household_id IS NOT ?12 OR status IS NOT ?13)",
                 )?;
-                let mut birth = String::with_capacity(10);
                 for c in &batch {
-                    use std::fmt::Write;
-                    birth.clear();
-                    let _ = write!(birth, "{}", c.birth_date);
-                    let temporary = c.temporary.as_ref();
-                    let values = params![
-                        c.personal_id.as_number() as i64,
-                        c.full_name.as_str(),
-                        c.full_name.folded_key(),
-                        birth,
-                        c.sex.code(),
-                        c.permanent.unit_code,
-                        c.permanent.address,
-                        temporary.map(|t| t.unit_code),
-                        temporary.map(|t| t.address.as_str()),
-                        c.phone.as_ref().map(vaxtrace_domain::Phone::as_str),
-                        c.legacy_id.as_ref().map(vaxtrace_domain::LegacyId::as_str),
-                        c.household_id.as_deref(),
-                        c.status.code(),
-                        now,
-                    ];
+                    let row = citizen_params(c, now);
+                    let values = row.as_params();
                     if insert.execute(values)? == 1 {
                         counts.inserted += 1;
                     } else if update.execute(values)? == 1 {
@@ -288,17 +352,71 @@ impl Store for SqliteStore {
     }
 
     async fn begin_bulk_load(&self) -> StoreResult<bool> {
-        self.write(|conn| {
-            let empty: bool =
-                conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM citizens)", [], |r| {
-                    r.get(0)
-                })?;
+        let stage = self.stage_path();
+        self.write(move |conn| {
+            let empty: bool = conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM citizens)", [], |r| r.get(0))?;
             if empty {
                 for (name, _) in CITIZEN_INDEXES {
                     conn.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
                 }
+                detach_stage(conn, &stage)?;
+                // The stage is disposable (a re-run rebuilds it), so it needs no journal and no fsync.
+                conn.execute("ATTACH DATABASE ?1 AS bulk", [stage.to_string_lossy()])?;
+                conn.execute_batch(&format!(
+                    "PRAGMA bulk.journal_mode = OFF; PRAGMA bulk.synchronous = OFF;
+                     CREATE TABLE bulk.citizens_stage AS SELECT {COLUMNS} FROM main.citizens WHERE 0;"
+                ))?;
             }
             Ok(empty)
+        })
+        .await
+    }
+
+    async fn stage_citizens(&self, batch: Vec<Citizen>) -> StoreResult<UpsertCounts> {
+        self.write(move |conn| {
+            let now = unix_micros(OffsetDateTime::now_utc());
+            let tx = conn.transaction()?;
+            {
+                let mut insert = tx.prepare_cached(&format!(
+                    "INSERT INTO bulk.citizens_stage ({COLUMNS}) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                ))?;
+                for c in &batch {
+                    insert.execute(citizen_params(c, now).as_params())?;
+                }
+            }
+            tx.commit()?;
+            Ok(UpsertCounts::default())
+        })
+        .await
+    }
+
+    async fn finish_bulk_load(&self) -> StoreResult<UpsertCounts> {
+        let stage = self.stage_path();
+        self.write(move |conn| {
+            conn.execute_batch("PRAGMA threads = 2")?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let staged: i64 =
+                tx.query_row("SELECT count(*) FROM bulk.citizens_stage", [], |r| r.get(0))?;
+            // In key order the registry B-tree grows by appends and each page is written once.
+            // REPLACE keeps the last occurrence of an ID repeated in the file.
+            tx.execute_batch(&format!(
+                "INSERT OR REPLACE INTO main.citizens ({COLUMNS}) \
+                 SELECT {COLUMNS} FROM bulk.citizens_stage ORDER BY personal_id, rowid"
+            ))?;
+            let inserted: i64 =
+                tx.query_row("SELECT count(*) FROM main.citizens", [], |r| r.get(0))?;
+            tx.commit()?;
+            detach_stage(conn, &stage)?;
+            for (_, sql) in CITIZEN_INDEXES {
+                conn.execute_batch(sql)?;
+            }
+            conn.execute_batch("PRAGMA threads = 0")?;
+            Ok(UpsertCounts {
+                inserted: inserted as u64,
+                updated: (staged - inserted) as u64,
+                unchanged: 0,
+            })
         })
         .await
     }

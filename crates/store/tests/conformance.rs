@@ -122,13 +122,41 @@ async fn unknown_citizen_is_none(backend: Backend) {
     assert!(store.citizen(id).await.unwrap().is_none());
 }
 
-async fn bulk_load_only_on_an_empty_registry(backend: Backend) {
+async fn bulk_load_stages_then_merges_in_key_order(backend: Backend) {
     let Some((_db, store)) = store(backend).await else {
         return;
     };
     assert!(store.begin_bulk_load().await.unwrap());
+    let an = citizen("091087123456", "Nguyễn Văn An", "1987", "M", "30730");
+    let mut an_moved = an.clone();
+    an_moved.permanent.address = "99 Lê Lợi".into();
+    let binh = citizen("091195000001", "Trần Thị Bình", "1995", "F", "30733");
+    let mut staged = store.stage_citizens(vec![an, binh.clone()]).await.unwrap();
+    // The same ID again in a later batch: the later row wins.
+    staged += store.stage_citizens(vec![an_moved.clone()]).await.unwrap();
+    let mut counts = store.finish_bulk_load().await.unwrap();
+    counts += staged;
+    assert_eq!(counts.inserted, 2);
+    assert_eq!(counts.inserted + counts.updated, 3);
+    assert_eq!(
+        store.citizen(an_moved.personal_id).await.unwrap(),
+        Some(an_moved)
+    );
+    assert_eq!(store.citizen(binh.personal_id).await.unwrap(), Some(binh));
+    assert!(store.migrate().await.unwrap().is_empty());
+    assert!(
+        !store.begin_bulk_load().await.unwrap(),
+        "no bulk load into a non-empty registry"
+    );
+}
+
+async fn interrupted_bulk_load_restarts_cleanly(backend: Backend) {
+    let Some((db, store)) = store(backend).await else {
+        return;
+    };
+    assert!(store.begin_bulk_load().await.unwrap());
     store
-        .upsert_citizens(vec![citizen(
+        .stage_citizens(vec![citizen(
             "091087123456",
             "Nguyễn Văn An",
             "1987",
@@ -137,12 +165,20 @@ async fn bulk_load_only_on_an_empty_registry(backend: Backend) {
         )])
         .await
         .unwrap();
-    assert!(
-        store.migrate().await.unwrap().is_empty(),
-        "indexes are rebuilt, no migration re-run"
+    // The process dies here; a new one opens the database and starts again.
+    drop(store);
+    let store = vaxtrace_store::open(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    assert!(store.begin_bulk_load().await.unwrap());
+    let binh = citizen("091195000001", "Trần Thị Bình", "1995", "F", "30733");
+    store.stage_citizens(vec![binh.clone()]).await.unwrap();
+    let counts = store.finish_bulk_load().await.unwrap();
+    assert_eq!(
+        store.count_citizens().await.unwrap(),
+        1,
+        "the stale stage was discarded: {counts:?}"
     );
-    assert!(!store.begin_bulk_load().await.unwrap());
-    assert_eq!(store.count_citizens().await.unwrap(), 1);
+    assert_eq!(store.citizen(binh.personal_id).await.unwrap(), Some(binh));
 }
 
 async fn users_are_unique(backend: Backend) {
@@ -310,7 +346,8 @@ conformance!(
     migrate_is_idempotent,
     upsert_counts_and_round_trip,
     unknown_citizen_is_none,
-    bulk_load_only_on_an_empty_registry,
+    bulk_load_stages_then_merges_in_key_order,
+    interrupted_bulk_load_restarts_cleanly,
     users_are_unique,
     sessions_expire_and_end,
     audit_chain_verifies_and_detects_tampering,
