@@ -85,8 +85,8 @@ pub trait Store: Send + Sync + Debug {
     /// Starts a bulk load if the registry is empty (else returns false and changes nothing): drops
     /// the secondary indexes and empties the stage, so a re-run after a crash starts afresh.
     async fn begin_bulk_load(&self) -> StoreResult<bool>;
-    /// Loads one batch of a bulk load, one transaction per call. Returns the rows it already merged
-    /// into the registry (SQLite merges at once; PostgreSQL stages and merges in `finish`).
+    /// Stages one batch of a bulk load, one transaction per call. Returns the rows already merged
+    /// into the registry, for a backend that merges while staging (none does today).
     async fn stage_citizens(&self, batch: Vec<Citizen>) -> StoreResult<UpsertCounts>;
     /// Completes a bulk load: merges what is staged (the last occurrence of a repeated ID wins and
     /// counts as an update) and builds the secondary indexes. Returns the rows it merged.
