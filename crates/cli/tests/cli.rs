@@ -244,7 +244,7 @@ async fn incremental_import_survives_kill_9(backend: Backend) {
     let mut child = import_child(&csv, &db.url);
     // Kill it once some batches are committed, before it can finish.
     let started = Instant::now();
-    while count(&db.url).await < 10_000 && started.elapsed() < Duration::from_secs(60) {
+    while count(&db.url).await < 10_000 && started.elapsed() < Duration::from_mins(1) {
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap(); // SIGKILL
