@@ -92,7 +92,7 @@ fn remove_sqlite(path: &Path) {
 async fn our_import(csv: &Path, url: &str, dir: &Path, tag: &str) -> anyhow::Result<ImportReport> {
     let stats = dir.join(format!("{tag}.json"));
     let exit = tokio::process::Command::new(exe()?)
-        .args(["import", "citizens"])
+        .args(["--log", "warn", "import", "citizens"])
         .arg(csv)
         .args(["--database-url", url, "--no-progress", "--stats-json"])
         .arg(&stats)
@@ -296,9 +296,9 @@ async fn import(args: ImportBench) -> anyhow::Result<()> {
             "our PostgreSQL import lost rows: {ours:?}"
         );
         let copy = pg_copy(&pg_url_with_db(url, "vaxtrace_bench_copy"), &csv).await?;
-        admin
-            .batch_execute("DROP DATABASE vaxtrace_bench_ours; DROP DATABASE vaxtrace_bench_copy")
-            .await?;
+        for db in ["vaxtrace_bench_ours", "vaxtrace_bench_copy"] {
+            admin.batch_execute(&format!("DROP DATABASE {db}")).await?;
+        }
         println!("PostgreSQL, {rows} rows:");
         println!(
             "  vaxtrace import          {:>9.0} rows/s  {:>7.1} s  peak RSS {} MiB",

@@ -13,6 +13,7 @@ mod middleware;
 pub mod openapi;
 pub mod routes;
 pub mod services;
+pub mod sessions;
 mod web;
 
 use std::sync::Arc;
@@ -48,6 +49,7 @@ impl Default for ServerConfig {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub audit: audit::AuditSink,
+    pub sessions: Arc<sessions::SessionCache>,
     pub config: Arc<ServerConfig>,
 }
 
@@ -57,6 +59,7 @@ impl AppState {
         Self {
             audit: audit::AuditSink::start(Arc::clone(&store)),
             store,
+            sessions: Arc::default(),
             config: Arc::new(config),
         }
     }

@@ -54,12 +54,16 @@ pub fn session_token(req: &Request) -> Option<&str> {
 
 pub async fn caller_of(state: &AppState, hash: Option<[u8; 32]>) -> Result<Caller, ApiError> {
     let hash = hash.ok_or_else(ApiError::unauthenticated)?;
-    let user = state
+    if let Some(user) = state.sessions.get(&hash) {
+        return Ok(Caller { user });
+    }
+    let (user, expires_at) = state
         .store
         .session_user(hash, OffsetDateTime::now_utc())
-        .await?;
-    user.map(|user| Caller { user })
-        .ok_or_else(ApiError::unauthenticated)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    state.sessions.put(hash, user.clone(), expires_at);
+    Ok(Caller { user })
 }
 
 /// Enforces a route's declared [`Access`] and hands the [`Caller`] to the handler.

@@ -100,12 +100,12 @@ pub trait Store: Send + Sync + Debug {
         user_id: i64,
         expires_at: OffsetDateTime,
     ) -> StoreResult<()>;
-    /// The user behind an unexpired session of an enabled account.
+    /// The user behind an unexpired session of an enabled account, and when the session expires.
     async fn session_user(
         &self,
         token_hash: [u8; 32],
         now: OffsetDateTime,
-    ) -> StoreResult<Option<User>>;
+    ) -> StoreResult<Option<(User, OffsetDateTime)>>;
     async fn delete_session(&self, token_hash: [u8; 32]) -> StoreResult<()>;
     async fn purge_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64>;
 

@@ -363,11 +363,11 @@ impl Store for PostgresStore {
         &self,
         token_hash: [u8; 32],
         now: OffsetDateTime,
-    ) -> StoreResult<Option<User>> {
+    ) -> StoreResult<Option<(User, OffsetDateTime)>> {
         let client = self.pool.get().await?;
         let stmt = client
             .prepare_cached(
-                "SELECT u.id, u.username, u.password_hash, u.role, u.jurisdiction, u.disabled \
+                "SELECT u.id, u.username, u.password_hash, u.role, u.jurisdiction, u.disabled, s.expires_at \
                  FROM sessions s JOIN users u ON u.id = s.user_id \
                  WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled",
             )
@@ -375,7 +375,8 @@ impl Store for PostgresStore {
         let row = client
             .query_opt(&stmt, &[&&token_hash[..], &unix_micros(now)])
             .await?;
-        row.map(|r| build_user(user_row(&r))).transpose()
+        row.map(|r| Ok((build_user(user_row(&r))?, from_unix_micros(r.get(6)))))
+            .transpose()
     }
 
     async fn delete_session(&self, token_hash: [u8; 32]) -> StoreResult<()> {

@@ -64,6 +64,7 @@ pub fn logout() -> MethodRouter<AppState> {
             let hash = session_token(&req).and_then(accounts::token_hash);
             drop(req);
             if let Some(hash) = hash {
+                state.sessions.remove(&hash);
                 state.store.delete_session(hash).await?;
             }
             Ok::<_, ApiError>(
