@@ -227,6 +227,16 @@ mod futures_sink_compat {
     }
 }
 
+fn print_ours(ours: &ImportReport) {
+    println!(
+        "  vaxtrace import          {:>9.0} rows/s  {:>7.1} s  peak RSS {} MiB  (of which indexing {:.1} s)",
+        ours.rows_per_second,
+        ours.seconds,
+        ours.peak_rss_kib.unwrap_or(0) / 1024,
+        ours.index_seconds
+    );
+}
+
 fn rate(rows: u64, seconds: f64) -> f64 {
     rows as f64 / seconds.max(1e-9)
 }
@@ -260,12 +270,7 @@ async fn import(args: ImportBench) -> anyhow::Result<()> {
     let cli_keyed = sqlite3_cli_import(&csv, &dir.join("cli.db"), false).await?;
     remove_sqlite(&dir.join("cli.db"));
     println!("SQLite, {rows} rows (same CSV, same page cache):");
-    println!(
-        "  vaxtrace import          {:>9.0} rows/s  {:>7.1} s  peak RSS {} MiB",
-        ours.rows_per_second,
-        ours.seconds,
-        ours.peak_rss_kib.unwrap_or(0) / 1024
-    );
+    print_ours(&ours);
     println!(
         "  sqlite3 .import, indexed {:>9.0} rows/s  {:>7.1} s  → ours is {:.2}× faster",
         rate(rows, cli_indexed),
@@ -300,12 +305,7 @@ async fn import(args: ImportBench) -> anyhow::Result<()> {
             admin.batch_execute(&format!("DROP DATABASE {db}")).await?;
         }
         println!("PostgreSQL, {rows} rows:");
-        println!(
-            "  vaxtrace import          {:>9.0} rows/s  {:>7.1} s  peak RSS {} MiB",
-            ours.rows_per_second,
-            ours.seconds,
-            ours.peak_rss_kib.unwrap_or(0) / 1024
-        );
+        print_ours(&ours);
         println!(
             "  COPY (csv), indexed      {:>9.0} rows/s  {:>7.1} s  → ours takes {:.2}× the COPY time",
             rate(rows, copy),

@@ -402,14 +402,7 @@ async fn users_are_created_from_stdin_and_checked(backend: Backend) {
     }
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(vaxtrace_store::Backend::Sqlite).await } )* }
-        mod postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(vaxtrace_store::Backend::Postgres).await } )* }
-    };
-}
-
-on_both_backends!(
+vaxtrace_store::on_both_backends!(
     import_reports_bad_rows_and_keeps_good_ones,
     import_refuses_a_bad_file_with_one_line,
     incremental_import_survives_kill_9,

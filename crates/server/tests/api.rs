@@ -489,7 +489,7 @@ async fn admin_units_are_public(backend: Backend) {
     .await;
 }
 
-on_both_backends!(
+vaxtrace_store::on_both_backends!(
     openapi_documents_every_route,
     security_headers_on_every_response,
     login_logout_and_bad_credentials,

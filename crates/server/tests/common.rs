@@ -9,10 +9,9 @@ use std::time::Duration;
 
 use reqwest::{Client, Response};
 use serde_json::{Value, json};
-use time::macros::date;
-use vaxtrace_domain::{CitizenInput, Jurisdiction, Role};
+use vaxtrace_domain::{Jurisdiction, Phone, Residence, Role};
 use vaxtrace_server::{AppState, ServerConfig, accounts};
-use vaxtrace_store::testing::TestDb;
+use vaxtrace_store::testing::{TestDb, citizen};
 use vaxtrace_store::{Backend, Store};
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -29,28 +28,6 @@ pub struct TestApp {
     pub client: Client,
     pub store: Arc<dyn Store>,
     _db: TestDb,
-}
-
-fn citizen(
-    id: &str,
-    name: &str,
-    birth: &str,
-    sex: &str,
-    commune: &str,
-    temporary: Option<&str>,
-) -> CitizenInput {
-    CitizenInput {
-        personal_id: id.into(),
-        full_name: name.into(),
-        birth_date: birth.into(),
-        sex: sex.into(),
-        permanent_commune_code: commune.into(),
-        permanent_address: "12 Trần Phú".into(),
-        temporary_commune_code: temporary.map(Into::into),
-        temporary_address: temporary.map(|_| "Phòng trọ 5".into()),
-        phone: Some("0912345678".into()),
-        ..CitizenInput::default()
-    }
 }
 
 /// Users: one per interesting role/jurisdiction pair, all with [`PASSWORD`].
@@ -73,23 +50,19 @@ pub async fn spawn_app_with(backend: Backend, config: ServerConfig) -> Option<Te
     let db = TestDb::new(backend).await.expect("test database")?;
     let store = vaxtrace_store::open(&db.url).await.expect("open store");
     store.migrate().await.expect("migrate");
-    let today = date!(2021 - 08 - 01);
-    let people = [
-        citizen(AN, "Nguyễn Văn An", "1987-03-09", "M", "30730", None),
-        citizen(
-            BINH,
-            "Trần Thị Bình",
-            "1995-11-20",
-            "F",
-            "30733",
-            Some("30730"),
-        ),
-        citizen(CUC, "Lê Thị Cúc", "1940", "F", "00001", None),
+    let mut binh = citizen(BINH, "Trần Thị Bình", "1995-11-20", "F", "30733");
+    binh.temporary = Some(Residence {
+        unit_code: "30730",
+        address: "Phòng trọ 5".into(),
+    });
+    let mut parsed = vec![
+        citizen(AN, "Nguyễn Văn An", "1987-03-09", "M", "30730"),
+        binh,
+        citizen(CUC, "Lê Thị Cúc", "1940", "F", "00001"),
     ];
-    let parsed = people
-        .iter()
-        .map(|p| p.parse(today).expect("valid test citizen"))
-        .collect();
+    for c in &mut parsed {
+        c.phone = Some(Phone::parse("0912345678").unwrap());
+    }
     store.upsert_citizens(parsed).await.expect("seed citizens");
     for (name, role, j) in USERS {
         accounts::add_user(
@@ -169,12 +142,4 @@ pub async fn assert_error(res: Response, status: u16, code: &str) -> Value {
             && !body["message_en"].as_str().unwrap().is_empty()
     );
     body
-}
-
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(vaxtrace_store::Backend::Sqlite).await } )* }
-        mod postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(vaxtrace_store::Backend::Postgres).await } )* }
-    };
 }

@@ -18,6 +18,7 @@ use crate::{
 };
 
 const MAX_READERS: usize = 8;
+const WRITER_CACHE_KIB: u32 = 512 * 1024;
 
 #[derive(Debug)]
 pub struct SqliteStore {
@@ -34,11 +35,14 @@ fn open_connection(path: &Path, read_only: bool) -> StoreResult<Connection> {
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
-         PRAGMA busy_timeout = 10000;
-         PRAGMA temp_store = MEMORY;",
+         PRAGMA busy_timeout = 10000;",
     )?;
     // A large page cache is what keeps random-key inserts into the registry B-tree fast.
-    let cache_kib = if read_only { 32 * 1024 } else { 512 * 1024 };
+    let cache_kib = if read_only {
+        32 * 1024
+    } else {
+        WRITER_CACHE_KIB
+    };
     conn.execute_batch(&format!("PRAGMA cache_size = -{cache_kib};"))?;
     if read_only {
         conn.execute_batch("PRAGMA query_only = ON;")?;
@@ -404,7 +408,11 @@ impl Store for SqliteStore {
     async fn finish_bulk_load(&self) -> StoreResult<UpsertCounts> {
         let stage = self.stage_path();
         self.write(move |conn| {
-            conn.execute_batch("PRAGMA threads = 2")?;
+            // Sorts of a whole registry spill to temporary files; a smaller page cache while they
+            // run keeps the sorter's memory (sized from it) well under 1 GiB at 100M rows.
+            conn.execute_batch(
+                "PRAGMA temp_store = FILE; PRAGMA cache_size = -131072; PRAGMA threads = 2",
+            )?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let staged: i64 =
                 tx.query_row("SELECT count(*) FROM bulk.citizens_stage", [], |r| r.get(0))?;
@@ -421,7 +429,9 @@ impl Store for SqliteStore {
             for (_, sql) in CITIZEN_INDEXES {
                 conn.execute_batch(sql)?;
             }
-            conn.execute_batch("PRAGMA threads = 0")?;
+            conn.execute_batch(&format!(
+                "PRAGMA threads = 0; PRAGMA cache_size = -{WRITER_CACHE_KIB}"
+            ))?;
             Ok(UpsertCounts {
                 inserted: inserted as u64,
                 updated: (staged - inserted) as u64,

@@ -89,6 +89,36 @@ impl TestDb {
     }
 }
 
+/// A valid synthetic citizen for tests (address "12 Trần Phú"; the era is August 2021).
+pub fn citizen(
+    id: &str,
+    name: &str,
+    birth: &str,
+    sex: &str,
+    commune: &str,
+) -> vaxtrace_domain::Citizen {
+    vaxtrace_domain::CitizenInput {
+        personal_id: id.into(),
+        full_name: name.into(),
+        birth_date: birth.into(),
+        sex: sex.into(),
+        permanent_commune_code: commune.into(),
+        permanent_address: "12 Trần Phú".into(),
+        ..vaxtrace_domain::CitizenInput::default()
+    }
+    .parse(time::macros::date!(2021 - 08 - 01))
+    .unwrap_or_else(|e| panic!("invalid test citizen: {e}"))
+}
+
+/// Instantiates each `async fn name(backend: Backend)` as a test on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name($crate::Backend::Sqlite).await } )* }
+        mod postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name($crate::Backend::Postgres).await } )* }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use time::{Duration, OffsetDateTime, macros::date};
-use vaxtrace_domain::{Citizen, CitizenInput, Jurisdiction, PersonalId, Role};
-use vaxtrace_store::testing::TestDb;
+use time::{Duration, OffsetDateTime};
+use vaxtrace_domain::{Jurisdiction, PersonalId, Role};
+use vaxtrace_store::testing::{TestDb, citizen};
 use vaxtrace_store::{AuditEntry, Backend, NewUser, Store, StoreError, UpsertCounts};
 
 async fn store(backend: Backend) -> Option<(TestDb, Arc<dyn Store>)> {
@@ -15,20 +15,6 @@ async fn store(backend: Backend) -> Option<(TestDb, Arc<dyn Store>)> {
     let store = vaxtrace_store::open(&db.url).await.expect("open store");
     store.migrate().await.expect("migrate");
     Some((db, store))
-}
-
-fn citizen(id: &str, name: &str, birth: &str, sex: &str, commune: &str) -> Citizen {
-    CitizenInput {
-        personal_id: id.into(),
-        full_name: name.into(),
-        birth_date: birth.into(),
-        sex: sex.into(),
-        permanent_commune_code: commune.into(),
-        permanent_address: "12 Trần Phú".into(),
-        ..CitizenInput::default()
-    }
-    .parse(date!(2021 - 08 - 01))
-    .expect("valid sample citizen")
 }
 
 fn entry(action: &str, subject: Option<&str>) -> AuditEntry {
@@ -330,14 +316,7 @@ async fn raw_sql(db: &TestDb, sql: &str) -> Result<(), String> {
     }
 }
 
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(vaxtrace_store::Backend::Sqlite).await } )* }
-        mod postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(vaxtrace_store::Backend::Postgres).await } )* }
-    };
-}
-
-conformance!(
+vaxtrace_store::on_both_backends!(
     migrate_is_idempotent,
     upsert_counts_and_round_trip,
     unknown_citizen_is_none,
