@@ -229,7 +229,7 @@ mod futures_sink_compat {
 
 fn print_ours(ours: &ImportReport) {
     println!(
-        "  vaxtrace import          {:>9.0} rows/s  {:>7.1} s  peak RSS {} MiB  (of which indexing {:.1} s)",
+        "  vaxtrace import          {:>9.0} rows/s  {:>7.1} s  peak RSS {} MiB  (of which merge + indexes {:.1} s)",
         ours.rows_per_second,
         ours.seconds,
         ours.peak_rss_kib.unwrap_or(0) / 1024,

@@ -55,7 +55,7 @@ pub struct ImportReport {
     pub rows_per_second: f64,
     /// Whether secondary indexes were dropped and rebuilt (first load into an empty registry).
     pub bulk_load: bool,
-    /// Part of `seconds` spent rebuilding secondary indexes after a bulk load.
+    /// Part of `seconds` spent after parsing: the bulk merge and building the secondary indexes.
     pub index_seconds: f64,
     pub peak_rss_kib: Option<u64>,
 }
