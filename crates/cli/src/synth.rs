@@ -252,20 +252,7 @@ impl Iterator for Population {
     }
 }
 
-pub const CSV_HEADER: [&str; 11] = [
-    "personal_id",
-    "full_name",
-    "birth_date",
-    "sex",
-    "permanent_commune_code",
-    "permanent_address",
-    "temporary_commune_code",
-    "temporary_address",
-    "phone",
-    "legacy_id",
-    "household_id",
-];
-
+/// One row in the column order of the import header without `status`.
 pub fn csv_record(c: &CitizenInput) -> [&str; 11] {
     fn opt(o: Option<&String>) -> &str {
         o.map_or("", String::as_str)
