@@ -172,59 +172,32 @@ async fn fresh_pg_db(admin: &tokio_postgres::Client, name: &str) -> anyhow::Resu
     Ok(())
 }
 
-/// Client-side `COPY … FROM STDIN (FORMAT csv)` of the file, as `psql \copy` does.
+/// Client-side `COPY … FROM STDIN (FORMAT csv)`, as `psql \copy` does, in 1 MiB chunks.
 async fn pg_copy(url: &str, csv: &Path) -> anyhow::Result<f64> {
-    use futures_sink_compat::send_all;
+    use futures_util::SinkExt;
+    use tokio::io::AsyncReadExt;
+
     let client = pg_admin(url).await?;
     client
         .batch_execute(&format!("{PEER_TABLE}; {PEER_INDEXES}"))
         .await?;
     let started = Instant::now();
-    let sink = client
-        .copy_in("COPY citizens FROM STDIN (FORMAT csv, HEADER true)")
-        .await?;
-    send_all(sink, csv).await?;
-    Ok(started.elapsed().as_secs_f64())
-}
-
-mod futures_sink_compat {
-    use std::path::Path;
-    use std::pin::pin;
-
-    use bytes::Bytes;
-    use tokio::io::AsyncReadExt;
-    use tokio_postgres::CopyInSink;
-
-    /// Streams a file into a COPY sink in 1 MiB chunks.
-    pub async fn send_all(sink: CopyInSink<Bytes>, path: &Path) -> anyhow::Result<()> {
-        let mut file = tokio::fs::File::open(path).await?;
-        let mut sink = pin!(sink);
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = file.read(&mut buf).await?;
-            if n == 0 {
-                break;
-            }
-            std::future::poll_fn(|cx| futures_sink_poll_ready(sink.as_mut(), cx)).await?;
-            futures_sink_start(sink.as_mut(), Bytes::copy_from_slice(&buf[..n]))?;
+    let mut sink = std::pin::pin!(
+        client
+            .copy_in::<_, Bytes>("COPY citizens FROM STDIN (FORMAT csv, HEADER true)")
+            .await?
+    );
+    let mut file = tokio::fs::File::open(csv).await?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).await?;
+        if n == 0 {
+            break;
         }
-        sink.as_mut().finish().await?;
-        Ok(())
+        sink.send(Bytes::copy_from_slice(&buf[..n])).await?;
     }
-
-    fn futures_sink_poll_ready(
-        sink: std::pin::Pin<&mut CopyInSink<Bytes>>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), tokio_postgres::Error>> {
-        futures_util::Sink::poll_ready(sink, cx)
-    }
-
-    fn futures_sink_start(
-        sink: std::pin::Pin<&mut CopyInSink<Bytes>>,
-        item: Bytes,
-    ) -> Result<(), tokio_postgres::Error> {
-        futures_util::Sink::start_send(sink, item)
-    }
+    sink.as_mut().finish().await?;
+    Ok(started.elapsed().as_secs_f64())
 }
 
 fn print_ours(ours: &ImportReport) {
@@ -272,13 +245,13 @@ async fn import(args: ImportBench) -> anyhow::Result<()> {
     println!("SQLite, {rows} rows (same CSV, same page cache):");
     print_ours(&ours);
     println!(
-        "  sqlite3 .import, indexed {:>9.0} rows/s  {:>7.1} s  → ours is {:.2}× faster",
+        "  sqlite3 .import, indexed {:>9.0} rows/s  {:>7.1} s  → ours at {:.2}× its speed",
         rate(rows, cli_indexed),
         cli_indexed,
         cli_indexed / ours.seconds
     );
     println!(
-        "  sqlite3 .import, key only{:>9.0} rows/s  {:>7.1} s  → ours is {:.2}× faster",
+        "  sqlite3 .import, key only{:>9.0} rows/s  {:>7.1} s  → ours at {:.2}× its speed",
         rate(rows, cli_keyed),
         cli_keyed,
         cli_keyed / ours.seconds
@@ -319,6 +292,9 @@ async fn import(args: ImportBench) -> anyhow::Result<()> {
     println!("{}", json!({"bench": "import", "results": results}));
     Ok(())
 }
+
+/// Connections walk the request list with a prime stride so they do not repeat each other.
+const STRIDE: usize = 7919;
 
 #[derive(Debug, Deserialize)]
 struct LoginResponse {
@@ -437,7 +413,7 @@ async fn load(
                     .get(i % bodies.len().max(1))
                     .cloned()
                     .unwrap_or_default();
-                i += args_stride();
+                i += STRIDE;
                 let method = if body.is_empty() { "GET" } else { "POST" };
                 let req = hyper::Request::builder()
                     .method(method)
@@ -479,11 +455,6 @@ async fn load(
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
     })
-}
-
-/// Connections walk the request list with a prime stride so they do not repeat each other.
-fn args_stride() -> usize {
-    7919
 }
 
 async fn login(addr: &str) -> anyhow::Result<String> {
