@@ -40,7 +40,7 @@ pub struct ImportBench {
     postgres_url: Option<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct VerifyBench {
     /// Citizens loaded into the registry being queried.
     #[arg(long, default_value_t = 200_000)]
@@ -151,17 +151,6 @@ async fn pg_admin(url: &str) -> anyhow::Result<tokio_postgres::Client> {
     Ok(client)
 }
 
-fn pg_url_with_db(url: &str, db: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let host_start = base.find("://").map_or(0, |i| i + 3);
-    let base = base[host_start..]
-        .find('/')
-        .map_or(base, |i| &base[..host_start + i]);
-    query.map_or_else(|| format!("{base}/{db}"), |q| format!("{base}/{db}?{q}"))
-}
-
 async fn fresh_pg_db(admin: &tokio_postgres::Client, name: &str) -> anyhow::Result<()> {
     admin
         .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
@@ -264,7 +253,7 @@ async fn import(args: ImportBench) -> anyhow::Result<()> {
         fresh_pg_db(&admin, "vaxtrace_bench_copy").await?;
         let ours = our_import(
             &csv,
-            &pg_url_with_db(url, "vaxtrace_bench_ours"),
+            &vaxtrace_store::with_database(url, "vaxtrace_bench_ours"),
             &dir,
             "postgres",
         )
@@ -273,7 +262,11 @@ async fn import(args: ImportBench) -> anyhow::Result<()> {
             ours.inserted == rows,
             "our PostgreSQL import lost rows: {ours:?}"
         );
-        let copy = pg_copy(&pg_url_with_db(url, "vaxtrace_bench_copy"), &csv).await?;
+        let copy = pg_copy(
+            &vaxtrace_store::with_database(url, "vaxtrace_bench_copy"),
+            &csv,
+        )
+        .await?;
         for db in ["vaxtrace_bench_ours", "vaxtrace_bench_copy"] {
             admin.batch_execute(&format!("DROP DATABASE {db}")).await?;
         }
@@ -495,7 +488,10 @@ async fn verify(args: VerifyBench) -> anyhow::Result<()> {
     if let Some(url) = &args.postgres_url {
         let client = pg_admin(url).await?;
         fresh_pg_db(&client, "vaxtrace_bench_verify").await?;
-        backends.push(("postgres", pg_url_with_db(url, "vaxtrace_bench_verify")));
+        backends.push((
+            "postgres",
+            vaxtrace_store::with_database(url, "vaxtrace_bench_verify"),
+        ));
         admin = Some(client);
     } else {
         println!("PostgreSQL: skipped (pass --postgres-url or set VAXTRACE_BENCH_POSTGRES_URL)");
@@ -508,7 +504,7 @@ async fn verify(args: VerifyBench) -> anyhow::Result<()> {
         // Warm-up, unmeasured: page cache and connection pools.
         let warm = VerifyBench {
             seconds: 1,
-            ..clone_args(&args)
+            ..args.clone()
         };
         load(
             &server.addr,
@@ -549,14 +545,4 @@ async fn verify(args: VerifyBench) -> anyhow::Result<()> {
     }
     println!("{}", json!({"bench": "verify", "results": results}));
     Ok(())
-}
-
-fn clone_args(a: &VerifyBench) -> VerifyBench {
-    VerifyBench {
-        citizens: a.citizens,
-        seconds: a.seconds,
-        connections: a.connections,
-        max_requests: a.max_requests,
-        postgres_url: a.postgres_url.clone(),
-    }
 }

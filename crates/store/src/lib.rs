@@ -143,6 +143,22 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// Replaces the database name of a `PostgreSQL` URL.
+pub fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let host_start = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[host_start..].find('/') {
+        Some(slash) => &base[..host_start + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{db}?{q}"),
+        None => format!("{base}/{db}"),
+    }
+}
+
 /// Secondary indexes of the registry, in the SQL both backends accept. Dropped for bulk loads into an
 /// empty registry and rebuilt by `migrate`.
 pub(crate) const CITIZEN_INDEXES: [(&str, &str); 5] = [
@@ -194,6 +210,19 @@ pub(crate) fn dedupe_sorted(mut batch: Vec<Citizen>) -> Vec<Citizen> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn swaps_the_database_name() {
+        assert_eq!(
+            with_database("postgres://u@h:5/postgres", "x"),
+            "postgres://u@h:5/x"
+        );
+        assert_eq!(with_database("postgres://u@h:5", "x"), "postgres://u@h:5/x");
+        assert_eq!(
+            with_database("postgres://u@h/postgres?sslmode=disable", "x"),
+            "postgres://u@h/x?sslmode=disable"
+        );
+    }
 
     #[test]
     fn redacts_passwords() {

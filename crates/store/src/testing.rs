@@ -34,22 +34,6 @@ fn unique_suffix() -> String {
     )
 }
 
-/// Replaces the database name of a `PostgreSQL` URL.
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let host_start = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[host_start..].find('/') {
-        Some(slash) => &base[..host_start + slash],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{db}?{q}"),
-        None => format!("{base}/{db}"),
-    }
-}
-
 impl TestDb {
     /// A fresh database, or `Ok(None)` (with a visible notice) when the backend is not available.
     pub async fn new(backend: Backend) -> StoreResult<Option<Self>> {
@@ -80,7 +64,7 @@ impl TestDb {
                 drop(client);
                 let _ = driver.await;
                 Ok(Some(Self {
-                    url: with_database(&admin, &name),
+                    url: crate::with_database(&admin, &name),
                     backend,
                     _dir: None,
                 }))
@@ -117,22 +101,4 @@ macro_rules! on_both_backends {
         mod sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name($crate::Backend::Sqlite).await } )* }
         mod postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name($crate::Backend::Postgres).await } )* }
     };
-}
-
-#[cfg(test)]
-mod tests {
-    use super::with_database;
-
-    #[test]
-    fn swaps_the_database_name() {
-        assert_eq!(
-            with_database("postgres://u@h:5/postgres", "x"),
-            "postgres://u@h:5/x"
-        );
-        assert_eq!(with_database("postgres://u@h:5", "x"), "postgres://u@h:5/x");
-        assert_eq!(
-            with_database("postgres://u@h/postgres?sslmode=disable", "x"),
-            "postgres://u@h/x?sslmode=disable"
-        );
-    }
 }
