@@ -53,12 +53,17 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
-fn server_config(args: &ServeArgs) -> ServerConfig {
-    ServerConfig {
+fn server_config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
+    let key_passphrase = match &args.key_passphrase {
+        Some(p) => Some(Arc::new(vaxtrace_cert::SecretPassphrase::new(p.clone())?)),
+        None => None,
+    };
+    Ok(ServerConfig {
         session_ttl: Duration::from_secs(args.session_minutes * 60),
         cookie_secure: args.cookie_secure,
+        key_passphrase,
         ..ServerConfig::default()
-    }
+    })
 }
 
 async fn run_server(
@@ -72,7 +77,7 @@ async fn run_server(
     let url = format!("http://{}", listener.local_addr()?);
     banner(&url);
     tracing::info!(%url, backend = ?store.backend(), "serving");
-    let state = AppState::new(store, server_config(args));
+    let state = AppState::new(store, server_config(args)?);
     vaxtrace_server::serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }
@@ -150,6 +155,9 @@ pub enum GenerateCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write synthetic shot reports for a generated population, with realistic noise and a
+    /// ground-truth file for measuring matching quality.
+    Vaccinations(crate::vaccination_commands::GenerateShotsArgs),
 }
 
 fn count_bar(total: u64) -> ProgressBar {
@@ -165,12 +173,17 @@ fn count_bar(total: u64) -> ProgressBar {
 }
 
 pub fn generate(cmd: GenerateCommand) -> anyhow::Result<()> {
-    let GenerateCommand::Citizens {
-        province,
-        count,
-        seed,
-        out,
-    } = cmd;
+    let (province, count, seed, out) = match cmd {
+        GenerateCommand::Citizens {
+            province,
+            count,
+            seed,
+            out,
+        } => (province, count, seed, out),
+        GenerateCommand::Vaccinations(args) => {
+            return crate::vaccination_commands::generate(&args);
+        }
+    };
     let population = Population::new(&province, count, seed)?;
     let bar = count_bar(count);
     let n = write_csv(&out, population, &bar)?;
@@ -207,18 +220,26 @@ pub enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Import vaccination records and match each to the registry. Re-importing the same
+    /// (source, source_record_id) never duplicates a record.
+    Vaccinations(crate::vaccination_commands::ImportShotsArgs),
 }
 
 pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
-    let ImportCommand::Citizens {
-        file,
-        db,
-        rejects,
-        batch_size,
-        stats_json,
-        no_progress,
-        dry_run,
-    } = cmd;
+    let (file, db, rejects, batch_size, stats_json, no_progress, dry_run) = match cmd {
+        ImportCommand::Citizens {
+            file,
+            db,
+            rejects,
+            batch_size,
+            stats_json,
+            no_progress,
+            dry_run,
+        } => (file, db, rejects, batch_size, stats_json, no_progress, dry_run),
+        ImportCommand::Vaccinations(args) => {
+            return crate::vaccination_commands::import(&args).await;
+        }
+    };
     let store = open_store(&db).await?;
     let rejects = rejects.unwrap_or_else(|| default_rejects(&file));
     let opts = ImportOptions {

@@ -146,13 +146,13 @@ impl Columns {
     }
 }
 
-struct Rejects {
-    out: csv::Writer<BufWriter<File>>,
-    count: u64,
+pub(crate) struct Rejects {
+    pub(crate) out: csv::Writer<BufWriter<File>>,
+    pub(crate) count: u64,
 }
 
 impl Rejects {
-    fn create(path: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn create(path: &Path) -> anyhow::Result<Self> {
         let file = File::create(path)
             .with_context(|| format!("cannot create rejects file {}", path.display()))?;
         let mut out = csv::Writer::from_writer(BufWriter::new(file));
@@ -160,7 +160,7 @@ impl Rejects {
         Ok(Self { out, count: 0 })
     }
 
-    fn add(&mut self, line: u64, e: &ParseError) -> anyhow::Result<()> {
+    pub(crate) fn add(&mut self, line: u64, e: &ParseError) -> anyhow::Result<()> {
         self.count += 1;
         self.out.write_record([
             &line.to_string(),
@@ -282,7 +282,7 @@ fn parse_rows(
     })
 }
 
-fn progress_bar(total: u64, enabled: bool) -> ProgressBar {
+pub(crate) fn progress_bar(total: u64, enabled: bool) -> ProgressBar {
     if !enabled {
         return ProgressBar::hidden();
     }

@@ -5,7 +5,10 @@
 mod bench;
 mod commands;
 mod import;
+mod import_shots;
 mod synth;
+mod synth_shots;
+mod vaccination_commands;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,6 +58,9 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure (when served behind HTTPS).
     #[arg(long, env = "VAXTRACE_COOKIE_SECURE")]
     cookie_secure: bool,
+    /// Passphrase of the commune signing keys; without it the server cannot sign records.
+    #[arg(long, env = "VAXTRACE_KEY_PASSPHRASE", hide_env_values = true)]
+    key_passphrase: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,6 +84,17 @@ enum Command {
     /// Inspect the audit log.
     #[command(subcommand)]
     Audit(commands::AuditCommand),
+    /// Export data files.
+    #[command(subcommand)]
+    Export(vaccination_commands::ExportCommand),
+    /// Record-linkage quality against a generator's ground truth.
+    #[command(subcommand)]
+    Linkage(vaccination_commands::LinkageCommand),
+    /// Signing keys: national root, province CAs, commune signers (create and rotate).
+    #[command(subcommand)]
+    Keys(vaccination_commands::KeysCommand),
+    /// Check a vaccination record's signature up to the national root; exit 0 only when valid.
+    VerifyRecord(vaccination_commands::VerifyRecordArgs),
     /// Measure performance against a peer in the same run.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -128,6 +145,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Generate(cmd) => commands::generate(cmd),
         Command::Import(cmd) => commands::import(cmd).await,
         Command::Audit(cmd) => commands::audit(cmd).await,
+        Command::Export(cmd) => vaccination_commands::export(cmd).await,
+        Command::Linkage(cmd) => vaccination_commands::linkage(&cmd),
+        Command::Keys(cmd) => vaccination_commands::keys(cmd).await,
+        Command::VerifyRecord(args) => vaccination_commands::verify_record(&args).await,
         Command::Bench(cmd) => bench::run(cmd).await,
     }
 }

@@ -32,6 +32,14 @@ pub enum Permission {
     VerifyIdentity,
     ManageUsers,
     ReadAudit,
+    /// Report shots (vaccination sites and health staff).
+    RecordVaccination,
+    /// Work the verification and cleaning queue (scoped by jurisdiction).
+    ReviewVaccinations,
+    /// Sign verified records with the commune People's Committee key.
+    SignVaccinations,
+    /// See a citizen's vaccination colour and validity only, not the medical details.
+    ReadStatusColour,
 }
 
 impl Role {
@@ -83,8 +91,29 @@ impl Role {
 
     /// The permission table: the single place that says which role may do what.
     pub fn allows(self, permission: Permission) -> bool {
-        use Permission::{ManageUsers, ReadAudit, ReadCitizen, VerifyIdentity};
+        use Permission::{
+            ManageUsers, ReadAudit, ReadCitizen, ReadStatusColour, RecordVaccination,
+            ReviewVaccinations, SignVaccinations, VerifyIdentity,
+        };
         match permission {
+            RecordVaccination => matches!(
+                self,
+                Self::Admin
+                    | Self::ProvinceHealth
+                    | Self::DistrictHealth
+                    | Self::CommuneHealth
+                    | Self::VaccinationSite
+            ),
+            ReviewVaccinations => matches!(
+                self,
+                Self::Admin
+                    | Self::ProvinceHealth
+                    | Self::DistrictHealth
+                    | Self::CommuneHealth
+                    | Self::CommunePolice
+            ),
+            SignVaccinations => self == Self::CommuneSigner,
+            ReadStatusColour => !matches!(self, Self::MinistryAnalyst | Self::Citizen),
             ReadCitizen => matches!(
                 self,
                 Self::Admin

@@ -103,6 +103,7 @@ impl From<StoreError> for ApiError {
                 "Dữ liệu đã tồn tại",
                 "Already exists",
             ),
+            StoreError::NotFound(what) => Self::not_found(what, what),
             other => {
                 // The store's messages carry no row values, so they are safe to log.
                 tracing::error!(error = %other, "storage failure");

@@ -12,8 +12,11 @@ pub mod error;
 mod middleware;
 pub mod openapi;
 pub mod routes;
+pub mod linker;
 pub mod services;
 pub mod sessions;
+pub mod signing;
+pub mod vaccinations;
 mod web;
 
 use std::sync::Arc;
@@ -33,6 +36,10 @@ pub struct ServerConfig {
     pub cookie_secure: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Record linkage thresholds (auto-link, review, margin).
+    pub link_thresholds: vaxtrace_domain::linkage::Thresholds,
+    /// Unlocks the commune signing keys; without it the server cannot sign records.
+    pub key_passphrase: Option<Arc<vaxtrace_cert::SecretPassphrase>>,
 }
 
 impl Default for ServerConfig {
@@ -41,6 +48,8 @@ impl Default for ServerConfig {
             session_ttl: Duration::from_hours(8),
             cookie_secure: false,
             max_body_bytes: 64 * 1024,
+            link_thresholds: vaxtrace_domain::linkage::Thresholds::default(),
+            key_passphrase: None,
         }
     }
 }

@@ -29,18 +29,48 @@ fn schemas() -> Value {
                 "full_name": text,
                 "birth_date": {"type": "string", "description": "YYYY-MM-DD, YYYY-MM or YYYY"}}},
         "QrLookupRequest": {"type": "object", "required": ["qr"], "properties": {"qr": text}},
+        "ShotInput": {"type": "object",
+            "required": ["source", "source_record_id", "full_name", "vaccine_code", "dose_number", "administered_at", "site_code"],
+            "properties": {
+                "source": text, "source_record_id": text,
+                "personal_id": {"type": "string", "description": "12 digits, if known"},
+                "full_name": text,
+                "birth_date": {"type": "string", "description": "YYYY-MM-DD, YYYY-MM, YYYY or dd/mm/yyyy"},
+                "sex": {"type": "string", "enum": ["M", "F"]},
+                "phone": text, "commune_code": text,
+                "vaccine_code": {"type": "string", "description": "EU DCC product code, e.g. EU/1/21/1529"},
+                "dose_number": {"type": "string", "pattern": "^[1-5]$"},
+                "administered_at": {"type": "string", "description": "RFC 3339, or YYYY-MM-DD HH:MM in Vietnam time"},
+                "site_code": text, "lot": text}},
+        "ReviewRequest": {"type": "object", "required": ["action", "reason", "version"],
+            "properties": {
+                "action": {"type": "string", "enum": ["link", "reject", "duplicate", "correct"]},
+                "personal_id": text, "duplicate_of": {"type": "integer"},
+                "correction": {"type": "object"}, "reason": text, "version": {"type": "integer"}}},
+        "BulkRequest": {"type": "object", "required": ["action", "items", "reason"],
+            "properties": {
+                "action": {"type": "string", "enum": ["confirm_best", "reject"]},
+                "items": {"type": "array", "maxItems": 200, "items": {"type": "object",
+                    "properties": {"id": {"type": "integer"}, "version": {"type": "integer"}}}},
+                "reason": text}},
+        "SignRequest": {"type": "object", "required": ["items"],
+            "properties": {"items": {"type": "array", "maxItems": 200, "items": {"type": "object",
+                "properties": {"id": {"type": "integer"}, "version": {"type": "integer"}}}}}},
     })
 }
 
 fn status_text(code: u16) -> &'static str {
     match code {
         200 => "OK",
+        201 => "Created",
         204 => "No content",
         400 => "Malformed request",
         401 => "Not logged in, or the session expired",
         403 => "Role not allowed, or citizen outside the caller's jurisdiction",
         404 => "Not found",
+        409 => "Conflict: replayed with different content, stale version, or no signing key",
         413 => "Request body too large",
+        503 => "Signing is not configured on this server",
         415 => "Content-Type is not application/json",
         422 => "A field is invalid (the body names it)",
         _ => "Other",

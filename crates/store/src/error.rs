@@ -11,6 +11,9 @@ pub enum StoreError {
     /// The database URL or options are wrong.
     #[error("configuration: {0}")]
     Config(String),
+    /// The row named does not exist.
+    #[error("{0} not found")]
+    NotFound(&'static str),
     /// The database could not be reached, or refused the work.
     #[error("database: {0}")]
     Database(String),

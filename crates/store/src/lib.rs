@@ -10,9 +10,12 @@ mod citizen_row;
 mod error;
 mod migrate;
 mod postgres;
+mod postgres_vaccinations;
 mod sqlite;
+mod sqlite_vaccinations;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod vaccinations;
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -26,6 +29,11 @@ pub use audit::{AuditEntry, AuditVerification};
 pub use error::{StoreError, StoreResult};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use vaccinations::{
+    CandidateQuery, Change, Correction, InsertOutcome, LinkDecision, NewKey, NewShotRecord,
+    NewSignature, QueueCount, RecordFilter, ReviewAction, ShotRecord, Signature, StoredKey,
+    StoredStatus, VaccinationStore, VersionEntry,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -70,7 +78,7 @@ pub struct User {
 
 /// The one storage interface; handlers and commands hold an `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: Send + Sync + Debug {
+pub trait Store: VaccinationStore + Send + Sync + Debug {
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations and makes sure every secondary index exists. Idempotent.
@@ -161,10 +169,14 @@ pub fn with_database(url: &str, db: &str) -> String {
 
 /// Secondary indexes of the registry, in the SQL both backends accept. Dropped for bulk loads into an
 /// empty registry and rebuilt by `migrate`.
-pub(crate) const CITIZEN_INDEXES: [(&str, &str); 5] = [
+pub(crate) const CITIZEN_INDEXES: [(&str, &str); 6] = [
     (
-        "citizens_permanent_unit",
-        "CREATE INDEX IF NOT EXISTS citizens_permanent_unit ON citizens (permanent_unit)",
+        "citizens_permanent_unit_birth",
+        "CREATE INDEX IF NOT EXISTS citizens_permanent_unit_birth ON citizens (permanent_unit, birth_date)",
+    ),
+    (
+        "citizens_phone",
+        "CREATE INDEX IF NOT EXISTS citizens_phone ON citizens (phone) WHERE phone IS NOT NULL",
     ),
     (
         "citizens_temporary_unit",

@@ -25,7 +25,7 @@ const POOL_SIZE: usize = 16;
 
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
-    pool: Pool,
+    pub(crate) pool: Pool,
 }
 
 impl PostgresStore {
@@ -50,7 +50,7 @@ impl PostgresStore {
     }
 }
 
-fn citizen_row(r: &Row) -> CitizenRow {
+pub(crate) fn citizen_row(r: &Row) -> CitizenRow {
     CitizenRow {
         personal_id: r.get(0),
         full_name: r.get(1),

@@ -102,7 +102,7 @@ impl SqliteStore {
         self.path.with_file_name(name)
     }
 
-    async fn write<T: Send + 'static>(
+    pub(crate) async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
@@ -112,7 +112,7 @@ impl SqliteStore {
 
     /// A primary-key read on the calling thread: it takes microseconds, less than a hop to the
     /// blocking pool, and WAL readers never wait for the writer.
-    fn read_now<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+    pub(crate) fn read_now<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let conn = match lock(&self.idle_readers).pop() {
             Some(c) => c,
             None => open_connection(&self.path, true)?,
@@ -122,7 +122,7 @@ impl SqliteStore {
         out
     }
 
-    async fn read<T: Send + 'static>(
+    pub(crate) async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
@@ -204,7 +204,7 @@ impl CitizenParams<'_> {
     }
 }
 
-fn citizen_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CitizenRow> {
+pub(crate) fn citizen_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CitizenRow> {
     Ok(CitizenRow {
         personal_id: r.get(0)?,
         full_name: r.get(1)?,

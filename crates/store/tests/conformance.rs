@@ -34,7 +34,10 @@ async fn migrate_is_idempotent(backend: Backend) {
         return;
     };
     let store = vaxtrace_store::open(&db.url).await.unwrap();
-    assert_eq!(store.migrate().await.unwrap(), ["0001_registry"]);
+    assert_eq!(
+        store.migrate().await.unwrap(),
+        ["0001_registry", "0002_vaccinations"]
+    );
     assert!(store.migrate().await.unwrap().is_empty());
     assert_eq!(store.backend(), backend);
 }

@@ -5,6 +5,7 @@
 mod auth;
 mod citizens;
 mod meta;
+mod vaccinations;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
@@ -65,6 +66,18 @@ pub const ROUTES: &[Route] = &[
     route!(POST "/api/v1/identity/verify", Access::Permission(Permission::VerifyIdentity), "registry", "Does this personal ID match this name and birth date? Never reveals registry data", Some("VerifyRequest"), &[200, 400, 401, 403, 413, 415, 422]),
     route!(GET "/api/v1/citizens/{personal_id}", Access::Permission(Permission::ReadCitizen), "registry", "A citizen's registry record (officers whose jurisdiction holds a residence of the citizen)", None, &[200, 401, 403, 404, 422]),
     route!(POST "/api/v1/citizens/lookup-qr", Access::Permission(Permission::ReadCitizen), "registry", "Look a citizen up by the chip ID card's QR text and check the card against the registry", Some("QrLookupRequest"), &[200, 400, 401, 403, 404, 413, 415, 422]),
+    route!(POST "/api/v1/vaccinations", Access::Permission(Permission::RecordVaccination), "vaccinations", "Record one shot; it is matched to the registry at once. Idempotent on (source, source_record_id)", Some("ShotInput"), &[200, 201, 401, 403, 409, 413, 415, 422]),
+    route!(GET "/api/v1/vaccinations/queue", Access::Permission(Permission::ReviewVaccinations), "vaccinations", "The verification and cleaning queue of the caller's area (?decision=review,unmatched&after=ID&limit=N)", None, &[200, 401, 403, 422]),
+    route!(GET "/api/v1/vaccinations/counts", Access::Authenticated, "vaccinations", "Records per unit and decision, and how many wait for a signature", None, &[200, 401, 403]),
+    route!(POST "/api/v1/vaccinations/bulk-review", Access::Permission(Permission::ReviewVaccinations), "vaccinations", "One decision (confirm_best or reject) for many records", Some("BulkRequest"), &[200, 400, 401, 403, 422]),
+    route!(GET "/api/v1/vaccinations/{id}", Access::Permission(Permission::ReviewVaccinations), "vaccinations", "A record with its candidate citizens, per-field evidence and correction history", None, &[200, 401, 403, 404]),
+    route!(POST "/api/v1/vaccinations/{id}/review", Access::Permission(Permission::ReviewVaccinations), "vaccinations", "Link, reject, mark duplicate or correct a record (versioned, audited)", Some("ReviewRequest"), &[200, 401, 403, 404, 409, 422]),
+    route!(GET "/api/v1/vaccinations/{id}/signature", Access::Authenticated, "vaccinations", "Check a record's signature up to the national root", None, &[200, 401, 403, 404]),
+    route!(GET "/api/v1/signing/pending", Access::Permission(Permission::SignVaccinations), "signing", "Verified records of the signer's commune waiting for a signature", None, &[200, 401, 403]),
+    route!(POST "/api/v1/signing/sign", Access::Permission(Permission::SignVaccinations), "signing", "Sign record versions with the commune's key", Some("SignRequest"), &[200, 400, 401, 403, 409, 503]),
+    route!(GET "/api/v1/citizens/{personal_id}/status", Access::Permission(Permission::ReadStatusColour), "vaccinations", "Vaccination colour and rule version; doses for health officers only", None, &[200, 401, 403, 404, 422]),
+    route!(POST "/api/v1/citizens/status-by-qr", Access::Permission(Permission::ReadStatusColour), "vaccinations", "The same status from the chip ID card's QR text", Some("QrLookupRequest"), &[200, 401, 403, 404, 422]),
+    route!(GET "/api/v1/citizens/{personal_id}/vaccinations", Access::Permission(Permission::ReadCitizen), "vaccinations", "Every record linked to a citizen", None, &[200, 401, 403, 404, 422]),
 ];
 
 fn handler(route: &Route) -> MethodRouter<AppState> {
@@ -78,6 +91,18 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         "/api/v1/identity/verify" => citizens::verify(),
         "/api/v1/citizens/{personal_id}" => citizens::get(),
         "/api/v1/citizens/lookup-qr" => citizens::lookup_qr(),
+        "/api/v1/vaccinations" => vaccinations::record(),
+        "/api/v1/vaccinations/queue" => vaccinations::queue(),
+        "/api/v1/vaccinations/counts" => vaccinations::counts(),
+        "/api/v1/vaccinations/bulk-review" => vaccinations::bulk_review(),
+        "/api/v1/vaccinations/{id}" => vaccinations::detail(),
+        "/api/v1/vaccinations/{id}/review" => vaccinations::review(),
+        "/api/v1/vaccinations/{id}/signature" => vaccinations::signature(),
+        "/api/v1/signing/pending" => vaccinations::pending(),
+        "/api/v1/signing/sign" => vaccinations::sign(),
+        "/api/v1/citizens/{personal_id}/status" => vaccinations::status(),
+        "/api/v1/citizens/status-by-qr" => vaccinations::status_by_qr(),
+        "/api/v1/citizens/{personal_id}/vaccinations" => vaccinations::history(),
         other => unreachable!("route {other} has no handler"),
     }
 }

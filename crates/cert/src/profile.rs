@@ -1,0 +1,151 @@
+//! What each kind of certificate in the hierarchy is allowed to be and do.
+//!
+//! Every rule that differs by profile lives in a method here, so a new profile (an EU DCC CSCA, a
+//! document signer with extended key usages) is a new variant plus one arm per method.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rcgen::KeyUsagePurpose;
+use serde::{Deserialize, Serialize};
+
+/// The kind of a certificate. Written into the certificate (subject OU) by [`Self::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CertProfile {
+    /// The self-signed national trust anchor; issues province CAs only.
+    NationalRoot,
+    /// One per province; issues commune signers of its own province only.
+    ProvinceCa,
+    /// One per commune; signs vaccination records, issues nothing.
+    CommuneSigner,
+}
+
+impl CertProfile {
+    pub const ALL: [Self; 3] = [Self::NationalRoot, Self::ProvinceCa, Self::CommuneSigner];
+
+    /// Stable token stored in certificates and databases; never change an existing one.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::NationalRoot => "national_root",
+            Self::ProvinceCa => "province_ca",
+            Self::CommuneSigner => "commune_signer",
+        }
+    }
+
+    /// The profile of the certificate that issues this one; `None` for self-signed roots.
+    pub const fn issuer(self) -> Option<Self> {
+        match self {
+            Self::NationalRoot => None,
+            Self::ProvinceCa => Some(Self::NationalRoot),
+            Self::CommuneSigner => Some(Self::ProvinceCa),
+        }
+    }
+
+    /// Whether a certificate of this profile may issue one of `subject`.
+    pub fn may_issue(self, subject: Self) -> bool {
+        subject.issuer() == Some(self)
+    }
+
+    pub const fn is_ca(self) -> bool {
+        match self {
+            Self::NationalRoot | Self::ProvinceCa => true,
+            Self::CommuneSigner => false,
+        }
+    }
+
+    /// Whether a leaf of this profile may sign records.
+    pub const fn signs_records(self) -> bool {
+        matches!(self, Self::CommuneSigner)
+    }
+
+    /// basicConstraints pathLenConstraint of a CA profile: how many CAs may sit below it.
+    pub(crate) const fn path_len(self) -> Option<u8> {
+        match self {
+            Self::NationalRoot => Some(1),
+            Self::ProvinceCa => Some(0),
+            Self::CommuneSigner => None,
+        }
+    }
+
+    pub(crate) fn key_usages(self) -> Vec<KeyUsagePurpose> {
+        match self {
+            Self::NationalRoot | Self::ProvinceCa => {
+                vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign]
+            }
+            Self::CommuneSigner => vec![
+                KeyUsagePurpose::DigitalSignature,
+                KeyUsagePurpose::ContentCommitment,
+            ],
+        }
+    }
+
+    /// Whether `code` has the shape of this profile's unit: "VN", a 2-digit GSO province code,
+    /// a 5-digit GSO commune code. Existence in the catalogue is the caller's business.
+    pub fn unit_code_is_valid(self, code: &str) -> bool {
+        let digits = |n: usize| code.len() == n && code.bytes().all(|b| b.is_ascii_digit());
+        match self {
+            Self::NationalRoot => code == "VN",
+            Self::ProvinceCa => digits(2),
+            Self::CommuneSigner => digits(5),
+        }
+    }
+}
+
+impl fmt::Display for CertProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::NationalRoot => "national root CA",
+            Self::ProvinceCa => "province CA",
+            Self::CommuneSigner => "commune signer",
+        })
+    }
+}
+
+/// The token is not a known profile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown certificate profile")]
+pub struct UnknownProfile;
+
+impl FromStr for CertProfile {
+    type Err = UnknownProfile;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or(UnknownProfile)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_match_serde() {
+        for p in CertProfile::ALL {
+            assert_eq!(p.as_str().parse::<CertProfile>(), Ok(p));
+            assert_eq!(
+                serde_json::to_string(&p).unwrap(),
+                format!("\"{}\"", p.as_str())
+            );
+        }
+        assert_eq!("root".parse::<CertProfile>(), Err(UnknownProfile));
+    }
+
+    #[test]
+    fn hierarchy_rules() {
+        use CertProfile::{CommuneSigner, NationalRoot, ProvinceCa};
+        assert!(NationalRoot.may_issue(ProvinceCa));
+        assert!(!NationalRoot.may_issue(CommuneSigner));
+        assert!(ProvinceCa.may_issue(CommuneSigner));
+        assert!(!CommuneSigner.may_issue(CommuneSigner));
+        assert!(ProvinceCa.unit_code_is_valid("01"));
+        assert!(!ProvinceCa.unit_code_is_valid("1"));
+        assert!(CommuneSigner.unit_code_is_valid("00001"));
+        assert!(!CommuneSigner.unit_code_is_valid("0000a"));
+        assert!(!NationalRoot.unit_code_is_valid("vn"));
+    }
+}

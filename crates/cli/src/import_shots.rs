@@ -1,0 +1,250 @@
+//! Streaming import of vaccination records: a parser thread turns CSV rows into checked shots
+//! (unusable rows go to the rejects file), the async side matches each batch to the registry and
+//! stores it in one transaction. Idempotent on (source, source_record_id): a re-run after a crash
+//! replays what was stored and completes the rest.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+use vaxtrace_domain::linkage::Thresholds;
+use vaxtrace_domain::{ParseError, Shot, ShotInput};
+use vaxtrace_server::linker::link_and_store;
+use vaxtrace_store::{AuditEntry, InsertOutcome, LinkDecision, Store};
+
+use crate::import::{Rejects, peak_rss_kib, progress_bar};
+use crate::synth_shots::SHOT_COLUMNS;
+
+/// Columns a file must have; the others of [`SHOT_COLUMNS`] may be absent.
+const REQUIRED: [&str; 7] = [
+    "source",
+    "source_record_id",
+    "full_name",
+    "vaccine_code",
+    "dose_number",
+    "administered_at",
+    "site_code",
+];
+const MAX_ROW_BYTES: usize = 4096;
+
+#[derive(Debug, Clone)]
+pub struct ShotImportOptions {
+    pub batch_size: usize,
+    pub rejects: PathBuf,
+    pub progress: bool,
+    pub thresholds: Thresholds,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ShotImportReport {
+    pub rows: u64,
+    pub rejected: u64,
+    pub inserted: u64,
+    pub replayed: u64,
+    /// Same source key, different content: kept aside, not applied.
+    pub conflicts: u64,
+    pub auto: u64,
+    pub review: u64,
+    pub unmatched: u64,
+    pub duplicate: u64,
+    pub seconds: f64,
+    pub rows_per_second: f64,
+    pub peak_rss_kib: Option<u64>,
+}
+
+fn check_header(header: &csv::StringRecord) -> anyhow::Result<()> {
+    let names: Vec<&str> = header
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}'))
+        .collect();
+    if let Some(unknown) = names.iter().find(|n| !SHOT_COLUMNS.contains(n)) {
+        bail!(
+            "unknown column '{unknown}' in the header; expected {}",
+            SHOT_COLUMNS.join(",")
+        );
+    }
+    if let Some(missing) = REQUIRED.iter().find(|r| !names.contains(r)) {
+        bail!("the header lacks the required column '{missing}'");
+    }
+    Ok(())
+}
+
+fn parse_rows(
+    path: &Path,
+    opts: &ShotImportOptions,
+    bytes_read: &AtomicU64,
+    batches: &mpsc::Sender<Vec<Shot>>,
+) -> anyhow::Result<(u64, u64)> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(BufReader::with_capacity(1 << 20, file));
+    let header = reader.headers().context("cannot read the header")?.clone();
+    check_header(&header)?;
+    let header: csv::StringRecord = header
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}'))
+        .collect();
+    let width = header.len();
+    let mut rejects = Rejects::create(&opts.rejects)?;
+    let mut record = csv::StringRecord::new();
+    let mut rows = 0u64;
+    let mut batch = Vec::with_capacity(opts.batch_size);
+    let now = OffsetDateTime::now_utc();
+    loop {
+        let line = reader.position().line() + 1;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                rows += 1;
+                let (code, en) = if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    ("not_utf8", "Not valid UTF-8 text".to_owned())
+                } else {
+                    ("malformed_csv", format!("Malformed CSV: {e}"))
+                };
+                rejects.add(line, &ParseError::new("row", code, "Dòng CSV hỏng", en))?;
+                if code == "malformed_csv" {
+                    break;
+                }
+                continue;
+            }
+        }
+        rows += 1;
+        bytes_read.store(record.position().map_or(0, csv::Position::byte), Ordering::Relaxed);
+        let parsed = if record.len() != width {
+            Err(ParseError::new(
+                "row",
+                "field_count",
+                format!("Có {} trường, tiêu đề có {width}", record.len()),
+                format!("{} fields where the header has {width}", record.len()),
+            ))
+        } else if record.as_slice().len() > MAX_ROW_BYTES {
+            Err(ParseError::new(
+                "row",
+                "row_too_long",
+                "Dòng quá dài",
+                format!("Row longer than {MAX_ROW_BYTES} bytes"),
+            ))
+        } else {
+            record
+                .deserialize::<ShotInput>(Some(&header))
+                .map_err(|e| ParseError::new("row", "invalid_row", "Dòng không hợp lệ", e.to_string()))
+                .and_then(|input| input.parse(now))
+        };
+        match parsed {
+            Ok(shot) => {
+                batch.push(shot);
+                if batch.len() == opts.batch_size {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(opts.batch_size));
+                    if batches.blocking_send(full).is_err() {
+                        bail!("the database writer stopped");
+                    }
+                }
+            }
+            Err(e) => rejects.add(line, &e)?,
+        }
+    }
+    if !batch.is_empty() && batches.blocking_send(batch).is_err() {
+        bail!("the database writer stopped");
+    }
+    rejects.out.flush()?;
+    Ok((rows, rejects.count))
+}
+
+pub async fn import_vaccinations(
+    store: Arc<dyn Store>,
+    path: &Path,
+    opts: &ShotImportOptions,
+) -> anyhow::Result<ShotImportReport> {
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len();
+    let started = Instant::now();
+    let bar = progress_bar(size, opts.progress);
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    let (tx, mut rx) = mpsc::channel::<Vec<Shot>>(2);
+    let parser = {
+        let (path, opts, bytes_read) = (path.to_path_buf(), opts.clone(), Arc::clone(&bytes_read));
+        tokio::task::spawn_blocking(move || parse_rows(&path, &opts, &bytes_read, &tx))
+    };
+    let mut report = ShotImportReport::default();
+    let mut write_error = None;
+    while let Some(batch) = rx.recv().await {
+        match link_and_store(store.as_ref(), batch, &opts.thresholds, OffsetDateTime::now_utc()).await {
+            Ok(linked) => {
+                for l in linked {
+                    match l.outcome {
+                        InsertOutcome::Inserted { .. } => {
+                            report.inserted += 1;
+                            match l.decision {
+                                LinkDecision::Auto | LinkDecision::Confirmed => report.auto += 1,
+                                LinkDecision::Review => report.review += 1,
+                                LinkDecision::Unmatched | LinkDecision::Rejected => {
+                                    report.unmatched += 1;
+                                }
+                                LinkDecision::Duplicate => report.duplicate += 1,
+                            }
+                        }
+                        InsertOutcome::Replayed { .. } => report.replayed += 1,
+                        InsertOutcome::Conflict { .. } => report.conflicts += 1,
+                    }
+                }
+            }
+            Err(e) => {
+                write_error = Some(e);
+                break;
+            }
+        }
+        bar.set_position(bytes_read.load(Ordering::Relaxed));
+        bar.set_message(format!(
+            "tự động/auto {} · chờ duyệt/review {} · không khớp/unmatched {}",
+            report.auto, report.review, report.unmatched
+        ));
+    }
+    drop(rx);
+    let parsed = parser.await?;
+    if let Some(e) = write_error {
+        bail!("database write failed (committed batches are kept; re-run to complete): {e}");
+    }
+    let (rows, rejected) = parsed?;
+    bar.finish_and_clear();
+    report.rows = rows;
+    report.rejected = rejected;
+    report.seconds = started.elapsed().as_secs_f64();
+    report.rows_per_second = rows as f64 / report.seconds.max(1e-9);
+    report.peak_rss_kib = peak_rss_kib();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    store
+        .append_audit(vec![AuditEntry {
+            at: OffsetDateTime::now_utc(),
+            actor: "cli".into(),
+            role: "admin".into(),
+            action: "vaccinations.import".into(),
+            subject: None,
+            purpose: "vaccination_record".into(),
+            detail: Some(format!(
+                "file={file_name} inserted={} replayed={} conflicts={} rejected={} auto={} review={} unmatched={} duplicate={}",
+                report.inserted,
+                report.replayed,
+                report.conflicts,
+                report.rejected,
+                report.auto,
+                report.review,
+                report.unmatched,
+                report.duplicate
+            )),
+        }])
+        .await?;
+    Ok(report)
+}

@@ -1,0 +1,501 @@
+//! Commands for vaccination records: generate, import, export links, matching quality, signing
+//! keys, and record signature checks.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use time::{Duration, OffsetDateTime};
+use vaxtrace_cert::{CertProfile, IssuedKey, SecretPassphrase};
+use vaxtrace_domain::linkage::Thresholds;
+use vaxtrace_domain::{UnitLevel, admin_units};
+use vaxtrace_server::signing::{self, issued_key};
+use vaxtrace_store::{LinkDecision, NewKey, Store};
+
+use crate::Db;
+use crate::commands::open_store;
+use crate::import_shots::{ShotImportOptions, ShotImportReport, import_vaccinations};
+use crate::synth_shots::{ShotGenOptions, generate_vaccinations};
+
+/// `vaxtrace generate vaccinations`.
+#[derive(Debug, Clone, Args)]
+pub struct GenerateShotsArgs {
+    /// The registry CSV the shots are for (as written by `generate citizens`).
+    #[arg(long)]
+    pub citizens: PathBuf,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Share of eligible citizens (alive, 12+) with a first dose.
+    #[arg(long, default_value_t = 0.97)]
+    pub coverage_dose1: f64,
+    /// Share of eligible citizens with a second dose.
+    #[arg(long, default_value_t = 0.63)]
+    pub coverage_dose2: f64,
+    /// Share of eligible adults with a booster.
+    #[arg(long, default_value_t = 0.1)]
+    pub booster: f64,
+    /// Share of rows with at least one error (typo, swapped date, wrong or missing ID …).
+    #[arg(long, default_value_t = 0.05)]
+    pub noise: f64,
+    /// Share of shots reported a second time by another source.
+    #[arg(long, default_value_t = 0.02)]
+    pub duplicates: f64,
+    /// The shots CSV to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The ground truth: each row's true personal ID and the noise applied.
+    #[arg(long)]
+    pub truth: PathBuf,
+}
+
+pub fn generate(args: &GenerateShotsArgs) -> anyhow::Result<()> {
+    let opts = ShotGenOptions {
+        seed: args.seed,
+        coverage_dose1: args.coverage_dose1,
+        coverage_dose2: args.coverage_dose2,
+        booster: args.booster,
+        noise: args.noise,
+        duplicate_rate: args.duplicates,
+    };
+    let open = |p: &Path| File::open(p).with_context(|| format!("cannot open {}", p.display()));
+    let create = |p: &Path| File::create(p).with_context(|| format!("cannot create {}", p.display()));
+    let size = std::fs::metadata(&args.citizens)
+        .with_context(|| format!("cannot read {}", args.citizens.display()))?
+        .len();
+    let bar = crate::import::progress_bar(size.max(1) / 100, true);
+    let stats = generate_vaccinations(
+        &opts,
+        BufReader::with_capacity(1 << 20, open(&args.citizens)?),
+        BufWriter::with_capacity(1 << 20, create(&args.out)?),
+        BufWriter::new(create(&args.truth)?),
+        |n| {
+            if n.is_multiple_of(4096) {
+                bar.set_position(n);
+            }
+        },
+    )?;
+    bar.finish_and_clear();
+    println!(
+        "wrote {} shot reports ({} noisy, {} second-source duplicates) for {} eligible of {} citizens to {}; truth in {}",
+        stats.shots + stats.duplicates,
+        stats.noisy,
+        stats.duplicates,
+        stats.eligible,
+        stats.citizens,
+        args.out.display(),
+        args.truth.display()
+    );
+    Ok(())
+}
+
+/// `vaxtrace import vaccinations`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportShotsArgs {
+    /// CSV with header `source,source_record_id,personal_id,full_name,birth_date,sex,phone,`
+    /// `commune_code,vaccine_code,dose_number,administered_at,site_code,lot` (`personal_id` may be empty).
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub db: Db,
+    /// Where unusable rows are described (line, column, reason). Default: FILE.rejects.csv.
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
+    /// Rows matched and stored per transaction.
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub batch_size: u64,
+    /// Also write the report as JSON to this file.
+    #[arg(long)]
+    pub stats_json: Option<PathBuf>,
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Auto-link threshold (bits of evidence).
+    #[arg(long, default_value_t = Thresholds::default().auto)]
+    pub auto_threshold: f64,
+    /// Review threshold: below it a record is unmatched.
+    #[arg(long, default_value_t = Thresholds::default().review)]
+    pub review_threshold: f64,
+}
+
+pub async fn import(args: &ImportShotsArgs) -> anyhow::Result<()> {
+    if args.review_threshold > args.auto_threshold {
+        bail!("--review-threshold must not exceed --auto-threshold");
+    }
+    let store = open_store(&args.db).await?;
+    let rejects = args
+        .rejects
+        .clone()
+        .unwrap_or_else(|| crate::default_rejects(&args.file));
+    let opts = ShotImportOptions {
+        batch_size: args.batch_size as usize,
+        rejects: rejects.clone(),
+        progress: !args.no_progress,
+        thresholds: Thresholds {
+            auto: args.auto_threshold,
+            review: args.review_threshold,
+            ..Thresholds::default()
+        },
+    };
+    let report = import_vaccinations(store, &args.file, &opts).await?;
+    print_report(&report, &rejects);
+    if let Some(path) = &args.stats_json {
+        std::fs::write(path, serde_json::to_vec_pretty(&report)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn print_report(r: &ShotImportReport, rejects: &Path) {
+    println!(
+        "read {} rows in {:.1} s ({:.0} rows/s): {} new ({} auto-linked, {} to review, {} unmatched, {} duplicates), {} already stored, {} conflicting replays kept aside, {} rejected{}",
+        r.rows,
+        r.seconds,
+        r.rows_per_second,
+        r.inserted,
+        r.auto,
+        r.review,
+        r.unmatched,
+        r.duplicate,
+        r.replayed,
+        r.conflicts,
+        r.rejected,
+        if r.rejected > 0 {
+            format!(" (see {})", rejects.display())
+        } else {
+            String::new()
+        }
+    );
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Every record's link: `source,source_record_id,personal_id,decision,score`.
+    Links {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+pub async fn export(cmd: ExportCommand) -> anyhow::Result<()> {
+    let ExportCommand::Links { db, out } = cmd;
+    let store = open_store(&db).await?;
+    let file = File::create(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut w = csv::Writer::from_writer(BufWriter::new(file));
+    w.write_record(["source", "source_record_id", "personal_id", "decision", "score"])?;
+    let (mut after, mut n) = (0, 0u64);
+    loop {
+        let page = store.link_page(after, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for r in &page {
+            let suggested = r.personal_id.map(|p| p.to_string()).or_else(|| best_candidate(&r.evidence));
+            w.write_record([
+                r.source.as_str(),
+                &r.source_record_id,
+                &suggested.unwrap_or_default(),
+                r.decision.code(),
+                &r.score.map(|s| format!("{s:.2}")).unwrap_or_default(),
+            ])?;
+            n += 1;
+        }
+    }
+    w.flush()?;
+    store
+        .append_audit(vec![cli_audit("links.export", format!("rows={n}"))])
+        .await?;
+    println!("wrote {n} links to {}", out.display());
+    Ok(())
+}
+
+/// A review record's suggested citizen: its best candidate.
+fn best_candidate(evidence: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(evidence).ok()?;
+    v["candidates"][0]["personal_id"].as_str().map(str::to_owned)
+}
+
+fn cli_audit(action: &str, detail: String) -> vaxtrace_store::AuditEntry {
+    vaxtrace_store::AuditEntry {
+        at: OffsetDateTime::now_utc(),
+        actor: "cli".into(),
+        role: "admin".into(),
+        action: action.into(),
+        subject: None,
+        purpose: "vaccination_record".into(),
+        detail: Some(detail),
+    }
+}
+
+/// Matching quality of the stored links against a generator's ground truth.
+#[derive(Debug, Default, serde::Serialize, PartialEq)]
+pub struct LinkQuality {
+    pub records: u64,
+    pub auto: u64,
+    pub auto_correct: u64,
+    pub review: u64,
+    pub review_with_truth_first: u64,
+    pub unmatched: u64,
+    /// Linked automatically, then found to repeat an earlier record of the same dose.
+    pub duplicate: u64,
+    pub duplicate_correct: u64,
+    /// Correct automatic links (auto and duplicate) / automatic links.
+    pub auto_precision: f64,
+    /// (Correct auto-links + review records) / records with a true citizen.
+    pub found_or_queued: f64,
+}
+
+pub fn link_quality(links: &Path, truth: &Path) -> anyhow::Result<LinkQuality> {
+    let mut truth_by_key: HashMap<(String, String), String> = HashMap::new();
+    let mut t = csv::Reader::from_path(truth).with_context(|| format!("cannot open {}", truth.display()))?;
+    for row in t.records() {
+        let row = row?;
+        truth_by_key.insert((row[0].to_owned(), row[1].to_owned()), row[2].to_owned());
+    }
+    let mut q = LinkQuality::default();
+    let mut l = csv::Reader::from_path(links).with_context(|| format!("cannot open {}", links.display()))?;
+    for row in l.records() {
+        let row = row?;
+        let Some(expected) = truth_by_key.get(&(row[0].to_owned(), row[1].to_owned())) else {
+            continue;
+        };
+        q.records += 1;
+        let right = &row[2] == expected.as_str();
+        match LinkDecision::parse(&row[3]) {
+            Some(LinkDecision::Auto | LinkDecision::Confirmed) => {
+                q.auto += 1;
+                q.auto_correct += u64::from(right);
+            }
+            Some(LinkDecision::Review) => {
+                q.review += 1;
+                q.review_with_truth_first += u64::from(right);
+            }
+            Some(LinkDecision::Duplicate) => {
+                q.duplicate += 1;
+                q.duplicate_correct += u64::from(right);
+            }
+            _ => q.unmatched += 1,
+        }
+    }
+    let automatic = q.auto + q.duplicate;
+    q.auto_precision = (q.auto_correct + q.duplicate_correct) as f64 / (automatic as f64).max(1.0);
+    q.found_or_queued = (q.auto_correct + q.duplicate_correct + q.review) as f64
+        / (q.records as f64).max(1.0);
+    Ok(q)
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LinkageCommand {
+    /// Compare exported links (`export links`) with a generator's truth file: precision of
+    /// auto-links, and the share of true matches auto-linked or queued for review.
+    Quality {
+        #[arg(long)]
+        links: PathBuf,
+        #[arg(long)]
+        truth: PathBuf,
+    },
+}
+
+pub fn linkage(cmd: &LinkageCommand) -> anyhow::Result<()> {
+    let LinkageCommand::Quality { links, truth } = cmd;
+    let q = link_quality(links, truth)?;
+    println!("{}", serde_json::to_string_pretty(&q)?);
+    Ok(())
+}
+
+/// The passphrase that encrypts every private key at rest.
+#[derive(Debug, Clone, Args)]
+pub struct Passphrase {
+    /// Passphrase protecting the private keys (at least 12 characters). Prefer the environment
+    /// variable: a flag is visible to other users of the machine.
+    #[arg(long = "key-passphrase", env = "VAXTRACE_KEY_PASSPHRASE", hide_env_values = true)]
+    pub value: String,
+}
+
+impl Passphrase {
+    pub fn secret(&self) -> anyhow::Result<SecretPassphrase> {
+        Ok(SecretPassphrase::new(self.value.clone())?)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create the national root CA (once; again only to replace it).
+    Root {
+        #[command(flatten)]
+        db: Db,
+        #[command(flatten)]
+        passphrase: Passphrase,
+        #[arg(long, default_value = "Cơ quan cấp chứng thư gốc quốc gia vaxtrace")]
+        name: String,
+        #[arg(long, default_value_t = 20)]
+        years: i64,
+    },
+    /// Issue (or rotate) a province CA under the active root.
+    Province {
+        /// Province code (2 digits).
+        code: String,
+        #[command(flatten)]
+        db: Db,
+        #[command(flatten)]
+        passphrase: Passphrase,
+        #[arg(long, default_value_t = 10)]
+        years: i64,
+    },
+    /// Issue (or rotate) a commune People's Committee signing key under its province CA.
+    Commune {
+        /// Commune code (5 digits).
+        code: String,
+        #[command(flatten)]
+        db: Db,
+        #[command(flatten)]
+        passphrase: Passphrase,
+        #[arg(long, default_value_t = 2)]
+        years: i64,
+    },
+    /// List keys: profile, unit, validity, fingerprint, active.
+    List {
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+async fn issue_and_activate(
+    store: &Arc<dyn Store>,
+    key: IssuedKey,
+    issuer_id: Option<i64>,
+) -> anyhow::Result<i64> {
+    let id = store
+        .insert_key(NewKey {
+            profile: key.profile.as_str().to_owned(),
+            unit_code: key.unit_code.clone(),
+            fingerprint: key.fingerprint.clone(),
+            certificate: key.certificate_der.clone(),
+            encrypted_private_key: key.encrypted_private_key.clone(),
+            issuer_id,
+            not_before: key.not_before,
+            not_after: key.not_after,
+        })
+        .await?;
+    store.activate_key(id).await?;
+    store
+        .append_audit(vec![cli_audit(
+            "keys.issue",
+            format!("{} {} {}", key.profile.as_str(), key.unit_code, key.fingerprint),
+        )])
+        .await?;
+    println!(
+        "issued {} for {} (key {id}), valid {} – {}, fingerprint {}",
+        key.profile, key.unit_code, key.not_before.date(), key.not_after.date(), key.fingerprint
+    );
+    Ok(id)
+}
+
+/// The province of a commune, from the administrative-unit catalogue.
+fn province_of(commune: &str) -> Option<String> {
+    admin_units().lineage(commune).last().map(|u| u.code.to_owned())
+}
+
+fn unit_name(code: &str, level: UnitLevel) -> anyhow::Result<&'static str> {
+    match admin_units().get(code) {
+        Some(u) if u.level == level => Ok(u.full_name),
+        _ => bail!("'{code}' is not a {level:?} code"),
+    }
+}
+
+pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
+    let now = OffsetDateTime::now_utc();
+    match cmd {
+        KeysCommand::Root { db, passphrase, name, years } => {
+            let store = open_store(&db).await?;
+            let key = vaxtrace_cert::create_root(&name, now, now + Duration::days(365 * years), &passphrase.secret()?)?;
+            issue_and_activate(&store, key, None).await?;
+        }
+        KeysCommand::Province { code, db, passphrase, years } => {
+            let name = unit_name(&code, UnitLevel::Province)?;
+            let store = open_store(&db).await?;
+            let secret = passphrase.secret()?;
+            let root = signing::active_key(store.as_ref(), "VN", CertProfile::NationalRoot, now)
+                .await
+                .context("no active national root: run `vaxtrace keys root` first")?;
+            let key = vaxtrace_cert::issue(
+                &issued_key(&root)?,
+                &secret,
+                CertProfile::ProvinceCa,
+                &code,
+                &format!("CA {name}"),
+                now,
+                (now + Duration::days(365 * years)).min(root.not_after),
+                &secret,
+                &province_of,
+            )?;
+            issue_and_activate(&store, key, Some(root.id)).await?;
+        }
+        KeysCommand::Commune { code, db, passphrase, years } => {
+            let name = unit_name(&code, UnitLevel::Commune)?;
+            let province = province_of(&code).unwrap_or_default();
+            let store = open_store(&db).await?;
+            let secret = passphrase.secret()?;
+            let ca = signing::active_key(store.as_ref(), &province, CertProfile::ProvinceCa, now)
+                .await
+                .with_context(|| format!("no active CA for province {province}: run `vaxtrace keys province {province}` first"))?;
+            let key = vaxtrace_cert::issue(
+                &issued_key(&ca)?,
+                &secret,
+                CertProfile::CommuneSigner,
+                &code,
+                &format!("UBND {name}"),
+                now,
+                (now + Duration::days(365 * years)).min(ca.not_after),
+                &secret,
+                &province_of,
+            )?;
+            issue_and_activate(&store, key, Some(ca.id)).await?;
+        }
+        KeysCommand::List { db } => {
+            let store = open_store(&db).await?;
+            for k in store.keys().await? {
+                println!(
+                    "{:>4}  {:<15} {:<6} {} – {}  {}  {}",
+                    k.id,
+                    k.profile,
+                    k.unit_code,
+                    k.not_before.date(),
+                    k.not_after.date(),
+                    if k.active { "active  " } else { "inactive" },
+                    k.fingerprint
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `vaxtrace verify-record`.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyRecordArgs {
+    /// The record ID.
+    pub id: i64,
+    #[command(flatten)]
+    pub db: Db,
+}
+
+pub async fn verify_record(args: &VerifyRecordArgs) -> anyhow::Result<()> {
+    let store = open_store(&args.db).await?;
+    let record = store
+        .shot_record(args.id)
+        .await?
+        .with_context(|| format!("no vaccination record {}", args.id))?;
+    let check = signing::check_record(store.as_ref(), &record).await?;
+    println!("{}", serde_json::to_string_pretty(&check)?);
+    if !check.valid {
+        bail!(
+            "record {} signature is not valid: {}",
+            args.id,
+            check.problem.as_deref().unwrap_or("unknown")
+        );
+    }
+    Ok(())
+}

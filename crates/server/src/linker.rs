@@ -1,0 +1,181 @@
+//! Matching shot reports to the registry and storing them: the one path shared by the API and the
+//! bulk importer. Rules are the domain's (`linkage`); candidate lookups and writes are the store's.
+//!
+//! Two passes keep the common case cheap: a report whose personal ID points at a citizen with the
+//! same name and birth date is linked after one primary-key read; only the rest pay for blocking
+//! on name, commune + birth date, phone and the IDs one typo away.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use vaxtrace_domain::linkage::{self, Decision, Evidence, LinkRecord, Thresholds};
+use vaxtrace_domain::{Citizen, LifeStatus, PersonalId, Shot};
+use vaxtrace_store::{
+    CandidateQuery, InsertOutcome, LinkDecision, NewShotRecord, Store, StoreResult,
+};
+
+/// Candidates kept in a record's evidence for the reviewer.
+const EVIDENCE_CANDIDATES: usize = 3;
+
+/// How one report was matched and stored.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Linked {
+    #[serde(flatten)]
+    pub outcome: InsertOutcome,
+    pub decision: LinkDecision,
+    pub score: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct CandidateEvidence<'a> {
+    personal_id: PersonalId,
+    #[serde(flatten)]
+    evidence: &'a Evidence,
+}
+
+#[derive(Serialize)]
+struct StoredEvidence<'a> {
+    candidates: Vec<CandidateEvidence<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<&'static str>,
+}
+
+fn record_of(shot: &Shot) -> LinkRecord<'_> {
+    LinkRecord {
+        personal_id: shot.personal_id,
+        name: &shot.full_name,
+        birth: shot.birth_date,
+        sex: shot.sex,
+        phone: shot.phone.as_ref(),
+        communes: shot.commune_code.as_slice(),
+    }
+}
+
+/// The exact path: the given ID's citizen agrees on name and birth date.
+fn exact_match(shot: &Shot, citizen: &Citizen) -> bool {
+    let Some(birth) = shot.birth_date else {
+        return false;
+    };
+    citizen.full_name.matches(&shot.full_name) && citizen.birth_date.admits(birth)
+}
+
+fn blocking_query(shot: &Shot) -> CandidateQuery {
+    let keys = linkage::blocking_keys(&record_of(shot));
+    CandidateQuery {
+        ids: keys.id_variants,
+        name_key: Some(keys.name_key),
+        birth_year: keys.birth_year,
+        unit_birth: keys.commune_birth,
+        phone: keys.phone,
+    }
+}
+
+/// Decides one report against its candidates.
+fn decide(shot: &Shot, candidates: &[Citizen], thresholds: &Thresholds, at: OffsetDateTime) -> NewShotRecord {
+    let ranked = linkage::rank(&record_of(shot), candidates);
+    let mut decision = match linkage::decide(&ranked, thresholds) {
+        Decision::Auto => LinkDecision::Auto,
+        Decision::Review => LinkDecision::Review,
+        Decision::Unmatched => LinkDecision::Unmatched,
+    };
+    let best = ranked
+        .first()
+        .and_then(|(id, _)| candidates.iter().find(|c| c.personal_id == *id));
+    let mut notes = Vec::new();
+    if decision == LinkDecision::Auto && best.is_some_and(|c| c.status == LifeStatus::Deceased) {
+        // A shot for someone registered as deceased is a data error until a person says otherwise.
+        decision = LinkDecision::Review;
+        notes.push("citizen_deceased");
+    }
+    let personal_id = (decision == LinkDecision::Auto).then(|| best.map(|c| c.personal_id)).flatten();
+    let queue_unit = match (decision, best) {
+        (LinkDecision::Auto, Some(c)) => Some(c.permanent.unit_code.to_owned()),
+        _ => shot
+            .commune_code
+            .map(str::to_owned)
+            .or_else(|| best.map(|c| c.permanent.unit_code.to_owned())),
+    };
+    let evidence = StoredEvidence {
+        candidates: ranked
+            .iter()
+            .take(EVIDENCE_CANDIDATES)
+            .map(|(personal_id, evidence)| CandidateEvidence {
+                personal_id: *personal_id,
+                evidence,
+            })
+            .collect(),
+        notes,
+    };
+    NewShotRecord {
+        score: ranked.first().map(|(_, e)| e.score),
+        evidence: serde_json::to_string(&evidence).unwrap_or_else(|_| "{}".to_owned()),
+        shot: shot.clone(),
+        decision,
+        personal_id,
+        queue_unit,
+        received_at: at,
+    }
+}
+
+/// An exact-path link, with the same evidence a reviewer would see.
+fn exact_record(shot: &Shot, citizen: &Citizen, at: OffsetDateTime) -> NewShotRecord {
+    let mut rec = decide(shot, std::slice::from_ref(citizen), &Thresholds::default(), at);
+    rec.decision = LinkDecision::Auto;
+    rec.personal_id = Some(citizen.personal_id);
+    rec.queue_unit = Some(citizen.permanent.unit_code.to_owned());
+    rec
+}
+
+/// Matches and stores a batch of parsed reports, in one store transaction.
+pub async fn link_and_store(
+    store: &dyn Store,
+    shots: Vec<Shot>,
+    thresholds: &Thresholds,
+    at: OffsetDateTime,
+) -> StoreResult<Vec<Linked>> {
+    // Pass 1: the given IDs.
+    let by_id: Vec<CandidateQuery> = shots
+        .iter()
+        .map(|s| CandidateQuery {
+            ids: s.personal_id.into_iter().collect(),
+            ..CandidateQuery::default()
+        })
+        .collect();
+    let owners = store.candidates(by_id).await?;
+    let mut records: Vec<Option<NewShotRecord>> = Vec::with_capacity(shots.len());
+    let mut pending = Vec::new();
+    for (i, (shot, owner)) in shots.iter().zip(&owners).enumerate() {
+        match owner.first() {
+            Some(c) if exact_match(shot, c) && c.status == LifeStatus::Alive => {
+                records.push(Some(exact_record(shot, c, at)));
+            }
+            _ => {
+                records.push(None);
+                pending.push(i);
+            }
+        }
+    }
+    // Pass 2: blocking for the rest.
+    if !pending.is_empty() {
+        let queries = pending.iter().map(|&i| blocking_query(&shots[i])).collect();
+        let found = store.candidates(queries).await?;
+        for (&i, candidates) in pending.iter().zip(&found) {
+            records[i] = Some(decide(&shots[i], candidates, thresholds, at));
+        }
+    }
+    let records: Vec<NewShotRecord> = records.into_iter().flatten().collect();
+    let summary: Vec<(LinkDecision, Option<f64>)> =
+        records.iter().map(|r| (r.decision, r.score)).collect();
+    let outcomes = store.insert_shots(records).await?;
+    Ok(outcomes
+        .into_iter()
+        .zip(summary)
+        .map(|(outcome, (decision, score))| Linked {
+            decision: match outcome {
+                InsertOutcome::Inserted { duplicate: true, .. } => LinkDecision::Duplicate,
+                _ => decision,
+            },
+            outcome,
+            score,
+        })
+        .collect())
+}
