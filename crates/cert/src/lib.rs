@@ -18,7 +18,7 @@ mod verify;
 pub use error::CertError;
 pub use issue::{IssuedKey, create_root, issue};
 pub use passphrase::{KdfParams, SecretPassphrase};
-pub use profile::CertProfile;
+pub use profile::{CertProfile, UnknownProfile};
 pub use sign::SigningKey;
 pub use verify::{CertSummary, MAX_CHAIN_LEN, VerifiedSigner, certificate_summary, verify_chain};
 

@@ -160,7 +160,7 @@ pub enum GenerateCommand {
     Vaccinations(crate::vaccination_commands::GenerateShotsArgs),
 }
 
-fn count_bar(total: u64) -> ProgressBar {
+pub(crate) fn count_bar(total: u64) -> ProgressBar {
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template(
@@ -326,7 +326,7 @@ fn logins_file(database_url: &str) -> PathBuf {
     }
 }
 
-fn random_password() -> String {
+pub(crate) fn random_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY345679";
     let mut rng = rand::rng();
     (0..16)
@@ -445,7 +445,7 @@ async fn ensure_demo_users(
     Ok(lines)
 }
 
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+pub(crate) fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
     #[cfg(unix)]
     {
@@ -455,9 +455,35 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
+pub async fn demo(mut args: DemoArgs) -> anyhow::Result<()> {
     let store = open_store(&args.serve.db).await?;
     load_demo_population(&store, &args).await?;
+    crate::vaccination_commands::load_demo_vaccinations(
+        &store,
+        &args.province,
+        args.citizens,
+        args.seed,
+    )
+    .await?;
+    let first_commune = admin_units()
+        .communes_of_province(&args.province)
+        .first()
+        .map(|u| u.code)
+        .context("province has no communes")?;
+    let passphrase_file = match args.serve.db.database_url.strip_prefix("sqlite:") {
+        Some(path) => PathBuf::from(format!("{path}.demo-key-passphrase")),
+        None => PathBuf::from("vaxtrace-demo-key-passphrase"),
+    };
+    let passphrase = crate::vaccination_commands::ensure_demo_keys(
+        &store,
+        &args.province,
+        first_commune,
+        &passphrase_file,
+    )
+    .await?;
+    if args.serve.key_passphrase.is_none() {
+        args.serve.key_passphrase = Some(passphrase);
+    }
     let file = logins_file(&args.serve.db.database_url);
     let logins = ensure_demo_users(&store, &args, &file).await?;
     let commune = admin_units().communes_of_province(&args.province)[0];

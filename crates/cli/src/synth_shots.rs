@@ -914,14 +914,10 @@ mod tests {
         let dose1 = share(with_dose[0].len(), n);
         let dose2 = share(with_dose[1].len(), n);
         let booster = share(with_dose[2].len(), adults);
-        eprintln!("FIG dose1 {dose1:.4} dose2 {dose2:.4} booster {booster:.4} stats {s:?}");
-        for (a, b) in out.shots.iter().zip(&out.truth).filter(|r| !r.1[3].is_empty()).take(12) { eprintln!("ROW {} | {}", a.iter().collect::<Vec<_>>().join(","), &b[3]); }
-        for a in out.shots.iter().take(6) { eprintln!("ROW {}", a.iter().collect::<Vec<_>>().join(",")); }
         assert!((dose1 - opts.coverage_dose1).abs() < 0.02, "dose 1 {dose1}");
         assert!((dose2 - opts.coverage_dose2).abs() < 0.02, "dose 2 {dose2}");
         assert!((booster - opts.booster).abs() < 0.02, "booster {booster}");
         let noise_share = share(noisy_rows, out.truth.len());
-        eprintln!("FIG noise {noise_share:.4}");
         assert_eq!(noisy_rows as u64, s.noisy);
         assert!(
             (noise_share - opts.noise).abs() < 0.015,

@@ -405,6 +405,47 @@ fn unit_name(code: &str, level: UnitLevel) -> anyhow::Result<&'static str> {
     }
 }
 
+/// Issues a province CA (under the active root) or a commune signer (under its province's active
+/// CA) and makes it the unit's active key; the previous one stays for verifying old signatures.
+async fn issue_under(
+    store: &Arc<dyn Store>,
+    passphrase: &Passphrase,
+    profile: CertProfile,
+    code: &str,
+    years: i64,
+) -> anyhow::Result<i64> {
+    let now = OffsetDateTime::now_utc();
+    let (level, issuer_unit, issuer_profile, label) = match profile {
+        CertProfile::ProvinceCa => (UnitLevel::Province, "VN".to_owned(), CertProfile::NationalRoot, "CA"),
+        _ => (
+            UnitLevel::Commune,
+            province_of(code).unwrap_or_default(),
+            CertProfile::ProvinceCa,
+            "UBND",
+        ),
+    };
+    let name = unit_name(code, level)?;
+    let secret = passphrase.secret()?;
+    let issuer = signing::active_key(store.as_ref(), &issuer_unit, issuer_profile, now)
+        .await
+        .with_context(|| match issuer_profile {
+            CertProfile::NationalRoot => "no active national root: run `vaxtrace keys root` first".to_owned(),
+            _ => format!("no active CA for province {issuer_unit}: run `vaxtrace keys province {issuer_unit}` first"),
+        })?;
+    let key = vaxtrace_cert::issue(
+        &issued_key(&issuer)?,
+        &secret,
+        profile,
+        code,
+        &format!("{label} {name}"),
+        now,
+        (now + Duration::days(365 * years)).min(issuer.not_after),
+        &secret,
+        &province_of,
+    )?;
+    issue_and_activate(store, key, Some(issuer.id)).await
+}
+
 pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
     let now = OffsetDateTime::now_utc();
     match cmd {
@@ -414,45 +455,12 @@ pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
             issue_and_activate(&store, key, None).await?;
         }
         KeysCommand::Province { code, db, passphrase, years } => {
-            let name = unit_name(&code, UnitLevel::Province)?;
             let store = open_store(&db).await?;
-            let secret = passphrase.secret()?;
-            let root = signing::active_key(store.as_ref(), "VN", CertProfile::NationalRoot, now)
-                .await
-                .context("no active national root: run `vaxtrace keys root` first")?;
-            let key = vaxtrace_cert::issue(
-                &issued_key(&root)?,
-                &secret,
-                CertProfile::ProvinceCa,
-                &code,
-                &format!("CA {name}"),
-                now,
-                (now + Duration::days(365 * years)).min(root.not_after),
-                &secret,
-                &province_of,
-            )?;
-            issue_and_activate(&store, key, Some(root.id)).await?;
+            issue_under(&store, &passphrase, CertProfile::ProvinceCa, &code, years).await?;
         }
         KeysCommand::Commune { code, db, passphrase, years } => {
-            let name = unit_name(&code, UnitLevel::Commune)?;
-            let province = province_of(&code).unwrap_or_default();
             let store = open_store(&db).await?;
-            let secret = passphrase.secret()?;
-            let ca = signing::active_key(store.as_ref(), &province, CertProfile::ProvinceCa, now)
-                .await
-                .with_context(|| format!("no active CA for province {province}: run `vaxtrace keys province {province}` first"))?;
-            let key = vaxtrace_cert::issue(
-                &issued_key(&ca)?,
-                &secret,
-                CertProfile::CommuneSigner,
-                &code,
-                &format!("UBND {name}"),
-                now,
-                (now + Duration::days(365 * years)).min(ca.not_after),
-                &secret,
-                &province_of,
-            )?;
-            issue_and_activate(&store, key, Some(ca.id)).await?;
+            issue_under(&store, &passphrase, CertProfile::CommuneSigner, &code, years).await?;
         }
         KeysCommand::List { db } => {
             let store = open_store(&db).await?;
@@ -498,4 +506,87 @@ pub async fn verify_record(args: &VerifyRecordArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The demo's vaccination records: synthetic shots with noise for the demo population, matched
+/// and stored like any import. Skipped when records exist.
+pub async fn load_demo_vaccinations(
+    store: &Arc<dyn Store>,
+    province: &str,
+    citizens: u64,
+    seed: u64,
+) -> anyhow::Result<()> {
+    if !store.link_page(0, 1).await?.is_empty() {
+        println!("vaccination records already loaded: reusing them");
+        return Ok(());
+    }
+    println!("generating and matching synthetic vaccination records …");
+    let dir = tempfile::tempdir()?;
+    let (people, shots, truth) = (
+        dir.path().join("citizens.csv"),
+        dir.path().join("shots.csv"),
+        dir.path().join("truth.csv"),
+    );
+    let population = crate::synth::Population::new(province, citizens, seed)?;
+    crate::import::write_csv(&people, population, &indicatif::ProgressBar::hidden())?;
+    generate(&GenerateShotsArgs {
+        citizens: people,
+        seed,
+        coverage_dose1: 0.97,
+        coverage_dose2: 0.63,
+        booster: 0.1,
+        noise: 0.05,
+        duplicates: 0.02,
+        out: shots.clone(),
+        truth,
+    })?;
+    let opts = ShotImportOptions {
+        batch_size: 5_000,
+        rejects: dir.path().join("rejects.csv"),
+        progress: true,
+        thresholds: Thresholds::default(),
+    };
+    let report = import_vaccinations(Arc::clone(store), &shots, &opts).await?;
+    print_report(&report, &opts.rejects);
+    Ok(())
+}
+
+/// The demo's key hierarchy (root, the province's CA, the demo commune's signer) under one
+/// generated passphrase kept in a private file beside the database; returns the passphrase.
+pub async fn ensure_demo_keys(
+    store: &Arc<dyn Store>,
+    province: &str,
+    commune: &str,
+    passphrase_file: &Path,
+) -> anyhow::Result<String> {
+    let text = match std::fs::read_to_string(passphrase_file) {
+        Ok(t) => t.trim().to_owned(),
+        Err(_) => {
+            let t = crate::commands::random_password() + &crate::commands::random_password();
+            crate::commands::write_private(passphrase_file, &(t.clone() + "\n"))?;
+            t
+        }
+    };
+    let pass = Passphrase { value: text };
+    let now = OffsetDateTime::now_utc();
+    let has = |unit: String, profile: CertProfile| {
+        let store = Arc::clone(store);
+        async move { signing::active_key(store.as_ref(), &unit, profile, now).await.is_ok() }
+    };
+    if !has("VN".into(), CertProfile::NationalRoot).await {
+        let key = vaxtrace_cert::create_root(
+            "Cơ quan cấp chứng thư gốc quốc gia vaxtrace (demo)",
+            now,
+            now + Duration::days(365 * 20),
+            &pass.secret()?,
+        )?;
+        issue_and_activate(store, key, None).await?;
+    }
+    if !has(province.to_owned(), CertProfile::ProvinceCa).await {
+        issue_under(store, &pass, CertProfile::ProvinceCa, province, 10).await?;
+    }
+    if !has(commune.to_owned(), CertProfile::CommuneSigner).await {
+        issue_under(store, &pass, CertProfile::CommuneSigner, commune, 2).await?;
+    }
+    Ok(pass.value)
 }

@@ -59,11 +59,11 @@ pub const RULE_SETS: &[RuleSet] = &[
     },
     RuleSet {
         version: "VN-2022.1",
-        effective_from: date!(2022 - 07 - 01),
-        summary_vi: "Xanh: đủ liều cơ bản trong 270 ngày hoặc đã tiêm nhắc lại; vàng: còn lại nếu đã tiêm",
-        summary_en: "Green: primary series within 270 days or boosted; yellow: otherwise if vaccinated",
-        green_valid_days: Some(270),
-        booster_min_days: 90,
+        effective_from: date!(2022 - 04 - 01),
+        summary_vi: "Như VN-2021.1; mũi nhắc lại được tính từ 84 ngày sau liều cơ bản",
+        summary_en: "As VN-2021.1; a booster counts from 84 days after the primary series",
+        green_valid_days: None,
+        booster_min_days: 84,
     },
 ];
 
@@ -295,18 +295,34 @@ mod tests {
         assert_eq!(s.flags[0].kind, FlagKind::DuplicateDose);
     }
 
+    /// An EU-style rule set (green lapses after 270 days without a booster), to show that a
+    /// validity period is data, not code.
+    static LAPSING: RuleSet = RuleSet {
+        version: "TEST-LAPSE",
+        effective_from: date!(2022 - 02 - 01),
+        summary_vi: "",
+        summary_en: "",
+        green_valid_days: Some(270),
+        booster_min_days: 90,
+    };
+
     #[test]
-    fn later_rules_lapse_green_without_booster() {
+    fn rule_versions_follow_the_date_and_validity_is_data() {
+        assert_eq!(rules_at(date!(2020 - 01 - 01)).version, "VN-2021.1");
+        assert_eq!(rules_at(date!(2022 - 03 - 31)).version, "VN-2021.1");
+        assert_eq!(rules_at(date!(2026 - 11 - 25)).version, "VN-2022.1");
         let primary = [
             dose(1, AZ, 1, date!(2021 - 07 - 01)),
             dose(2, AZ, 2, date!(2021 - 09 - 01)),
         ];
         let later = date!(2022 - 08 - 01);
-        let s = evaluate(&primary, later);
-        assert_eq!((s.colour, s.rule_version), (Colour::Yellow, "VN-2022.1"));
+        assert_eq!(evaluate(&primary, later).colour, Colour::Green);
+        let s = evaluate_with(&LAPSING, &primary, later);
+        assert_eq!((s.colour, s.rule_version), (Colour::Yellow, "TEST-LAPSE"));
         let boosted = [primary[0], primary[1], dose(3, PFIZER, 3, date!(2022 - 01 - 15))];
-        let s = evaluate(&boosted, later);
+        let s = evaluate_with(&LAPSING, &boosted, later);
         assert_eq!((s.colour, s.boosters), (Colour::Green, 1));
-        assert_eq!(rules_at(date!(2020 - 01 - 01)).version, "VN-2021.1");
+        // 2022-01-15 is 136 days after the series: a booster under VN-2022.1 too.
+        assert_eq!(evaluate(&boosted, later).boosters, 1);
     }
 }

@@ -35,6 +35,9 @@ pub fn router() -> Router<AppState> {
         .route("/login", page!("login.html"))
         .route("/lookup", page!("lookup.html"))
         .route("/verify", page!("verify.html"))
+        .route("/review", page!("review.html"))
+        .route("/signing", page!("signing.html"))
+        .route("/history", page!("history.html"))
         .route(
             "/static/app.js",
             asset!("app.js", "text/javascript; charset=utf-8"),
@@ -58,5 +61,17 @@ pub fn router() -> Router<AppState> {
         .route(
             "/static/verify.js",
             asset!("verify.js", "text/javascript; charset=utf-8"),
+        )
+        .route(
+            "/static/review.js",
+            asset!("review.js", "text/javascript; charset=utf-8"),
+        )
+        .route(
+            "/static/signing.js",
+            asset!("signing.js", "text/javascript; charset=utf-8"),
+        )
+        .route(
+            "/static/history.js",
+            asset!("history.js", "text/javascript; charset=utf-8"),
         )
 }

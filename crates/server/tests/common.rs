@@ -40,6 +40,9 @@ pub const USERS: &[(&str, Role, &str)] = &[
     ("health_91", Role::ProvinceHealth, "91"),
     ("health_01", Role::ProvinceHealth, "01"),
     ("site_91", Role::VaccinationSite, "91"),
+    ("health_30730", Role::CommuneHealth, "30730"),
+    ("signer_30730", Role::CommuneSigner, "30730"),
+    ("checkpoint_91", Role::CheckpointOfficer, "91"),
 ];
 
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {

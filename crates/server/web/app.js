@@ -44,7 +44,10 @@ const VT = {
     const header = VT.el("header", {},
       VT.el("a", { href: "/" }, "vaxtrace"),
       VT.el("a", { href: "/lookup" }, VT.bi("Tra cứu công dân", "Citizen lookup")),
-      VT.el("a", { href: "/verify" }, VT.bi("Xác minh danh tính", "Verify identity")));
+      VT.el("a", { href: "/verify" }, VT.bi("Xác minh danh tính", "Verify identity")),
+      VT.el("a", { href: "/history" }, VT.bi("Tình trạng tiêm", "Vaccination status")),
+      VT.el("a", { href: "/review" }, VT.bi("Duyệt dữ liệu tiêm", "Review queue")),
+      VT.el("a", { href: "/signing" }, VT.bi("Ký số", "Signing")));
     const who = VT.el("span", { class: "who", id: "who" });
     header.append(who);
     document.body.prepend(header);
