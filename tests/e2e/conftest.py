@@ -1,14 +1,25 @@
-"""Fixtures for the browser tests: a real `vaxtrace serve` on a fresh SQLite file, and headless Chromium."""
+"""Fixtures for the browser tests: a real `vaxtrace serve` on a fresh SQLite file, and headless Chromium.
+
+The database holds two citizens, three vaccination records (two exact doses for Nguyễn Văn An that
+link on import, one noisy report for Trần Thị Bình that waits in her commune's review queue), a
+signing-key chain (national root → province 91 → communes 30730 and 30733) and one user per role the
+tests play. Shared page helpers (login, waits) live here too.
+"""
+import json
 import os
 import pathlib
 import socket
 import subprocess
 import time
+import unicodedata
 import urllib.request
 
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 BIN = os.environ.get("VAXTRACE_BIN", "target/debug/vaxtrace")
 SCREENSHOTS = pathlib.Path(os.environ.get("VAXTRACE_SCREENSHOTS", "target/e2e-screenshots"))
@@ -17,6 +28,22 @@ HEADER = ("personal_id,full_name,birth_date,sex,permanent_commune_code,permanent
           "temporary_commune_code,temporary_address,phone,legacy_id,household_id\n")
 ROWS = ("091087123456,Nguyễn Văn An,1987-03-09,M,30730,12 Trần Phú,,,0912345678,371234567,HH1\n"
         "091195000001,Trần Thị Bình,1995-11-20,F,30733,5 Lê Lợi,,,,,HH2\n")
+# Signing keys' passphrase, for `vaxtrace keys` and `vaxtrace serve` alike.
+KEY_PASSPHRASE = "khoa-ky-so-e2e-2021"
+AN_ID, BINH_ID = "091087123456", "091195000001"
+SHOT_HEADER = ("source,source_record_id,personal_id,full_name,birth_date,sex,phone,commune_code,"
+               "vaccine_code,dose_number,administered_at,site_code,lot\n")
+# An's name is sent decomposed (NFD), as some site software does: the importer must store it NFC.
+AN_NFD = unicodedata.normalize("NFD", "Nguyễn Văn An")
+SHOTS = (f"e2e,an-1,{AN_ID},{AN_NFD},1987-03-09,M,,30730,EU/1/21/1529,1,2021-07-01T09:00:00+07:00,KG-TYT-30730,AZ0701\n"
+         f"e2e,an-2,{AN_ID},{AN_NFD},1987-03-09,M,,30730,EU/1/21/1529,2,2021-09-01T09:00:00+07:00,KG-TYT-30730,AZ0901\n"
+         # No ID, no accents, birth month only: enough evidence for review, not for an automatic link.
+         "e2e,binh-1,,Tran Thi Binh,1995-11,F,,30733,EU/1/21/1529,1,2021-08-15T09:00:00+07:00,KG-TYT-30733,AZ0815\n")
+# username, role, jurisdiction
+USERS = [("congan.xa30730", "commune_police", "30730"),
+         ("tramyte.xa30733", "commune_health", "30733"),
+         ("ubnd.xa30730", "commune_signer", "30730"),
+         ("yte.tinh91", "province_health", "91")]
 
 
 def free_port():
@@ -32,11 +59,25 @@ def server(tmp_path_factory):
     csv = work / "people.csv"
     csv.write_text(HEADER + ROWS, encoding="utf-8")
     subprocess.run([BIN, "import", "citizens", str(csv), "--database-url", url, "--no-progress"], check=True)
-    subprocess.run([BIN, "user", "add", "--database-url", url, "--username", "congan.xa30730",
-                    "--role", "commune_police", "--jurisdiction", "30730"],
-                   input=(PASSWORD + "\n").encode(), check=True)
+    shots = work / "shots.csv"
+    shots.write_text(SHOT_HEADER + SHOTS, encoding="utf-8")
+    stats = work / "shots-stats.json"
+    subprocess.run([BIN, "import", "vaccinations", str(shots), "--database-url", url, "--no-progress",
+                    "--stats-json", str(stats)], check=True)
+    summary = json.loads(stats.read_text())
+    expected = {"inserted": 3, "auto": 2, "review": 1, "unmatched": 0, "rejected": 0}
+    got = {k: summary[k] for k in expected}
+    if got != expected:
+        raise RuntimeError(f"vaccination import: expected {expected}, got {got}")
+    env = {**os.environ, "VAXTRACE_KEY_PASSPHRASE": KEY_PASSPHRASE}
+    for args in (["root"], ["province", "91"], ["commune", "30730"], ["commune", "30733"]):
+        subprocess.run([BIN, "keys", *args, "--database-url", url], env=env, check=True)
+    for username, role, jurisdiction in USERS:
+        subprocess.run([BIN, "user", "add", "--database-url", url, "--username", username,
+                        "--role", role, "--jurisdiction", jurisdiction],
+                       input=(PASSWORD + "\n").encode(), check=True)
     port = free_port()
-    proc = subprocess.Popen([BIN, "serve", "--database-url", url, "--addr", f"127.0.0.1:{port}"])
+    proc = subprocess.Popen([BIN, "serve", "--database-url", url, "--addr", f"127.0.0.1:{port}"], env=env)
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
@@ -64,3 +105,36 @@ def browser(tmp_path):
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()
+
+
+def wait(driver, seconds=15):
+    return WebDriverWait(driver, seconds)
+
+
+def result_text(driver, contains, element_id="result"):
+    wait(driver).until(EC.text_to_be_present_in_element((By.ID, element_id), contains))
+    return driver.find_element(By.ID, element_id).text
+
+
+def login(driver, base, username="congan.xa30730", password=PASSWORD, next_page=None):
+    """Logs in through the login page; with `next_page`, waits until that page shows who is logged in."""
+    driver.get(base + "/login" + (f"?next={next_page}" if next_page else ""))
+    driver.find_element(By.ID, "username").send_keys(username)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "login-submit").click()
+    if next_page:
+        wait(driver).until(EC.url_contains(next_page))
+        wait(driver).until(EC.text_to_be_present_in_element((By.ID, "who"), username))
+
+
+def screenshot(driver, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOTS / name
+    assert driver.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000
+    return shot
+
+
+def assert_nfc(driver):
+    text = driver.find_element(By.TAG_NAME, "body").text
+    assert unicodedata.is_normalized("NFC", text), [c for c in text if not unicodedata.is_normalized("NFC", c)]

@@ -3,25 +3,8 @@ import unicodedata
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import PASSWORD, SCREENSHOTS
-
-
-def wait(driver):
-    return WebDriverWait(driver, 15)
-
-
-def result_text(driver, contains):
-    wait(driver).until(EC.text_to_be_present_in_element((By.ID, "result"), contains))
-    return driver.find_element(By.ID, "result").text
-
-
-def login(driver, base, password=PASSWORD):
-    driver.get(base + "/login")
-    driver.find_element(By.ID, "username").send_keys("congan.xa30730")
-    driver.find_element(By.ID, "password").send_keys(password)
-    driver.find_element(By.ID, "login-submit").click()
+from conftest import SCREENSHOTS, login, result_text, wait
 
 
 def test_wrong_password_shows_a_bilingual_error(server, browser):

@@ -99,7 +99,7 @@ fn parse_rows(
     let mut batch = Vec::with_capacity(opts.batch_size);
     let now = OffsetDateTime::now_utc();
     loop {
-        let line = reader.position().line() + 1;
+        let line = reader.position().line();
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}

@@ -55,6 +55,13 @@ fn every_command_has_help() {
         &["audit", "verify", "--help"],
         &["bench", "import", "--help"],
         &["bench", "verify", "--help"],
+        &["generate", "vaccinations", "--help"],
+        &["import", "vaccinations", "--help"],
+        &["export", "links", "--help"],
+        &["linkage", "quality", "--help"],
+        &["keys", "root", "--help"],
+        &["keys", "commune", "--help"],
+        &["verify-record", "--help"],
     ] {
         let o = run(args);
         assert!(o.status.success(), "{args:?}");
