@@ -23,6 +23,9 @@ pub enum BenchCommand {
     Import(ImportBench),
     /// Identity verifications per second over HTTP on loopback, with p50/p99 latency.
     Verify(VerifyBench),
+    /// Record linkage: shot reports matched and stored per second against a registry, vs storing
+    /// the same rows unmatched; with matching quality against the generator's truth.
+    Match(crate::bench_match::MatchBench),
 }
 
 #[derive(Debug, Args)]
@@ -63,14 +66,15 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Import(args) => import(args).await,
         BenchCommand::Verify(args) => verify(args).await,
+        BenchCommand::Match(args) => crate::bench_match::run(args).await,
     }
 }
 
-fn exe() -> anyhow::Result<PathBuf> {
+pub(crate) fn exe() -> anyhow::Result<PathBuf> {
     std::env::current_exe().context("cannot find the vaxtrace executable")
 }
 
-fn workdir(given: Option<&PathBuf>) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
+pub(crate) fn workdir(given: Option<&PathBuf>) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
     if let Some(dir) = given {
         std::fs::create_dir_all(dir)?;
         Ok((dir.clone(), None))
@@ -82,14 +86,14 @@ fn workdir(given: Option<&PathBuf>) -> anyhow::Result<(PathBuf, Option<tempfile:
     }
 }
 
-fn remove_sqlite(path: &Path) {
+pub(crate) fn remove_sqlite(path: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
 }
 
 /// Runs `vaxtrace import citizens` in a child process so its peak memory is its own.
-async fn our_import(csv: &Path, url: &str, dir: &Path, tag: &str) -> anyhow::Result<ImportReport> {
+pub(crate) async fn our_import(csv: &Path, url: &str, dir: &Path, tag: &str) -> anyhow::Result<ImportReport> {
     let stats = dir.join(format!("{tag}.json"));
     let exit = tokio::process::Command::new(exe()?)
         .args(["--log", "warn", "import", "citizens"])
@@ -143,7 +147,7 @@ async fn sqlite3_cli_import(csv: &Path, db: &Path, with_indexes: bool) -> anyhow
     Ok(started.elapsed().as_secs_f64())
 }
 
-async fn pg_admin(url: &str) -> anyhow::Result<tokio_postgres::Client> {
+pub(crate) async fn pg_admin(url: &str) -> anyhow::Result<tokio_postgres::Client> {
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
         .context("cannot connect to PostgreSQL")?;
@@ -151,7 +155,7 @@ async fn pg_admin(url: &str) -> anyhow::Result<tokio_postgres::Client> {
     Ok(client)
 }
 
-async fn fresh_pg_db(admin: &tokio_postgres::Client, name: &str) -> anyhow::Result<()> {
+pub(crate) async fn fresh_pg_db(admin: &tokio_postgres::Client, name: &str) -> anyhow::Result<()> {
     admin
         .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
         .await?;

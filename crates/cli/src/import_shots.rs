@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use vaxtrace_domain::linkage::Thresholds;
 use vaxtrace_domain::{ParseError, Shot, ShotInput};
-use vaxtrace_server::linker::link_and_store;
+use vaxtrace_server::linker::{link_and_store, store_unmatched};
 use vaxtrace_store::{AuditEntry, InsertOutcome, LinkDecision, Store};
 
 use crate::import::{Rejects, peak_rss_kib, progress_bar};
@@ -40,9 +40,11 @@ pub struct ShotImportOptions {
     pub rejects: PathBuf,
     pub progress: bool,
     pub thresholds: Thresholds,
+    /// Store without matching (benchmark peer only).
+    pub skip_matching: bool,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct ShotImportReport {
     pub rows: u64,
     pub rejected: u64,
@@ -178,7 +180,13 @@ pub async fn import_vaccinations(
     let mut report = ShotImportReport::default();
     let mut write_error = None;
     while let Some(batch) = rx.recv().await {
-        match link_and_store(store.as_ref(), batch, &opts.thresholds, OffsetDateTime::now_utc()).await {
+        let now = OffsetDateTime::now_utc();
+        let linked = if opts.skip_matching {
+            store_unmatched(store.as_ref(), batch, now).await
+        } else {
+            link_and_store(store.as_ref(), batch, &opts.thresholds, now).await
+        };
+        match linked {
             Ok(linked) => {
                 for l in linked {
                     match l.outcome {

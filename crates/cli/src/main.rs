@@ -3,6 +3,7 @@
 //! exit non-zero.
 
 mod bench;
+mod bench_match;
 mod commands;
 mod import;
 mod import_shots;

@@ -117,6 +117,10 @@ pub struct ImportShotsArgs {
     /// Review threshold: below it a record is unmatched.
     #[arg(long, default_value_t = Thresholds::default().review)]
     pub review_threshold: f64,
+    /// Store every row as unmatched without looking at the registry: only for measuring what
+    /// matching costs (`vaxtrace bench match`).
+    #[arg(long, hide = true)]
+    pub skip_matching: bool,
 }
 
 pub async fn import(args: &ImportShotsArgs) -> anyhow::Result<()> {
@@ -137,6 +141,7 @@ pub async fn import(args: &ImportShotsArgs) -> anyhow::Result<()> {
             review: args.review_threshold,
             ..Thresholds::default()
         },
+        skip_matching: args.skip_matching,
     };
     let report = import_vaccinations(store, &args.file, &opts).await?;
     print_report(&report, &rejects);
@@ -545,6 +550,7 @@ pub async fn load_demo_vaccinations(
         rejects: dir.path().join("rejects.csv"),
         progress: true,
         thresholds: Thresholds::default(),
+        skip_matching: false,
     };
     let report = import_vaccinations(Arc::clone(store), &shots, &opts).await?;
     print_report(&report, &opts.rejects);

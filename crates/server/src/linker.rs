@@ -179,3 +179,34 @@ pub async fn link_and_store(
         })
         .collect())
 }
+
+/// Stores reports without matching (all `unmatched`): the storage-only peer that the matching
+/// benchmark compares against.
+pub async fn store_unmatched(
+    store: &dyn Store,
+    shots: Vec<Shot>,
+    at: OffsetDateTime,
+) -> StoreResult<Vec<Linked>> {
+    let records = shots
+        .into_iter()
+        .map(|shot| NewShotRecord {
+            queue_unit: shot.commune_code.map(str::to_owned),
+            shot,
+            decision: LinkDecision::Unmatched,
+            personal_id: None,
+            score: None,
+            evidence: "{}".to_owned(),
+            received_at: at,
+        })
+        .collect();
+    Ok(store
+        .insert_shots(records)
+        .await?
+        .into_iter()
+        .map(|outcome| Linked {
+            outcome,
+            decision: LinkDecision::Unmatched,
+            score: None,
+        })
+        .collect())
+}

@@ -73,7 +73,7 @@ async function show(id) {
   reject.addEventListener("click", () => act(r, { action: "reject" }));
   const dupOf = VT.el("input", { id: "duplicate-of", type: "number", placeholder: "# bản ghi gốc / original #" });
   const dup = VT.el("button", { type: "button", id: "duplicate" }, VT.bi("Đánh dấu trùng", "Mark duplicate"));
-  dup.addEventListener("click", () => act(r, { action: "duplicate", duplicate_of: Number(dupOf.value) }));
+  dup.addEventListener("click", () => act(r, { action: "duplicate", duplicate_of: dupOf.value ? Number(dupOf.value) : null }));
   const fixName = VT.el("input", { id: "fix-name", placeholder: "Họ tên đúng / Corrected name" });
   const fixBirth = VT.el("input", { id: "fix-birth", placeholder: "Ngày sinh đúng YYYY-MM-DD / Corrected birth date" });
   const fix = VT.el("button", { type: "button", id: "correct" }, VT.bi("Sửa", "Correct"));
@@ -97,10 +97,11 @@ async function act(record, body) {
   const res = await VT.api("/api/v1/vaccinations/" + record.id + "/review", body);
   const box = document.getElementById("result");
   if (!res.ok) return VT.error(box, res);
+  panel.replaceChildren();
+  // Reload first: load() rewrites the status box, which would wipe the confirmation.
+  await load();
   box.className = "result ok";
   box.replaceChildren(VT.el("p", { id: "done" }, "Đã lưu bản ghi #" + record.id + " (v" + res.data.version + ", " + res.data.decision + ") / Saved"));
-  panel.replaceChildren();
-  await load();
 }
 
 async function bulk(action) {
