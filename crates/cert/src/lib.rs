@@ -7,6 +7,7 @@
 //! [`IssuedKey`]s, pass passphrases in, and pass "now" in when checking validity.
 
 mod error;
+pub mod hcert;
 mod issue;
 mod keyfile;
 mod parse;

@@ -16,8 +16,8 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use vaxtrace_domain::linkage::Thresholds;
 use vaxtrace_domain::{ParseError, Shot, ShotInput};
-use vaxtrace_server::linker::{link_and_store, store_unmatched};
-use vaxtrace_store::{AuditEntry, InsertOutcome, LinkDecision, Store};
+use vaxtrace_server::linker::{link, store_linked, unmatched};
+use vaxtrace_store::{AuditEntry, InsertOutcome, LinkDecision, NewShotRecord, Store};
 
 use crate::import::{Rejects, peak_rss_kib, progress_bar};
 use crate::synth_shots::SHOT_COLUMNS;
@@ -177,16 +177,29 @@ pub async fn import_vaccinations(
         let (path, opts, bytes_read) = (path.to_path_buf(), opts.clone(), Arc::clone(&bytes_read));
         tokio::task::spawn_blocking(move || parse_rows(&path, &opts, &bytes_read, &tx))
     };
+    // Matching batch N+1 (registry reads) overlaps writing batch N (the one writer).
+    let (linked_tx, mut linked_rx) = mpsc::channel::<Vec<NewShotRecord>>(2);
+    let matcher = {
+        let (store, thresholds, skip) = (Arc::clone(&store), opts.thresholds, opts.skip_matching);
+        tokio::spawn(async move {
+            while let Some(batch) = rx.recv().await {
+                let now = OffsetDateTime::now_utc();
+                let records = if skip {
+                    unmatched(batch, now)
+                } else {
+                    link(store.as_ref(), &batch, &thresholds, now).await?
+                };
+                if linked_tx.send(records).await.is_err() {
+                    break;
+                }
+            }
+            Ok::<_, vaxtrace_store::StoreError>(())
+        })
+    };
     let mut report = ShotImportReport::default();
     let mut write_error = None;
-    while let Some(batch) = rx.recv().await {
-        let now = OffsetDateTime::now_utc();
-        let linked = if opts.skip_matching {
-            store_unmatched(store.as_ref(), batch, now).await
-        } else {
-            link_and_store(store.as_ref(), batch, &opts.thresholds, now).await
-        };
-        match linked {
+    while let Some(records) = linked_rx.recv().await {
+        match store_linked(store.as_ref(), records).await {
             Ok(linked) => {
                 for l in linked {
                     match l.outcome {
@@ -217,7 +230,10 @@ pub async fn import_vaccinations(
             report.auto, report.review, report.unmatched
         ));
     }
-    drop(rx);
+    drop(linked_rx);
+    if let Err(e) = matcher.await? {
+        write_error.get_or_insert(e);
+    }
     let parsed = parser.await?;
     if let Some(e) = write_error {
         bail!("database write failed (committed batches are kept; re-run to complete): {e}");

@@ -5,6 +5,7 @@
 mod bench;
 mod bench_match;
 mod commands;
+mod dcc_commands;
 mod import;
 mod import_shots;
 mod synth;
@@ -99,6 +100,9 @@ enum Command {
     /// Measure performance against a peer in the same run.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// EU Digital COVID Certificates: verify one, run a conformance suite.
+    #[command(subcommand)]
+    Dcc(dcc_commands::DccCommand),
 }
 
 fn init_logging(filter: &str, json: bool) {
@@ -151,6 +155,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Keys(cmd) => vaccination_commands::keys(cmd).await,
         Command::VerifyRecord(args) => vaccination_commands::verify_record(&args).await,
         Command::Bench(cmd) => bench::run(cmd).await,
+        Command::Dcc(cmd) => dcc_commands::run(cmd),
     }
 }
 

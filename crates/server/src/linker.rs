@@ -55,7 +55,8 @@ fn exact_match(shot: &Shot, citizen: &Citizen) -> bool {
     let Some(birth) = shot.birth_date else {
         return false;
     };
-    citizen.full_name.matches(&shot.full_name) && citizen.birth_date.admits(birth)
+    (citizen.full_name == shot.full_name || citizen.full_name.matches(&shot.full_name))
+        && citizen.birth_date.admits(birth)
 }
 
 fn blocking_query(shot: &Shot) -> CandidateQuery {
@@ -132,6 +133,18 @@ pub async fn link_and_store(
     thresholds: &Thresholds,
     at: OffsetDateTime,
 ) -> StoreResult<Vec<Linked>> {
+    let records = link(store, &shots, thresholds, at).await?;
+    store_linked(store, records).await
+}
+
+/// Decides a batch of parsed reports against the registry (reads only), so a bulk importer can
+/// match one batch while the previous one is written.
+pub async fn link(
+    store: &dyn Store,
+    shots: &[Shot],
+    thresholds: &Thresholds,
+    at: OffsetDateTime,
+) -> StoreResult<Vec<NewShotRecord>> {
     // Pass 1: the given IDs.
     let by_id: Vec<CandidateQuery> = shots
         .iter()
@@ -162,7 +175,11 @@ pub async fn link_and_store(
             records[i] = Some(decide(&shots[i], candidates, thresholds, at));
         }
     }
-    let records: Vec<NewShotRecord> = records.into_iter().flatten().collect();
+    Ok(records.into_iter().flatten().collect())
+}
+
+/// Stores decided reports in one transaction.
+pub async fn store_linked(store: &dyn Store, records: Vec<NewShotRecord>) -> StoreResult<Vec<Linked>> {
     let summary: Vec<(LinkDecision, Option<f64>)> =
         records.iter().map(|r| (r.decision, r.score)).collect();
     let outcomes = store.insert_shots(records).await?;
@@ -182,12 +199,8 @@ pub async fn link_and_store(
 
 /// Stores reports without matching (all `unmatched`): the storage-only peer that the matching
 /// benchmark compares against.
-pub async fn store_unmatched(
-    store: &dyn Store,
-    shots: Vec<Shot>,
-    at: OffsetDateTime,
-) -> StoreResult<Vec<Linked>> {
-    let records = shots
+pub fn unmatched(shots: Vec<Shot>, at: OffsetDateTime) -> Vec<NewShotRecord> {
+    shots
         .into_iter()
         .map(|shot| NewShotRecord {
             queue_unit: shot.commune_code.map(str::to_owned),
@@ -198,15 +211,5 @@ pub async fn store_unmatched(
             evidence: "{}".to_owned(),
             received_at: at,
         })
-        .collect();
-    Ok(store
-        .insert_shots(records)
-        .await?
-        .into_iter()
-        .map(|outcome| Linked {
-            outcome,
-            decision: LinkDecision::Unmatched,
-            score: None,
-        })
-        .collect())
+        .collect()
 }

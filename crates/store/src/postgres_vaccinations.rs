@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use time::OffsetDateTime;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Transaction};
 use vaxtrace_domain::{Citizen, PersonalId};
 
@@ -116,73 +117,93 @@ async fn refresh_status(tx: &Transaction<'_>, personal_id: i64, at: OffsetDateTi
     Ok(())
 }
 
-async fn insert_one(tx: &Transaction<'_>, rec: &NewShotRecord) -> StoreResult<InsertOutcome> {
+/// A report whose source key is already stored: a replay, or a conflict kept aside.
+async fn existing_source_key(
+    tx: &Transaction<'_>,
+    rec: &NewShotRecord,
+    fingerprint: &str,
+) -> StoreResult<InsertOutcome> {
     let shot = &rec.shot;
-    let fingerprint = shot.content_fingerprint();
-    let received = unix_micros(rec.received_at);
-    let existing = tx
-        .query_opt(
+    let row = tx
+        .query_one(
             "SELECT id, fingerprint FROM vaccination_records WHERE source = $1 AND source_record_id = $2",
             &[&shot.source, &shot.source_record_id],
         )
         .await?;
-    if let Some(row) = existing {
-        let (id, stored): (i64, String) = (row.get(0), row.get(1));
-        if stored == fingerprint {
-            return Ok(InsertOutcome::Replayed { id });
-        }
-        let payload = serde_json::to_string(shot)
-            .map_err(|e| StoreError::Database(format!("record encoding: {e}")))?;
-        tx.execute(
-            "INSERT INTO vaccination_conflicts (record_id, received_at, fingerprint, payload) \
-             VALUES ($1, $2, $3, $4)",
-            &[&id, &received, &fingerprint, &payload],
-        )
-        .await?;
-        return Ok(InsertOutcome::Conflict { id });
+    let (id, stored): (i64, String) = (row.get(0), row.get(1));
+    if stored == fingerprint {
+        return Ok(InsertOutcome::Replayed { id });
     }
-    let pid = rec.personal_id.map(|p| p.as_number() as i64);
-    let duplicate_of: Option<i64> = match pid {
-        Some(pid) if rec.decision.is_linked() => {
-            let start = shot
-                .administered_on()
-                .midnight()
-                .assume_offset(time::macros::offset!(+7));
-            tx.query_opt(
-                "SELECT id FROM vaccination_records WHERE personal_id = $1 AND vaccine_code = $2 \
-                 AND dose_number = $3 AND administered_at >= $4 AND administered_at < $5 \
-                 AND decision IN ('auto', 'confirmed') ORDER BY id LIMIT 1",
-                &[
-                    &pid,
-                    &shot.vaccine.code,
-                    &i32::from(shot.dose_number),
-                    &unix_micros(start),
-                    &unix_micros(start + time::Duration::DAY),
-                ],
-            )
-            .await?
-            .map(|r| r.get(0))
-        }
-        _ => None,
+    let payload = serde_json::to_string(shot)
+        .map_err(|e| StoreError::Database(format!("record encoding: {e}")))?;
+    tx.execute(
+        "INSERT INTO vaccination_conflicts (record_id, received_at, fingerprint, payload) \
+         VALUES ($1, $2, $3, $4)",
+        &[&id, &unix_micros(rec.received_at), &fingerprint, &payload],
+    )
+    .await?;
+    Ok(InsertOutcome::Conflict { id })
+}
+
+/// The day (Vietnam time) a dose was given, as a half-open range of unix microseconds.
+fn dose_day(rec: &NewShotRecord) -> (i64, i64) {
+    let start = rec
+        .shot
+        .administered_on()
+        .midnight()
+        .assume_offset(time::macros::offset!(+7));
+    (unix_micros(start), unix_micros(start + time::Duration::DAY))
+}
+
+/// An earlier linked record of the same dose (vaccine, dose number, day) of the same citizen.
+async fn earlier_same_dose(tx: &Transaction<'_>, rec: &NewShotRecord) -> StoreResult<Option<i64>> {
+    let Some(pid) = rec.personal_id.filter(|_| rec.decision.is_linked()) else {
+        return Ok(None);
     };
+    let (from, to) = dose_day(rec);
+    Ok(tx
+        .query_opt(
+            "SELECT id FROM vaccination_records WHERE personal_id = $1 AND vaccine_code = $2 \
+             AND dose_number = $3 AND administered_at >= $4 AND administered_at < $5 \
+             AND decision IN ('auto', 'confirmed') ORDER BY id LIMIT 1",
+            &[
+                &(pid.as_number() as i64),
+                &rec.shot.vaccine.code,
+                &i32::from(rec.shot.dose_number),
+                &from,
+                &to,
+            ],
+        )
+        .await?
+        .map(|r| r.get(0)))
+}
+
+/// Inserts one report unless its source key exists; returns the new ID.
+async fn insert_row(
+    tx: &Transaction<'_>,
+    rec: &NewShotRecord,
+    fingerprint: &str,
+    duplicate_of: Option<i64>,
+) -> StoreResult<Option<i64>> {
+    let shot = &rec.shot;
     let decision = if duplicate_of.is_some() {
         LinkDecision::Duplicate
     } else {
         rec.decision
     };
     let row = tx
-        .query_one(
+        .query_opt(
             "INSERT INTO vaccination_records (source, source_record_id, fingerprint, received_at, \
              claimed_personal_id, full_name, birth_date, sex, phone, commune_code, vaccine_code, \
              dose_number, administered_at, site_code, lot, input_flags, decision, personal_id, score, \
              evidence, queue_unit, duplicate_of, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-             $19, $20, $21, $22, $4) RETURNING id",
+             $19, $20, $21, $22, $4) ON CONFLICT (source, source_record_id) DO NOTHING RETURNING id",
             &[
                 &shot.source,
                 &shot.source_record_id,
                 &fingerprint,
-                &received,
+                &unix_micros(rec.received_at),
                 &shot.personal_id.map(|p| p.as_number() as i64),
                 &shot.full_name.as_str(),
                 &shot.birth_date.map(|b| b.to_string()),
@@ -196,7 +217,7 @@ async fn insert_one(tx: &Transaction<'_>, rec: &NewShotRecord) -> StoreResult<In
                 &shot.lot,
                 &flags_text(shot),
                 &decision.code(),
-                &pid,
+                &rec.personal_id.map(|p| p.as_number() as i64),
                 &rec.score,
                 &rec.evidence,
                 &rec.queue_unit,
@@ -204,10 +225,61 @@ async fn insert_one(tx: &Transaction<'_>, rec: &NewShotRecord) -> StoreResult<In
             ],
         )
         .await?;
-    Ok(InsertOutcome::Inserted {
-        id: row.get(0),
-        duplicate: duplicate_of.is_some(),
-    })
+    Ok(row.map(|r| r.get(0)))
+}
+
+/// Stores a batch in pipelined waves (each wave's statements are all sent before any answer is
+/// awaited): the duplicate-dose lookups, then the inserts, then the reports that repeat a dose
+/// earlier in the same batch (they need its ID), then the source keys already stored.
+async fn insert_batch(tx: &Transaction<'_>, records: &[NewShotRecord]) -> StoreResult<Vec<InsertOutcome>> {
+    use futures_util::future::try_join_all;
+    let fingerprints: Vec<String> = records.iter().map(|r| r.shot.content_fingerprint()).collect();
+    let earlier = try_join_all(records.iter().map(|rec| earlier_same_dose(tx, rec))).await?;
+    // A dose reported twice within the batch: the later report is a duplicate of the first.
+    let mut first_of_dose = std::collections::HashMap::new();
+    let mut repeats_in_batch: Vec<Option<usize>> = vec![None; records.len()];
+    for (i, rec) in records.iter().enumerate() {
+        if let (Some(pid), None, true) = (rec.personal_id, earlier[i], rec.decision.is_linked()) {
+            let key = (pid, rec.shot.vaccine.code, rec.shot.dose_number, dose_day(rec).0);
+            if let Some(&first) = first_of_dose.get(&key) {
+                repeats_in_batch[i] = Some(first);
+            } else {
+                first_of_dose.insert(key, i);
+            }
+        }
+    }
+    let wave: Vec<usize> = (0..records.len()).filter(|&i| repeats_in_batch[i].is_none()).collect();
+    let ids = try_join_all(wave.iter().map(|&i| insert_row(tx, &records[i], &fingerprints[i], earlier[i]))).await?;
+    let mut inserted: Vec<Option<i64>> = vec![None; records.len()];
+    for (&i, id) in wave.iter().zip(ids) {
+        inserted[i] = id;
+    }
+    let mut outcomes: Vec<Option<InsertOutcome>> = vec![None; records.len()];
+    for i in 0..records.len() {
+        if let Some(first) = repeats_in_batch[i] {
+            let original = match inserted[first] {
+                Some(id) => Some(id),
+                None => match existing_source_key(tx, &records[first], &fingerprints[first]).await? {
+                    InsertOutcome::Replayed { id } | InsertOutcome::Conflict { id } => Some(id),
+                    InsertOutcome::Inserted { id, .. } => Some(id),
+                },
+            };
+            inserted[i] = insert_row(tx, &records[i], &fingerprints[i], original).await?;
+            if let Some(id) = inserted[i] {
+                outcomes[i] = Some(InsertOutcome::Inserted { id, duplicate: true });
+            }
+        } else if let Some(id) = inserted[i] {
+            outcomes[i] = Some(InsertOutcome::Inserted { id, duplicate: earlier[i].is_some() });
+        }
+    }
+    let mut out = Vec::with_capacity(records.len());
+    for (i, outcome) in outcomes.into_iter().enumerate() {
+        out.push(match outcome {
+            Some(o) => o,
+            None => existing_source_key(tx, &records[i], &fingerprints[i]).await?,
+        });
+    }
+    Ok(out)
 }
 
 async fn apply_review(tx: &Transaction<'_>, id: i64, action: &ReviewAction) -> StoreResult<()> {
@@ -296,51 +368,63 @@ impl VaccinationStore for PostgresStore {
         let by_phone = client
             .prepare_cached(&format!("{select} WHERE phone = $1 LIMIT {BLOCK_LIMIT}"))
             .await?;
-        let mut out = Vec::with_capacity(queries.len());
-        for q in &queries {
-            let mut rows: Vec<Row> = Vec::new();
+        // Every lookup of the batch is sent before any answer is awaited: tokio-postgres
+        // pipelines them on the one connection, so the batch costs about one round trip.
+        let client = &**client;
+        let mut lookups = Vec::new();
+        for (i, q) in queries.iter().enumerate() {
+            let mut add = |stmt, params: Vec<Box<dyn ToSql + Sync + Send>>| {
+                lookups.push(async move {
+                    let refs: Vec<&(dyn ToSql + Sync)> =
+                        params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect();
+                    client.query(stmt, &refs).await.map(|rows| (i, rows))
+                });
+            };
             if !q.ids.is_empty() {
                 let ids: Vec<i64> = q.ids.iter().map(|i| i.as_number() as i64).collect();
-                rows.extend(client.query(&by_ids, &[&ids]).await?);
+                add(&by_ids, vec![Box::new(ids)]);
             }
             if let Some(name) = &q.name_key {
                 match q.birth_year {
-                    Some(y) => rows.extend(
-                        client
-                            .query(&by_name, &[name, &y.to_string(), &(y + 1).to_string()])
-                            .await?,
+                    Some(y) => add(
+                        &by_name,
+                        vec![Box::new(name.clone()), Box::new(y.to_string()), Box::new((y + 1).to_string())],
                     ),
-                    None => rows.extend(client.query(&by_name_any, &[name]).await?),
+                    None => add(&by_name_any, vec![Box::new(name.clone())]),
                 }
             }
             if let Some((unit, birth)) = &q.unit_birth {
-                rows.extend(client.query(&by_unit, &[unit, birth]).await?);
+                add(&by_unit, vec![Box::new(unit.clone()), Box::new(birth.clone())]);
             }
             if let Some(phone) = &q.phone {
-                rows.extend(client.query(&by_phone, &[phone]).await?);
+                add(&by_phone, vec![Box::new(phone.clone())]);
             }
-            let mut seen = HashSet::new();
-            let citizens = rows
-                .iter()
-                .map(citizen_row)
-                .filter(|r| seen.insert(r.personal_id))
-                .map(CitizenRow::into_citizen)
-                .collect::<StoreResult<Vec<_>>>()?;
-            out.push(citizens);
         }
-        Ok(out)
+        let answers = futures_util::future::try_join_all(lookups).await?;
+        let mut rows: Vec<Vec<Row>> = (0..queries.len()).map(|_| Vec::new()).collect();
+        for (i, found) in answers {
+            rows[i].extend(found);
+        }
+        rows.into_iter()
+            .map(|found| {
+                let mut seen = HashSet::new();
+                found
+                    .iter()
+                    .map(citizen_row)
+                    .filter(|r| seen.insert(r.personal_id))
+                    .map(CitizenRow::into_citizen)
+                    .collect::<StoreResult<Vec<_>>>()
+            })
+            .collect()
     }
 
     async fn insert_shots(&self, records: Vec<NewShotRecord>) -> StoreResult<Vec<InsertOutcome>> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        // Two servers ingesting the same source key at once must not both insert it.
-        tx.execute("LOCK TABLE vaccination_records IN SHARE ROW EXCLUSIVE MODE", &[])
-            .await?;
-        let mut outcomes = Vec::with_capacity(records.len());
-        for rec in &records {
-            outcomes.push(insert_one(&tx, rec).await?);
-        }
+        // ON CONFLICT keeps one row per source key across concurrent servers. Two sources
+        // reporting the same dose at the same instant may both be stored as linked; the status
+        // rules count a dose once and flag the pair.
+        let outcomes = insert_batch(&tx, &records).await?;
         tx.commit().await?;
         Ok(outcomes)
     }

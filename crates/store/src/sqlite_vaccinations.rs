@@ -140,71 +140,85 @@ fn earlier_same_dose(tx: &Transaction<'_>, rec: &NewShotRecord) -> StoreResult<O
         .optional()?)
 }
 
-fn insert_one(tx: &Transaction<'_>, rec: &NewShotRecord) -> StoreResult<InsertOutcome> {
+/// A report whose source key is already stored: a replay, or a conflict kept aside.
+fn existing_source_key(tx: &Transaction<'_>, rec: &NewShotRecord, fingerprint: &str) -> StoreResult<InsertOutcome> {
     let shot = &rec.shot;
-    let fingerprint = shot.content_fingerprint();
-    let existing: Option<(i64, String)> = tx
+    let (id, stored): (i64, String) = tx
         .prepare_cached(
             "SELECT id, fingerprint FROM vaccination_records WHERE source = ?1 AND source_record_id = ?2",
         )?
-        .query_row(params![shot.source, shot.source_record_id], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?;
-    if let Some((id, stored)) = existing {
-        if stored == fingerprint {
-            return Ok(InsertOutcome::Replayed { id });
-        }
-        let payload = serde_json::to_string(shot)
-            .map_err(|e| StoreError::Database(format!("record encoding: {e}")))?;
-        tx.prepare_cached(
-            "INSERT INTO vaccination_conflicts (record_id, received_at, fingerprint, payload) \
-             VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![id, unix_micros(rec.received_at), fingerprint, payload])?;
-        return Ok(InsertOutcome::Conflict { id });
+        .query_row(params![shot.source, shot.source_record_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    if stored == fingerprint {
+        return Ok(InsertOutcome::Replayed { id });
     }
-    let (decision, duplicate_of) = match earlier_same_dose(tx, rec)? {
-        Some(first) if rec.decision.is_linked() => (LinkDecision::Duplicate, Some(first)),
-        _ => (rec.decision, None),
+    let payload = serde_json::to_string(shot)
+        .map_err(|e| StoreError::Database(format!("record encoding: {e}")))?;
+    tx.prepare_cached(
+        "INSERT INTO vaccination_conflicts (record_id, received_at, fingerprint, payload) \
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![id, unix_micros(rec.received_at), fingerprint, payload])?;
+    Ok(InsertOutcome::Conflict { id })
+}
+
+fn insert_one(tx: &Transaction<'_>, rec: &NewShotRecord) -> StoreResult<InsertOutcome> {
+    let shot = &rec.shot;
+    let fingerprint = shot.content_fingerprint();
+    let duplicate_of = if rec.decision.is_linked() {
+        earlier_same_dose(tx, rec)?
+    } else {
+        None
+    };
+    let decision = if duplicate_of.is_some() {
+        LinkDecision::Duplicate
+    } else {
+        rec.decision
     };
     let now = unix_micros(rec.received_at);
-    tx.prepare_cached(
-        "INSERT INTO vaccination_records (source, source_record_id, fingerprint, received_at, \
-         claimed_personal_id, full_name, birth_date, sex, phone, commune_code, vaccine_code, \
-         dose_number, administered_at, site_code, lot, input_flags, decision, personal_id, score, \
-         evidence, queue_unit, duplicate_of, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
-         ?19, ?20, ?21, ?22, ?4)",
-    )?
-    .execute(params![
-        shot.source,
-        shot.source_record_id,
-        fingerprint,
-        now,
-        shot.personal_id.map(|p| p.as_number() as i64),
-        shot.full_name.as_str(),
-        shot.birth_date.map(|b| b.to_string()),
-        shot.sex.map(vaxtrace_domain::Sex::code),
-        shot.phone.as_ref().map(vaxtrace_domain::Phone::as_str),
-        shot.commune_code,
-        shot.vaccine.code,
-        shot.dose_number,
-        unix_micros(shot.administered_at),
-        shot.site_code,
-        shot.lot,
-        flags_text(shot),
-        decision.code(),
-        rec.personal_id.map(|p| p.as_number() as i64),
-        rec.score,
-        rec.evidence,
-        rec.queue_unit,
-        duplicate_of,
-    ])?;
-    Ok(InsertOutcome::Inserted {
-        id: tx.last_insert_rowid(),
-        duplicate: duplicate_of.is_some(),
-    })
+    let inserted: Option<i64> = tx
+        .prepare_cached(
+            "INSERT INTO vaccination_records (source, source_record_id, fingerprint, received_at, \
+             claimed_personal_id, full_name, birth_date, sex, phone, commune_code, vaccine_code, \
+             dose_number, administered_at, site_code, lot, input_flags, decision, personal_id, score, \
+             evidence, queue_unit, duplicate_of, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
+             ?19, ?20, ?21, ?22, ?4) ON CONFLICT (source, source_record_id) DO NOTHING RETURNING id",
+        )?
+        .query_row(
+            params![
+                shot.source,
+                shot.source_record_id,
+                fingerprint,
+                now,
+                shot.personal_id.map(|p| p.as_number() as i64),
+                shot.full_name.as_str(),
+                shot.birth_date.map(|b| b.to_string()),
+                shot.sex.map(vaxtrace_domain::Sex::code),
+                shot.phone.as_ref().map(vaxtrace_domain::Phone::as_str),
+                shot.commune_code,
+                shot.vaccine.code,
+                shot.dose_number,
+                unix_micros(shot.administered_at),
+                shot.site_code,
+                shot.lot,
+                flags_text(shot),
+                decision.code(),
+                rec.personal_id.map(|p| p.as_number() as i64),
+                rec.score,
+                rec.evidence,
+                rec.queue_unit,
+                duplicate_of,
+            ],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match inserted {
+        Some(id) => Ok(InsertOutcome::Inserted {
+            id,
+            duplicate: duplicate_of.is_some(),
+        }),
+        None => existing_source_key(tx, rec, &fingerprint),
+    }
 }
 
 fn apply_review(

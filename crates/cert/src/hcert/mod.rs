@@ -1,0 +1,39 @@
+//! EU Digital COVID Certificates (HCERT): decoding and verifying the QR text
+//! `HC1:` + `base45(zlib(COSE_Sign1(CWT claims with the DCC payload)))`, and a runner for the
+//! `dgc-testdata` conformance cases.
+//!
+//! [`verify_hc1`] never panics and never stops at the first problem it can report around: it
+//! returns every [`Step`] with its [`Outcome`], so a person sees all of what is wrong.
+
+pub mod base45;
+mod decode;
+mod dsc;
+mod picture;
+mod schema;
+mod suite;
+mod trust;
+mod verify;
+
+pub use base45::Base45Error;
+pub use decode::{
+    Algorithm, CwtClaims, DccType, KidSource, MAX_INFLATED_BYTES, MAX_QR_BYTES, PREFIX,
+};
+pub use dsc::{KID_LEN, kid_of};
+pub use schema::{SchemaError, SchemaSet};
+pub use suite::{
+    CaseReport, Check, Flag, SuiteReport, Verdict, parse_instant, run_suite, run_suite_with,
+};
+pub use trust::{RevocationCheck, RevocationQuery, TrustList, TrustStore};
+pub use verify::{Outcome, Step, StepResult, Verification, verify_hc1, verify_hc1_with};
+
+/// Errors of this layer that are not verification results: trust lists and schema files.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HcertError {
+    /// The trust list is not the expected JSON, or an entry is malformed.
+    #[error("invalid trust list: {0}")]
+    TrustList(String),
+    /// A DCC JSON schema folder or file could not be read or used.
+    #[error("invalid DCC schema: {0}")]
+    Schema(String),
+}
