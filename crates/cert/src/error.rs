@@ -77,6 +77,12 @@ pub enum CertError {
     /// The certificate encoder refused the parameters.
     #[error("could not create the certificate: {0}")]
     Generate(String),
+    /// A vaccination certificate's content that the DCC schema or the HCERT format refuses.
+    #[error("invalid DCC content: {0}")]
+    InvalidDcc(String),
+    /// HCERTs are signed by a DCC document signer key only.
+    #[error("the key is not a DCC document signer")]
+    NotADocumentSigner,
     /// The system random generator or a key operation failed.
     #[error("cryptographic operation failed")]
     Crypto,

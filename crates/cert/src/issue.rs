@@ -3,7 +3,8 @@
 use std::fmt;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue, IsCa, Issuer,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue,
+    ExtendedKeyUsagePurpose, IsCa, Issuer,
     KeyIdMethod, PKCS_ECDSA_P256_SHA256, PublicKeyData, SerialNumber, SignatureAlgorithm,
 };
 use ring::rand::{SecureRandom, SystemRandom};
@@ -71,7 +72,39 @@ pub fn create_root(
     not_after: OffsetDateTime,
     passphrase: &SecretPassphrase,
 ) -> Result<IssuedKey, CertError> {
-    let profile = CertProfile::NationalRoot;
+    create_self_signed(
+        CertProfile::NationalRoot,
+        common_name,
+        not_before,
+        not_after,
+        passphrase,
+    )
+}
+
+/// Creates the self-signed EU DCC Country Signing CA (unit "VN", pathlen 0): the anchor other
+/// countries import, issuing document signers only.
+pub fn create_csca(
+    common_name: &str,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+    passphrase: &SecretPassphrase,
+) -> Result<IssuedKey, CertError> {
+    create_self_signed(
+        CertProfile::Csca,
+        common_name,
+        not_before,
+        not_after,
+        passphrase,
+    )
+}
+
+fn create_self_signed(
+    profile: CertProfile,
+    common_name: &str,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+    passphrase: &SecretPassphrase,
+) -> Result<IssuedKey, CertError> {
     let (not_before, not_after) = validity(not_before, not_after)?;
     let common_name = checked_common_name(common_name)?;
     let rng = SystemRandom::new();
@@ -263,6 +296,11 @@ pub(crate) fn certificate_params(
         IsCa::ExplicitNoCa
     };
     params.key_usages = profile.key_usages();
+    params.extended_key_usages = profile
+        .extended_key_usages()
+        .into_iter()
+        .map(ExtendedKeyUsagePurpose::Other)
+        .collect();
     params.use_authority_key_identifier_extension = profile.issuer().is_some();
     params.key_identifier_method = KeyIdMethod::Sha256;
     Ok(params)

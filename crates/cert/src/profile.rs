@@ -20,10 +20,22 @@ pub enum CertProfile {
     ProvinceCa,
     /// One per commune; signs vaccination records, issues nothing.
     CommuneSigner,
+    /// EU DCC Country Signing CA: self-signed, issues document signers only. Kept apart from the
+    /// national root so that the DCC trust chain (shared with other countries) cannot vouch for
+    /// record signers, and the record chain cannot vouch for certificates.
+    Csca,
+    /// EU DCC Document Signer (DSC): signs HCERTs, issued by the CSCA, issues nothing.
+    DocumentSigner,
 }
 
 impl CertProfile {
-    pub const ALL: [Self; 3] = [Self::NationalRoot, Self::ProvinceCa, Self::CommuneSigner];
+    pub const ALL: [Self; 5] = [
+        Self::NationalRoot,
+        Self::ProvinceCa,
+        Self::CommuneSigner,
+        Self::Csca,
+        Self::DocumentSigner,
+    ];
 
     /// Stable token stored in certificates and databases; never change an existing one.
     pub const fn as_str(self) -> &'static str {
@@ -31,15 +43,18 @@ impl CertProfile {
             Self::NationalRoot => "national_root",
             Self::ProvinceCa => "province_ca",
             Self::CommuneSigner => "commune_signer",
+            Self::Csca => "csca",
+            Self::DocumentSigner => "document_signer",
         }
     }
 
     /// The profile of the certificate that issues this one; `None` for self-signed roots.
     pub const fn issuer(self) -> Option<Self> {
         match self {
-            Self::NationalRoot => None,
+            Self::NationalRoot | Self::Csca => None,
             Self::ProvinceCa => Some(Self::NationalRoot),
             Self::CommuneSigner => Some(Self::ProvinceCa),
+            Self::DocumentSigner => Some(Self::Csca),
         }
     }
 
@@ -50,8 +65,8 @@ impl CertProfile {
 
     pub const fn is_ca(self) -> bool {
         match self {
-            Self::NationalRoot | Self::ProvinceCa => true,
-            Self::CommuneSigner => false,
+            Self::NationalRoot | Self::ProvinceCa | Self::Csca => true,
+            Self::CommuneSigner | Self::DocumentSigner => false,
         }
     }
 
@@ -64,20 +79,32 @@ impl CertProfile {
     pub(crate) const fn path_len(self) -> Option<u8> {
         match self {
             Self::NationalRoot => Some(1),
-            Self::ProvinceCa => Some(0),
-            Self::CommuneSigner => None,
+            Self::ProvinceCa | Self::Csca => Some(0),
+            Self::CommuneSigner | Self::DocumentSigner => None,
         }
     }
 
     pub(crate) fn key_usages(self) -> Vec<KeyUsagePurpose> {
         match self {
-            Self::NationalRoot | Self::ProvinceCa => {
+            Self::NationalRoot | Self::ProvinceCa | Self::Csca => {
                 vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign]
             }
             Self::CommuneSigner => vec![
                 KeyUsagePurpose::DigitalSignature,
                 KeyUsagePurpose::ContentCommitment,
             ],
+            Self::DocumentSigner => vec![KeyUsagePurpose::DigitalSignature],
+        }
+    }
+
+    /// Extended key usage OIDs (as arcs). A DSC names the DCC types it may sign, so verifiers
+    /// can refuse e.g. a test certificate from a key meant for vaccinations.
+    pub(crate) fn extended_key_usages(self) -> Vec<Vec<u64>> {
+        match self {
+            Self::DocumentSigner => (1..=3)
+                .map(|kind| vec![1, 3, 6, 1, 4, 1, 1847, 2021, 1, kind])
+                .collect(),
+            _ => Vec::new(),
         }
     }
 
@@ -86,7 +113,8 @@ impl CertProfile {
     pub fn unit_code_is_valid(self, code: &str) -> bool {
         let digits = |n: usize| code.len() == n && code.bytes().all(|b| b.is_ascii_digit());
         match self {
-            Self::NationalRoot => code == "VN",
+            // The DCC keys are national: one CSCA, and DSCs rotated under the same unit.
+            Self::NationalRoot | Self::Csca | Self::DocumentSigner => code == "VN",
             Self::ProvinceCa => digits(2),
             Self::CommuneSigner => digits(5),
         }
@@ -99,6 +127,8 @@ impl fmt::Display for CertProfile {
             Self::NationalRoot => "national root CA",
             Self::ProvinceCa => "province CA",
             Self::CommuneSigner => "commune signer",
+            Self::Csca => "DCC country signing CA",
+            Self::DocumentSigner => "DCC document signer",
         })
     }
 }
@@ -147,5 +177,19 @@ mod tests {
         assert!(CommuneSigner.unit_code_is_valid("00001"));
         assert!(!CommuneSigner.unit_code_is_valid("0000a"));
         assert!(!NationalRoot.unit_code_is_valid("vn"));
+    }
+
+    #[test]
+    fn dcc_profiles_stay_apart_from_the_record_hierarchy() {
+        use CertProfile::{CommuneSigner, Csca, DocumentSigner, NationalRoot, ProvinceCa};
+        assert!(Csca.may_issue(DocumentSigner));
+        assert!(!Csca.may_issue(CommuneSigner));
+        assert!(!Csca.may_issue(ProvinceCa));
+        assert!(!NationalRoot.may_issue(DocumentSigner));
+        assert!(!ProvinceCa.may_issue(DocumentSigner));
+        assert!(!DocumentSigner.signs_records());
+        assert!(Csca.is_ca() && !DocumentSigner.is_ca());
+        assert_eq!(DocumentSigner.extended_key_usages().len(), 3);
+        assert!(CommuneSigner.extended_key_usages().is_empty());
     }
 }

@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_match;
+mod cert_commands;
 mod commands;
 mod dcc_commands;
 mod import;
@@ -103,6 +104,9 @@ enum Command {
     /// EU Digital COVID Certificates: verify one, run a conformance suite.
     #[command(subcommand)]
     Dcc(dcc_commands::DccCommand),
+    /// Issue EU Digital COVID Certificates from signed vaccination records.
+    #[command(subcommand)]
+    Cert(cert_commands::CertCommand),
 }
 
 fn init_logging(filter: &str, json: bool) {
@@ -156,6 +160,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::VerifyRecord(args) => vaccination_commands::verify_record(&args).await,
         Command::Bench(cmd) => bench::run(cmd).await,
         Command::Dcc(cmd) => dcc_commands::run(cmd),
+        Command::Cert(cmd) => cert_commands::run(cmd).await,
     }
 }
 

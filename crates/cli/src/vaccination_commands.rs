@@ -360,6 +360,36 @@ pub enum KeysCommand {
         #[arg(long, default_value_t = 2)]
         years: i64,
     },
+    /// Create (or replace) the EU DCC Country Signing CA, the anchor other countries import.
+    Csca {
+        #[command(flatten)]
+        db: Db,
+        #[command(flatten)]
+        passphrase: Passphrase,
+        #[arg(long, default_value = "CSCA Việt Nam - Bộ Y tế")]
+        name: String,
+        #[arg(long, default_value_t = 10)]
+        years: i64,
+    },
+    /// Issue (or rotate) the EU DCC Document Signer (DSC) under the active CSCA.
+    Dsc {
+        #[command(flatten)]
+        db: Db,
+        #[command(flatten)]
+        passphrase: Passphrase,
+        #[arg(long, default_value = "DSC Bộ Y tế Việt Nam")]
+        name: String,
+        #[arg(long, default_value_t = 2)]
+        years: i64,
+    },
+    /// Write the active DSC certificate (DER), for verifiers' trust lists.
+    ExportDsc {
+        #[command(flatten)]
+        db: Db,
+        /// Output file (DER).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// List keys: profile, unit, validity, fingerprint, active.
     List {
         #[command(flatten)]
@@ -466,6 +496,29 @@ pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
         KeysCommand::Commune { code, db, passphrase, years } => {
             let store = open_store(&db).await?;
             issue_under(&store, &passphrase, CertProfile::CommuneSigner, &code, years).await?;
+        }
+        KeysCommand::Csca { db, passphrase, name, years } => {
+            let store = open_store(&db).await?;
+            let key = vaxtrace_cert::create_csca(&name, now, now + Duration::days(365 * years), &passphrase.secret()?)?;
+            issue_and_activate(&store, key, None).await?;
+        }
+        KeysCommand::Dsc { db, passphrase, name, years } => {
+            let store = open_store(&db).await?;
+            let secret = passphrase.secret()?;
+            let csca = signing::active_key(store.as_ref(), "VN", CertProfile::Csca, now)
+                .await
+                .context("no active CSCA: run `vaxtrace keys csca` first")?;
+            let until = (now + Duration::days(365 * years)).min(csca.not_after);
+            let key = vaxtrace_cert::issue(&issued_key(&csca)?, &secret, CertProfile::DocumentSigner, "VN", &name, now, until, &secret, &|_| None)?;
+            issue_and_activate(&store, key, Some(csca.id)).await?;
+        }
+        KeysCommand::ExportDsc { db, out } => {
+            let store = open_store(&db).await?;
+            let dsc = signing::active_key(store.as_ref(), "VN", CertProfile::DocumentSigner, now)
+                .await
+                .context("no active DSC: run `vaxtrace keys dsc` first")?;
+            std::fs::write(&out, &dsc.certificate).with_context(|| format!("cannot write {}", out.display()))?;
+            println!("wrote DSC {} to {}", dsc.fingerprint, out.display());
         }
         KeysCommand::List { db } => {
             let store = open_store(&db).await?;

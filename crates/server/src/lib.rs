@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod certificates;
 pub mod error;
 mod middleware;
 pub mod openapi;

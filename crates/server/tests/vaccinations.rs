@@ -219,6 +219,22 @@ async fn signing_makes_status_and_corrections_void_it(backend: Backend) {
     assert_error(app.get("/api/v1/signing/pending", Some(&health)).await, 403, "forbidden_role").await;
 }
 
+async fn a_shot_for_a_deceased_citizen_is_never_auto_linked(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let mut an = app.store.citizen(vaxtrace_domain::PersonalId::parse(AN).unwrap()).await.unwrap().unwrap();
+    an.status = vaxtrace_domain::LifeStatus::Deceased;
+    app.store.upsert_citizens(vec![an]).await.unwrap();
+    let site = app.login("site_91").await;
+    let res = app.post_json("/api/v1/vaccinations", Some(&site), &shot("X-1", 2, "2021-09-01T09:00:00+07:00")).await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["decision"], "review", "{body}");
+    let health = app.login("health_30730").await;
+    let detail: Value = app.get(&format!("/api/v1/vaccinations/{}", body["id"]), Some(&health)).await.json().await.unwrap();
+    assert_eq!(detail["notes"], json!(["citizen_deceased"]));
+}
+
 async fn signing_needs_a_key_and_a_passphrase(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
@@ -232,4 +248,5 @@ vaxtrace_store::on_both_backends!(
     noisy_records_are_reviewed_in_their_commune,
     signing_makes_status_and_corrections_void_it,
     signing_needs_a_key_and_a_passphrase,
+    a_shot_for_a_deceased_citizen_is_never_auto_linked,
 );

@@ -2,7 +2,23 @@
 // The signing page: what waits for the commune's signature, and signing a selection.
 let pending = [];
 
+// Per commune: linked records not yet signed, and records still to review.
+async function loadCounts() {
+  const res = await VT.api("/api/v1/vaccinations/counts");
+  if (!res.ok) return;
+  const by = new Map();
+  for (const c of res.data) {
+    const row = by.get(c.unit) || { unsigned: 0, review: 0 };
+    if (c.decision === "auto" || c.decision === "confirmed") row.unsigned += c.unsigned;
+    if (c.decision === "review" || c.decision === "unmatched") row.review += c.total;
+    by.set(c.unit, row);
+  }
+  document.querySelector("#by-commune tbody").replaceChildren(...[...by].map(([unit, row]) =>
+    VT.el("tr", {}, VT.el("td", {}, unit || "—"), VT.el("td", {}, row.unsigned), VT.el("td", {}, row.review))));
+}
+
 async function load() {
+  await loadCounts();
   const res = await VT.api("/api/v1/signing/pending?limit=200");
   const box = document.getElementById("summary");
   if (!res.ok) return VT.error(box, res);

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use time::OffsetDateTime;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Row, Transaction};
+use tokio_postgres::{Row, Statement, Transaction};
 use vaxtrace_domain::{Citizen, PersonalId};
 
 use crate::citizen_row::{COLUMNS, CitizenRow};
@@ -145,6 +145,17 @@ async fn existing_source_key(
     Ok(InsertOutcome::Conflict { id })
 }
 
+const SAME_DOSE_SQL: &str = "SELECT id FROM vaccination_records WHERE personal_id = $1 \
+    AND vaccine_code = $2 AND dose_number = $3 AND administered_at >= $4 AND administered_at < $5 \
+    AND decision IN ('auto', 'confirmed') ORDER BY id LIMIT 1";
+
+const INSERT_SQL: &str = "INSERT INTO vaccination_records (source, source_record_id, fingerprint, \
+    received_at, claimed_personal_id, full_name, birth_date, sex, phone, commune_code, vaccine_code, \
+    dose_number, administered_at, site_code, lot, input_flags, decision, personal_id, score, evidence, \
+    queue_unit, duplicate_of, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+    $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $4) \
+    ON CONFLICT (source, source_record_id) DO NOTHING RETURNING id";
+
 /// The day (Vietnam time) a dose was given, as a half-open range of unix microseconds.
 fn dose_day(rec: &NewShotRecord) -> (i64, i64) {
     let start = rec
@@ -156,16 +167,18 @@ fn dose_day(rec: &NewShotRecord) -> (i64, i64) {
 }
 
 /// An earlier linked record of the same dose (vaccine, dose number, day) of the same citizen.
-async fn earlier_same_dose(tx: &Transaction<'_>, rec: &NewShotRecord) -> StoreResult<Option<i64>> {
+async fn earlier_same_dose(
+    tx: &Transaction<'_>,
+    stmt: &Statement,
+    rec: &NewShotRecord,
+) -> StoreResult<Option<i64>> {
     let Some(pid) = rec.personal_id.filter(|_| rec.decision.is_linked()) else {
         return Ok(None);
     };
     let (from, to) = dose_day(rec);
     Ok(tx
         .query_opt(
-            "SELECT id FROM vaccination_records WHERE personal_id = $1 AND vaccine_code = $2 \
-             AND dose_number = $3 AND administered_at >= $4 AND administered_at < $5 \
-             AND decision IN ('auto', 'confirmed') ORDER BY id LIMIT 1",
+            stmt,
             &[
                 &(pid.as_number() as i64),
                 &rec.shot.vaccine.code,
@@ -181,6 +194,7 @@ async fn earlier_same_dose(tx: &Transaction<'_>, rec: &NewShotRecord) -> StoreRe
 /// Inserts one report unless its source key exists; returns the new ID.
 async fn insert_row(
     tx: &Transaction<'_>,
+    stmt: &Statement,
     rec: &NewShotRecord,
     fingerprint: &str,
     duplicate_of: Option<i64>,
@@ -193,12 +207,7 @@ async fn insert_row(
     };
     let row = tx
         .query_opt(
-            "INSERT INTO vaccination_records (source, source_record_id, fingerprint, received_at, \
-             claimed_personal_id, full_name, birth_date, sex, phone, commune_code, vaccine_code, \
-             dose_number, administered_at, site_code, lot, input_flags, decision, personal_id, score, \
-             evidence, queue_unit, duplicate_of, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-             $19, $20, $21, $22, $4) ON CONFLICT (source, source_record_id) DO NOTHING RETURNING id",
+            stmt,
             &[
                 &shot.source,
                 &shot.source_record_id,
@@ -233,8 +242,11 @@ async fn insert_row(
 /// earlier in the same batch (they need its ID), then the source keys already stored.
 async fn insert_batch(tx: &Transaction<'_>, records: &[NewShotRecord]) -> StoreResult<Vec<InsertOutcome>> {
     use futures_util::future::try_join_all;
+    // Prepared once per batch: a text query would be parsed and planned again for every row.
+    let same_dose = tx.prepare(SAME_DOSE_SQL).await?;
+    let insert = tx.prepare(INSERT_SQL).await?;
     let fingerprints: Vec<String> = records.iter().map(|r| r.shot.content_fingerprint()).collect();
-    let earlier = try_join_all(records.iter().map(|rec| earlier_same_dose(tx, rec))).await?;
+    let earlier = try_join_all(records.iter().map(|rec| earlier_same_dose(tx, &same_dose, rec))).await?;
     // A dose reported twice within the batch: the later report is a duplicate of the first.
     let mut first_of_dose = std::collections::HashMap::new();
     let mut repeats_in_batch: Vec<Option<usize>> = vec![None; records.len()];
@@ -249,7 +261,7 @@ async fn insert_batch(tx: &Transaction<'_>, records: &[NewShotRecord]) -> StoreR
         }
     }
     let wave: Vec<usize> = (0..records.len()).filter(|&i| repeats_in_batch[i].is_none()).collect();
-    let ids = try_join_all(wave.iter().map(|&i| insert_row(tx, &records[i], &fingerprints[i], earlier[i]))).await?;
+    let ids = try_join_all(wave.iter().map(|&i| insert_row(tx, &insert, &records[i], &fingerprints[i], earlier[i]))).await?;
     let mut inserted: Vec<Option<i64>> = vec![None; records.len()];
     for (&i, id) in wave.iter().zip(ids) {
         inserted[i] = id;
@@ -264,7 +276,7 @@ async fn insert_batch(tx: &Transaction<'_>, records: &[NewShotRecord]) -> StoreR
                     InsertOutcome::Inserted { id, .. } => Some(id),
                 },
             };
-            inserted[i] = insert_row(tx, &records[i], &fingerprints[i], original).await?;
+            inserted[i] = insert_row(tx, &insert, &records[i], &fingerprints[i], original).await?;
             if let Some(id) = inserted[i] {
                 outcomes[i] = Some(InsertOutcome::Inserted { id, duplicate: true });
             }

@@ -417,7 +417,7 @@ pub(crate) fn dcc_type(payload: &Json) -> Result<DccType, String> {
 }
 
 /// The basic shape every DCC schema version agrees on; the full per-version schemas are
-/// checked by [`super::schema`] where the files are at hand.
+/// checked by `SchemaSet` where the files are at hand.
 pub(crate) fn basic_shape(payload: &Json) -> Result<DccType, String> {
     let kind = dcc_type(payload)?;
     let Some(object) = payload.as_object() else {

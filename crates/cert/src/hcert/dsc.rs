@@ -2,7 +2,7 @@
 //! issuer's certificate, and COSE signature checks with that key.
 //!
 //! DSCs come from other countries' PKIs, so this reads them leniently (only what HCERT needs)
-//! instead of with this hierarchy's strict profile in [`crate::parse`].
+//! instead of with the strict profile of this hierarchy's own certificates.
 
 use ring::signature::{ECDSA_P256_SHA256_FIXED, RSA_PSS_2048_8192_SHA256, UnparsedPublicKey};
 use sha2::{Digest, Sha256};

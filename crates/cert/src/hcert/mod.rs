@@ -8,6 +8,7 @@
 pub mod base45;
 mod decode;
 mod dsc;
+mod issue;
 mod picture;
 mod schema;
 mod suite;
@@ -19,6 +20,11 @@ pub use decode::{
     Algorithm, CwtClaims, DccType, KidSource, MAX_INFLATED_BYTES, MAX_QR_BYTES, PREFIX,
 };
 pub use dsc::{KID_LEN, kid_of};
+pub use issue::{
+    CERTIFICATE_ISSUER, COVID_19, DCC_SCHEMA_VERSION, DccName, ISSUER_COUNTRY, VaccinationDcc,
+    icao_transliterate, issue_hcert, new_uvci, split_name, uvci, uvci_checksum,
+    uvci_checksum_is_valid,
+};
 pub use schema::{SchemaError, SchemaSet};
 pub use suite::{
     CaseReport, Check, Flag, SuiteReport, Verdict, parse_instant, run_suite, run_suite_with,

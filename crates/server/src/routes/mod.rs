@@ -3,6 +3,7 @@
 //! without a declared rule.
 
 mod auth;
+mod certificates;
 mod citizens;
 mod meta;
 mod vaccinations;
@@ -78,6 +79,7 @@ pub const ROUTES: &[Route] = &[
     route!(GET "/api/v1/citizens/{personal_id}/status", Access::Permission(Permission::ReadStatusColour), "vaccinations", "Vaccination colour and rule version; doses for health officers only", None, &[200, 401, 403, 404, 422]),
     route!(POST "/api/v1/citizens/status-by-qr", Access::Permission(Permission::ReadStatusColour), "vaccinations", "The same status from the chip ID card's QR text", Some("QrLookupRequest"), &[200, 401, 403, 404, 422]),
     route!(GET "/api/v1/citizens/{personal_id}/vaccinations", Access::Permission(Permission::ReadCitizen), "vaccinations", "Every record linked to a citizen", None, &[200, 401, 403, 404, 422]),
+    route!(GET "/api/v1/citizens/{personal_id}/certificate", Access::Permission(Permission::ReadCitizen), "vaccinations", "EU Digital COVID Certificate (HCERT) of the latest signed dose: {hc1, uvci, payload, svg}; 409 without a signed dose, 503 without a document signer key", None, &[200, 401, 403, 404, 409, 422, 503]),
 ];
 
 fn handler(route: &Route) -> MethodRouter<AppState> {
@@ -103,6 +105,7 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         "/api/v1/citizens/{personal_id}/status" => vaccinations::status(),
         "/api/v1/citizens/status-by-qr" => vaccinations::status_by_qr(),
         "/api/v1/citizens/{personal_id}/vaccinations" => vaccinations::history(),
+        "/api/v1/citizens/{personal_id}/certificate" => certificates::citizen_certificate(),
         other => unreachable!("route {other} has no handler"),
     }
 }
