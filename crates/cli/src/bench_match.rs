@@ -4,10 +4,16 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::Args;
 use serde_json::json;
+use vaxtrace_domain::linkage::Thresholds;
+use vaxtrace_domain::{Shot, ShotInput};
+use vaxtrace_server::linker::link;
+use vaxtrace_store::{CandidateQuery, Store};
 
 use crate::bench::{exe, fresh_pg_db, our_import, pg_admin, remove_sqlite, workdir};
 use crate::import::write_csv;
@@ -34,6 +40,83 @@ pub struct MatchBench {
     /// `PostgreSQL` server to measure on as well (needs CREATE DATABASE).
     #[arg(long, env = "VAXTRACE_BENCH_POSTGRES_URL")]
     postgres_url: Option<String>,
+    /// Reports held in memory for the matching-only measurement.
+    #[arg(long, default_value_t = 600_000)]
+    matching_sample: usize,
+    /// Concurrent matching tasks in the matching-only measurement (one per core).
+    #[arg(long, default_value_t = 2)]
+    matchers: usize,
+}
+
+/// Reads up to `limit` reports into batches, outside any timing.
+fn load_sample(shots: &Path, limit: usize) -> anyhow::Result<Vec<Vec<Shot>>> {
+    let now = time::OffsetDateTime::now_utc();
+    let mut reader = csv::Reader::from_path(shots)?;
+    let mut batches = vec![Vec::with_capacity(BATCH)];
+    for row in reader.deserialize::<ShotInput>().take(limit) {
+        let Ok(shot) = row?.parse(now) else { continue };
+        if batches.last().is_some_and(|b| b.len() == BATCH) {
+            batches.push(Vec::with_capacity(BATCH));
+        }
+        if let Some(last) = batches.last_mut() {
+            last.push(shot);
+        }
+    }
+    Ok(batches)
+}
+
+const BATCH: usize = 5_000;
+
+/// Runs `work` over the batches on `tasks` concurrent tasks; returns records per second.
+async fn timed<F, Fut>(store: &Arc<dyn Store>, batches: Vec<Vec<Shot>>, tasks: usize, work: F) -> anyhow::Result<f64>
+where
+    F: Fn(Arc<dyn Store>, Vec<Shot>) -> Fut + Send + Sync + Copy + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<usize>> + Send,
+{
+    let total: usize = batches.iter().map(Vec::len).sum();
+    let queue = Arc::new(std::sync::Mutex::new(batches));
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for _ in 0..tasks.max(1) {
+        let (queue, store) = (Arc::clone(&queue), Arc::clone(store));
+        handles.push(tokio::spawn(async move {
+            let mut done = 0;
+            loop {
+                let next = queue.lock().map_err(|_| anyhow::anyhow!("queue poisoned"))?.pop();
+                let Some(batch) = next else { break };
+                done += work(Arc::clone(&store), batch).await?;
+            }
+            Ok::<_, anyhow::Error>(done)
+        }));
+    }
+    let mut done = 0;
+    for h in handles {
+        done += h.await??;
+    }
+    anyhow::ensure!(done == total, "matched {done} of {total}");
+    Ok(total as f64 / started.elapsed().as_secs_f64().max(1e-9))
+}
+
+/// Matching alone (registry reads + decisions, nothing written), beside the floor of any matcher
+/// that reads the registry: one primary-key read per report.
+async fn matching_only(url: &str, shots: &Path, args: &MatchBench) -> anyhow::Result<(usize, f64, f64)> {
+    let store = vaxtrace_store::open(url).await?;
+    let sample = load_sample(shots, args.matching_sample)?;
+    let n = sample.iter().map(Vec::len).sum();
+    let floor = timed(&store, sample.clone(), args.matchers, |store, batch| async move {
+        let ids = batch
+            .iter()
+            .map(|s| CandidateQuery { ids: s.personal_id.into_iter().collect(), ..CandidateQuery::default() })
+            .collect();
+        Ok(store.candidates(ids).await?.len())
+    })
+    .await?;
+    let matched = timed(&store, sample, args.matchers, |store, batch| async move {
+        let at = time::OffsetDateTime::now_utc();
+        Ok(link(store.as_ref(), batch, &Thresholds::default(), at).await?.len())
+    })
+    .await?;
+    Ok((n, matched, floor))
 }
 
 /// Runs `vaxtrace import vaccinations` in a child process.
@@ -74,11 +157,13 @@ struct Measured {
     matched: ShotImportReport,
     unmatched: ShotImportReport,
     quality: LinkQuality,
+    /// Reports, matching-only records/s, primary-key-read floor records/s.
+    matching_only: (usize, f64, f64),
 }
 
 /// Loads the registry into two fresh databases, imports the shots into one with matching and into
 /// the other without, and scores the links.
-async fn measure(urls: [String; 2], files: &Files, dir: &Path, tag: &str) -> anyhow::Result<Measured> {
+async fn measure(urls: [String; 2], files: &Files, dir: &Path, tag: &str, args: &MatchBench) -> anyhow::Result<Measured> {
     for (i, url) in urls.iter().enumerate() {
         let report = our_import(&files.citizens, url, dir, &format!("{tag}-registry-{i}")).await?;
         anyhow::ensure!(report.rejected == 0, "registry rows rejected: {report:?}");
@@ -88,7 +173,8 @@ async fn measure(urls: [String; 2], files: &Files, dir: &Path, tag: &str) -> any
     let links = dir.join(format!("{tag}-links.csv"));
     export_links(&urls[0], &links).await?;
     let quality = link_quality(&links, &files.truth)?;
-    Ok(Measured { matched, unmatched, quality })
+    let matching_only = matching_only(&urls[1], &files.shots, args).await?;
+    Ok(Measured { matched, unmatched, quality, matching_only })
 }
 
 struct Files {
@@ -144,6 +230,11 @@ fn print(label: &str, m: &Measured) {
         m.quality.unmatched,
         m.quality.duplicate,
     );
+    let (n, matched, floor) = m.matching_only;
+    println!(
+        "  matching only ({n} reports in memory, nothing written): {matched:.0} records/s; one primary-key read per report: {floor:.0}/s → matching at {:.2}× that floor",
+        matched / floor.max(1e-9)
+    );
 }
 
 pub async fn run(args: MatchBench) -> anyhow::Result<()> {
@@ -154,19 +245,19 @@ pub async fn run(args: MatchBench) -> anyhow::Result<()> {
         remove_sqlite(db);
     }
     let urls = sqlite.clone().map(|p| format!("sqlite:{}", p.display()));
-    let lite = measure(urls, &files, &dir, "sqlite").await?;
+    let lite = measure(urls, &files, &dir, "sqlite", &args).await?;
     for db in &sqlite {
         remove_sqlite(db);
     }
     print("SQLite", &lite);
-    let mut results = vec![json!({"backend": "sqlite", "matched": lite.matched, "unmatched": lite.unmatched, "quality": lite.quality})];
+    let mut results = vec![json!({"backend": "sqlite", "matched": lite.matched, "unmatched": lite.unmatched, "quality": lite.quality, "matching_only": lite.matching_only})];
     if let Some(url) = &args.postgres_url {
         let admin = pg_admin(url).await?;
         let names = ["vaxtrace_bench_match_a", "vaxtrace_bench_match_b"];
         for name in names {
             fresh_pg_db(&admin, name).await?;
         }
-        let pg = measure(names.map(|n| vaxtrace_store::with_database(url, n)), &files, &dir, "postgres").await?;
+        let pg = measure(names.map(|n| vaxtrace_store::with_database(url, n)), &files, &dir, "postgres", &args).await?;
         for name in names {
             admin.batch_execute(&format!("DROP DATABASE {name}")).await?;
         }
@@ -175,7 +266,7 @@ pub async fn run(args: MatchBench) -> anyhow::Result<()> {
             "  SQLite matches at {:.2}× the PostgreSQL speed",
             lite.matched.rows_per_second / pg.matched.rows_per_second.max(1e-9)
         );
-        results.push(json!({"backend": "postgres", "matched": pg.matched, "unmatched": pg.unmatched, "quality": pg.quality}));
+        results.push(json!({"backend": "postgres", "matched": pg.matched, "unmatched": pg.unmatched, "quality": pg.quality, "matching_only": pg.matching_only}));
     } else {
         println!("PostgreSQL: skipped (pass --postgres-url or set VAXTRACE_BENCH_POSTGRES_URL)");
     }

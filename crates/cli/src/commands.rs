@@ -221,7 +221,7 @@ pub enum ImportCommand {
         dry_run: bool,
     },
     /// Import vaccination records and match each to the registry. Re-importing the same
-    /// (source, source_record_id) never duplicates a record.
+    /// (`source`, `source_record_id`) never duplicates a record.
     Vaccinations(crate::vaccination_commands::ImportShotsArgs),
 }
 

@@ -1,6 +1,6 @@
 //! Streaming import of vaccination records: a parser thread turns CSV rows into checked shots
 //! (unusable rows go to the rejects file), the async side matches each batch to the registry and
-//! stores it in one transaction. Idempotent on (source, source_record_id): a re-run after a crash
+//! stores it in one transaction. Idempotent on (`source`, `source_record_id`): a re-run after a crash
 //! replays what was stored and completes the rest.
 
 use std::fs::File;
@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use vaxtrace_domain::linkage::Thresholds;
 use vaxtrace_domain::{ParseError, Shot, ShotInput};
-use vaxtrace_server::linker::{link, store_linked, unmatched};
+use vaxtrace_server::linker::{Linked, link, store_linked, unmatched};
 use vaxtrace_store::{AuditEntry, InsertOutcome, LinkDecision, NewShotRecord, Store};
 
 use crate::import::{Rejects, peak_rss_kib, progress_bar};
@@ -59,6 +59,24 @@ pub struct ShotImportReport {
     pub seconds: f64,
     pub rows_per_second: f64,
     pub peak_rss_kib: Option<u64>,
+}
+
+impl ShotImportReport {
+    fn count(&mut self, l: &Linked) {
+        match l.outcome {
+            InsertOutcome::Inserted { .. } => {
+                self.inserted += 1;
+                match l.decision {
+                    LinkDecision::Auto | LinkDecision::Confirmed => self.auto += 1,
+                    LinkDecision::Review => self.review += 1,
+                    LinkDecision::Unmatched | LinkDecision::Rejected => self.unmatched += 1,
+                    LinkDecision::Duplicate => self.duplicate += 1,
+                }
+            }
+            InsertOutcome::Replayed { .. } => self.replayed += 1,
+            InsertOutcome::Conflict { .. } => self.conflicts += 1,
+        }
+    }
 }
 
 fn check_header(header: &csv::StringRecord) -> anyhow::Result<()> {
@@ -187,7 +205,7 @@ pub async fn import_vaccinations(
                 let records = if skip {
                     unmatched(batch, now)
                 } else {
-                    link(store.as_ref(), &batch, &thresholds, now).await?
+                    link(store.as_ref(), batch, &thresholds, now).await?
                 };
                 if linked_tx.send(records).await.is_err() {
                     break;
@@ -200,25 +218,7 @@ pub async fn import_vaccinations(
     let mut write_error = None;
     while let Some(records) = linked_rx.recv().await {
         match store_linked(store.as_ref(), records).await {
-            Ok(linked) => {
-                for l in linked {
-                    match l.outcome {
-                        InsertOutcome::Inserted { .. } => {
-                            report.inserted += 1;
-                            match l.decision {
-                                LinkDecision::Auto | LinkDecision::Confirmed => report.auto += 1,
-                                LinkDecision::Review => report.review += 1,
-                                LinkDecision::Unmatched | LinkDecision::Rejected => {
-                                    report.unmatched += 1;
-                                }
-                                LinkDecision::Duplicate => report.duplicate += 1,
-                            }
-                        }
-                        InsertOutcome::Replayed { .. } => report.replayed += 1,
-                        InsertOutcome::Conflict { .. } => report.conflicts += 1,
-                    }
-                }
-            }
+            Ok(linked) => linked.iter().for_each(|l| report.count(l)),
             Err(e) => {
                 write_error = Some(e);
                 break;

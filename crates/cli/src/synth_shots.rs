@@ -118,7 +118,7 @@ const VACCINES: [VaccineSpec; 8] = [
     vaccine("EU/1/20/1507", 2, 28, date!(2021 - 07 - 01), 90, "MD"),
     vaccine("BBIBP-CorV", 2, 21, date!(2021 - 06 - 20), 300, "2021"),
     vaccine("Sputnik-V", 2, 21, date!(2021 - 07 - 20), 10, "SP"),
-    vaccine("CIGB-66", 3, 14, date!(2021 - 09 - 20), 25, "AB"),
+    vaccine("Abdala", 3, 14, date!(2021 - 09 - 20), 25, "AB"),
     vaccine("Hayat-Vax", 2, 21, date!(2021 - 09 - 01), 5, "HV"),
     vaccine("EU/1/20/1525", 1, 0, date!(2021 - 10 - 01), 10, "XD"),
 ];

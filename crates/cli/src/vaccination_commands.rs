@@ -618,13 +618,12 @@ pub async fn ensure_demo_keys(
     commune: &str,
     passphrase_file: &Path,
 ) -> anyhow::Result<String> {
-    let text = match std::fs::read_to_string(passphrase_file) {
-        Ok(t) => t.trim().to_owned(),
-        Err(_) => {
-            let t = crate::commands::random_password() + &crate::commands::random_password();
-            crate::commands::write_private(passphrase_file, &(t.clone() + "\n"))?;
-            t
-        }
+    let text = if let Ok(t) = std::fs::read_to_string(passphrase_file) {
+        t.trim().to_owned()
+    } else {
+        let t = crate::commands::random_password() + &crate::commands::random_password();
+        crate::commands::write_private(passphrase_file, &(t.clone() + "\n"))?;
+        t
     };
     let pass = Passphrase { value: text };
     let now = OffsetDateTime::now_utc();

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use vaxtrace_store::Backend;
+use vaxtrace_store::{Backend, LinkDecision};
 use vaxtrace_store::testing::TestDb;
 
 const PASSPHRASE: &str = "mật khẩu khóa ký thử nghiệm";
@@ -140,9 +140,8 @@ async fn keys_sign_and_records_verify(backend: Backend) {
         queue_unit: Some("30730".into()),
         received_at: now,
     };
-    use vaxtrace_store::LinkDecision::{Auto, Unmatched};
     store
-        .insert_shots(vec![record("1", Unmatched), record("2", Auto)])
+        .insert_shots(vec![record("1", LinkDecision::Unmatched), record("2", LinkDecision::Auto)])
         .await
         .unwrap();
     let o = vaxtrace(&["verify-record", "1", "--database-url", &db.url]);

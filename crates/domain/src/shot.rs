@@ -69,6 +69,7 @@ pub struct Shot {
     pub flags: Vec<InputFlag>,
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `serialize_with` passes a reference
 fn vaccine_code<S: serde::Serializer>(v: &&'static Vaccine, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(v.code)
 }
@@ -128,10 +129,10 @@ impl ShotInput {
                 InputFlag::UnknownCommune,
             )
         });
-        if let (Some(id), Some(birth), Some(sex)) = (personal_id, birth_date, sex) {
-            if id.check_consistency(birth, sex).is_err() {
-                flags.push(InputFlag::InconsistentPersonalId);
-            }
+        if let (Some(id), Some(birth), Some(sex)) = (personal_id, birth_date, sex)
+            && id.check_consistency(birth, sex).is_err()
+        {
+            flags.push(InputFlag::InconsistentPersonalId);
         }
         Ok(Shot {
             source,
@@ -239,7 +240,7 @@ pub fn parse_time(field: &'static str, raw: &str) -> Result<OffsetDateTime, Pars
     let day_only = format_description!("[year]-[month]-[day]");
     PrimitiveDateTime::parse(&local, with_seconds)
         .or_else(|_| PrimitiveDateTime::parse(&local, minutes))
-        .or_else(|_| Date::parse(&local, day_only).map(|d| d.midnight()))
+        .or_else(|_| Date::parse(&local, day_only).map(Date::midnight))
         .map(|t| t.assume_offset(offset!(+7)))
         .map_err(|_| {
             ParseError::new(

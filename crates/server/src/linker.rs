@@ -71,8 +71,8 @@ fn blocking_query(shot: &Shot) -> CandidateQuery {
 }
 
 /// Decides one report against its candidates.
-fn decide(shot: &Shot, candidates: &[Citizen], thresholds: &Thresholds, at: OffsetDateTime) -> NewShotRecord {
-    let ranked = linkage::rank(&record_of(shot), candidates);
+fn decide(shot: Shot, candidates: &[Citizen], thresholds: &Thresholds, at: OffsetDateTime) -> NewShotRecord {
+    let ranked = linkage::rank(&record_of(&shot), candidates);
     let mut decision = match linkage::decide(&ranked, thresholds) {
         Decision::Auto => LinkDecision::Auto,
         Decision::Review => LinkDecision::Review,
@@ -109,7 +109,7 @@ fn decide(shot: &Shot, candidates: &[Citizen], thresholds: &Thresholds, at: Offs
     NewShotRecord {
         score: ranked.first().map(|(_, e)| e.score),
         evidence: serde_json::to_string(&evidence).unwrap_or_else(|_| "{}".to_owned()),
-        shot: shot.clone(),
+        shot,
         decision,
         personal_id,
         queue_unit,
@@ -118,7 +118,7 @@ fn decide(shot: &Shot, candidates: &[Citizen], thresholds: &Thresholds, at: Offs
 }
 
 /// An exact-path link, with the same evidence a reviewer would see.
-fn exact_record(shot: &Shot, citizen: &Citizen, at: OffsetDateTime) -> NewShotRecord {
+fn exact_record(shot: Shot, citizen: &Citizen, at: OffsetDateTime) -> NewShotRecord {
     let mut rec = decide(shot, std::slice::from_ref(citizen), &Thresholds::default(), at);
     rec.decision = LinkDecision::Auto;
     rec.personal_id = Some(citizen.personal_id);
@@ -133,7 +133,7 @@ pub async fn link_and_store(
     thresholds: &Thresholds,
     at: OffsetDateTime,
 ) -> StoreResult<Vec<Linked>> {
-    let records = link(store, &shots, thresholds, at).await?;
+    let records = link(store, shots, thresholds, at).await?;
     store_linked(store, records).await
 }
 
@@ -141,7 +141,7 @@ pub async fn link_and_store(
 /// match one batch while the previous one is written.
 pub async fn link(
     store: &dyn Store,
-    shots: &[Shot],
+    shots: Vec<Shot>,
     thresholds: &Thresholds,
     at: OffsetDateTime,
 ) -> StoreResult<Vec<NewShotRecord>> {
@@ -156,23 +156,23 @@ pub async fn link(
     let owners = store.candidates(by_id).await?;
     let mut records: Vec<Option<NewShotRecord>> = Vec::with_capacity(shots.len());
     let mut pending = Vec::new();
-    for (i, (shot, owner)) in shots.iter().zip(&owners).enumerate() {
+    for (shot, owner) in shots.into_iter().zip(&owners) {
         match owner.first() {
-            Some(c) if exact_match(shot, c) && c.status == LifeStatus::Alive => {
+            Some(c) if exact_match(&shot, c) && c.status == LifeStatus::Alive => {
                 records.push(Some(exact_record(shot, c, at)));
             }
             _ => {
+                pending.push((records.len(), shot));
                 records.push(None);
-                pending.push(i);
             }
         }
     }
     // Pass 2: blocking for the rest.
     if !pending.is_empty() {
-        let queries = pending.iter().map(|&i| blocking_query(&shots[i])).collect();
+        let queries = pending.iter().map(|(_, shot)| blocking_query(shot)).collect();
         let found = store.candidates(queries).await?;
-        for (&i, candidates) in pending.iter().zip(&found) {
-            records[i] = Some(decide(&shots[i], candidates, thresholds, at));
+        for ((i, shot), candidates) in pending.into_iter().zip(&found) {
+            records[i] = Some(decide(shot, candidates, thresholds, at));
         }
     }
     Ok(records.into_iter().flatten().collect())

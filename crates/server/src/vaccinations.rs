@@ -52,7 +52,7 @@ pub fn jurisdiction_units(j: Jurisdiction) -> Option<Vec<String>> {
 fn can_work(caller: &Caller, record: &ShotRecord) -> bool {
     match caller.user.jurisdiction {
         Jurisdiction::National => true,
-        j => record.queue_unit.as_deref().is_some_and(|u| j.contains(u)),
+        j @ Jurisdiction::Unit(_) => record.queue_unit.as_deref().is_some_and(|u| j.contains(u)),
     }
 }
 

@@ -181,8 +181,8 @@ async fn signing_makes_status_and_corrections_void_it(backend: Backend) {
     let pending: Value = app.get("/api/v1/signing/pending", Some(&signer)).await.json().await.unwrap();
     let items: Vec<Value> = pending.as_array().unwrap().iter().map(|r| json!({"id": r["id"], "version": r["version"]})).collect();
     assert_eq!(items.len(), 2);
-    let signed: Value = app.post_json("/api/v1/signing/sign", Some(&signer), &json!({"items": items})).await.json().await.unwrap();
-    assert_eq!(signed["signed"].as_array().unwrap().len(), 2, "{signed}");
+    let outcome: Value = app.post_json("/api/v1/signing/sign", Some(&signer), &json!({"items": items})).await.json().await.unwrap();
+    assert_eq!(outcome["signed"].as_array().unwrap().len(), 2, "{outcome}");
     let first = items[0]["id"].as_i64().unwrap();
 
     let status: Value = app.get(&format!("/api/v1/citizens/{AN}/status"), Some(&health)).await.json().await.unwrap();

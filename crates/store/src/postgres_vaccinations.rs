@@ -272,8 +272,9 @@ async fn insert_batch(tx: &Transaction<'_>, records: &[NewShotRecord]) -> StoreR
             let original = match inserted[first] {
                 Some(id) => Some(id),
                 None => match existing_source_key(tx, &records[first], &fingerprints[first]).await? {
-                    InsertOutcome::Replayed { id } | InsertOutcome::Conflict { id } => Some(id),
-                    InsertOutcome::Inserted { id, .. } => Some(id),
+                    InsertOutcome::Replayed { id }
+                    | InsertOutcome::Conflict { id }
+                    | InsertOutcome::Inserted { id, .. } => Some(id),
                 },
             };
             inserted[i] = insert_row(tx, &insert, &records[i], &fingerprints[i], original).await?;

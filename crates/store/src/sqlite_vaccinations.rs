@@ -314,19 +314,16 @@ impl VaccinationStore for SqliteStore {
                     rows.extend(by_id.query_row([id.as_number() as i64], citizen_from_row).optional()?);
                 }
                 if let Some(name) = &q.name_key {
-                    match q.birth_year {
-                        Some(y) => {
-                            let rs = by_name.query_map(
-                                params![name, y.to_string(), (y + 1).to_string()],
-                                citizen_from_row,
-                            )?;
-                            rows.extend(rs.collect::<Result<Vec<_>, _>>()?);
-                        }
-                        None => {
-                            let rs = by_name_any.query_map([name], citizen_from_row)?;
-                            rows.extend(rs.collect::<Result<Vec<_>, _>>()?);
-                        }
-                    }
+                    let rs = if let Some(y) = q.birth_year {
+                        by_name
+                            .query_map(params![name, y.to_string(), (y + 1).to_string()], citizen_from_row)?
+                            .collect::<Result<Vec<_>, _>>()?
+                    } else {
+                        by_name_any
+                            .query_map([name], citizen_from_row)?
+                            .collect::<Result<Vec<_>, _>>()?
+                    };
+                    rows.extend(rs);
                 }
                 if let Some((unit, birth)) = &q.unit_birth {
                     let rs = by_unit.query_map([unit, birth], citizen_from_row)?;
@@ -468,7 +465,7 @@ impl VaccinationStore for SqliteStore {
     ) -> StoreResult<ShotRecord> {
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let record = load_record(&tx, id)?.ok_or_else(|| StoreError::NotFound("record"))?;
+            let record = load_record(&tx, id)?.ok_or(StoreError::NotFound("record"))?;
             if record.version != change.expected_version {
                 return Err(StoreError::Conflict(
                     "the record changed since it was opened".into(),
@@ -484,7 +481,7 @@ impl VaccinationStore for SqliteStore {
                 params![id, record.version, now, change.actor, action.code(), change.reason, before],
             )?;
             apply_review(&tx, &record, &action, now)?;
-            let after = load_record(&tx, id)?.ok_or_else(|| StoreError::NotFound("record"))?;
+            let after = load_record(&tx, id)?.ok_or(StoreError::NotFound("record"))?;
             let affected: HashSet<i64> = [record.personal_id, after.personal_id]
                 .into_iter()
                 .flatten()

@@ -311,7 +311,7 @@ pub trait VaccinationStore: Send + Sync {
     /// Candidate citizens for each query, in query order (any citizen matching any key, each once).
     async fn candidates(&self, queries: Vec<CandidateQuery>) -> StoreResult<Vec<Vec<Citizen>>>;
 
-    /// Stores reports in one transaction, idempotent on (source, source_record_id).
+    /// Stores reports in one transaction, idempotent on (`source`, `source_record_id`).
     async fn insert_shots(&self, records: Vec<NewShotRecord>) -> StoreResult<Vec<InsertOutcome>>;
 
     async fn shot_record(&self, id: i64) -> StoreResult<Option<ShotRecord>>;
