@@ -4,8 +4,8 @@ use std::fmt;
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue,
-    ExtendedKeyUsagePurpose, IsCa, Issuer,
-    KeyIdMethod, PKCS_ECDSA_P256_SHA256, PublicKeyData, SerialNumber, SignatureAlgorithm,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, PKCS_ECDSA_P256_SHA256, PublicKeyData,
+    SerialNumber, SignatureAlgorithm,
 };
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};

@@ -74,7 +74,9 @@ pub(crate) fn exe() -> anyhow::Result<PathBuf> {
     std::env::current_exe().context("cannot find the vaxtrace executable")
 }
 
-pub(crate) fn workdir(given: Option<&PathBuf>) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
+pub(crate) fn workdir(
+    given: Option<&PathBuf>,
+) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
     if let Some(dir) = given {
         std::fs::create_dir_all(dir)?;
         Ok((dir.clone(), None))
@@ -93,7 +95,12 @@ pub(crate) fn remove_sqlite(path: &Path) {
 }
 
 /// Runs `vaxtrace import citizens` in a child process so its peak memory is its own.
-pub(crate) async fn our_import(csv: &Path, url: &str, dir: &Path, tag: &str) -> anyhow::Result<ImportReport> {
+pub(crate) async fn our_import(
+    csv: &Path,
+    url: &str,
+    dir: &Path,
+    tag: &str,
+) -> anyhow::Result<ImportReport> {
     let stats = dir.join(format!("{tag}.json"));
     let exit = tokio::process::Command::new(exe()?)
         .args(["--log", "warn", "import", "citizens"])

@@ -68,7 +68,12 @@ fn load_sample(shots: &Path, limit: usize) -> anyhow::Result<Vec<Vec<Shot>>> {
 const BATCH: usize = 5_000;
 
 /// Runs `work` over the batches on `tasks` concurrent tasks; returns records per second.
-async fn timed<F, Fut>(store: &Arc<dyn Store>, batches: Vec<Vec<Shot>>, tasks: usize, work: F) -> anyhow::Result<f64>
+async fn timed<F, Fut>(
+    store: &Arc<dyn Store>,
+    batches: Vec<Vec<Shot>>,
+    tasks: usize,
+    work: F,
+) -> anyhow::Result<f64>
 where
     F: Fn(Arc<dyn Store>, Vec<Shot>) -> Fut + Send + Sync + Copy + 'static,
     Fut: std::future::Future<Output = anyhow::Result<usize>> + Send,
@@ -82,7 +87,10 @@ where
         handles.push(tokio::spawn(async move {
             let mut done = 0;
             loop {
-                let next = queue.lock().map_err(|_| anyhow::anyhow!("queue poisoned"))?.pop();
+                let next = queue
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("queue poisoned"))?
+                    .pop();
                 let Some(batch) = next else { break };
                 done += work(Arc::clone(&store), batch).await?;
             }
@@ -99,28 +107,48 @@ where
 
 /// Matching alone (registry reads + decisions, nothing written), beside the floor of any matcher
 /// that reads the registry: one primary-key read per report.
-async fn matching_only(url: &str, shots: &Path, args: &MatchBench) -> anyhow::Result<(usize, f64, f64)> {
+async fn matching_only(
+    url: &str,
+    shots: &Path,
+    args: &MatchBench,
+) -> anyhow::Result<(usize, f64, f64)> {
     let store = vaxtrace_store::open(url).await?;
     let sample = load_sample(shots, args.matching_sample)?;
     let n = sample.iter().map(Vec::len).sum();
-    let floor = timed(&store, sample.clone(), args.matchers, |store, batch| async move {
-        let ids = batch
-            .iter()
-            .map(|s| CandidateQuery { ids: s.personal_id.into_iter().collect(), ..CandidateQuery::default() })
-            .collect();
-        Ok(store.candidates(ids).await?.len())
-    })
+    let floor = timed(
+        &store,
+        sample.clone(),
+        args.matchers,
+        |store, batch| async move {
+            let ids = batch
+                .iter()
+                .map(|s| CandidateQuery {
+                    ids: s.personal_id.into_iter().collect(),
+                    ..CandidateQuery::default()
+                })
+                .collect();
+            Ok(store.candidates(ids).await?.len())
+        },
+    )
     .await?;
     let matched = timed(&store, sample, args.matchers, |store, batch| async move {
         let at = time::OffsetDateTime::now_utc();
-        Ok(link(store.as_ref(), batch, &Thresholds::default(), at).await?.len())
+        Ok(link(store.as_ref(), batch, &Thresholds::default(), at)
+            .await?
+            .len())
     })
     .await?;
     Ok((n, matched, floor))
 }
 
 /// Runs `vaxtrace import vaccinations` in a child process.
-async fn shot_import(shots: &Path, url: &str, dir: &Path, tag: &str, skip_matching: bool) -> anyhow::Result<ShotImportReport> {
+async fn shot_import(
+    shots: &Path,
+    url: &str,
+    dir: &Path,
+    tag: &str,
+    skip_matching: bool,
+) -> anyhow::Result<ShotImportReport> {
     let stats = dir.join(format!("{tag}.json"));
     let mut cmd = tokio::process::Command::new(exe()?);
     cmd.args(["--log", "warn", "import", "vaccinations"])
@@ -141,7 +169,15 @@ async fn shot_import(shots: &Path, url: &str, dir: &Path, tag: &str, skip_matchi
 
 async fn export_links(url: &str, out: &Path) -> anyhow::Result<()> {
     let ok = tokio::process::Command::new(exe()?)
-        .args(["--log", "warn", "export", "links", "--database-url", url, "--out"])
+        .args([
+            "--log",
+            "warn",
+            "export",
+            "links",
+            "--database-url",
+            url,
+            "--out",
+        ])
         .arg(out)
         .stdout(Stdio::null())
         .status()
@@ -163,18 +199,43 @@ struct Measured {
 
 /// Loads the registry into two fresh databases, imports the shots into one with matching and into
 /// the other without, and scores the links.
-async fn measure(urls: [String; 2], files: &Files, dir: &Path, tag: &str, args: &MatchBench) -> anyhow::Result<Measured> {
+async fn measure(
+    urls: [String; 2],
+    files: &Files,
+    dir: &Path,
+    tag: &str,
+    args: &MatchBench,
+) -> anyhow::Result<Measured> {
     for (i, url) in urls.iter().enumerate() {
         let report = our_import(&files.citizens, url, dir, &format!("{tag}-registry-{i}")).await?;
         anyhow::ensure!(report.rejected == 0, "registry rows rejected: {report:?}");
     }
-    let matched = shot_import(&files.shots, &urls[0], dir, &format!("{tag}-matched"), false).await?;
-    let unmatched = shot_import(&files.shots, &urls[1], dir, &format!("{tag}-unmatched"), true).await?;
+    let matched = shot_import(
+        &files.shots,
+        &urls[0],
+        dir,
+        &format!("{tag}-matched"),
+        false,
+    )
+    .await?;
+    let unmatched = shot_import(
+        &files.shots,
+        &urls[1],
+        dir,
+        &format!("{tag}-unmatched"),
+        true,
+    )
+    .await?;
     let links = dir.join(format!("{tag}-links.csv"));
     export_links(&urls[0], &links).await?;
     let quality = link_quality(&links, &files.truth)?;
     let matching_only = matching_only(&urls[1], &files.shots, args).await?;
-    Ok(Measured { matched, unmatched, quality, matching_only })
+    Ok(Measured {
+        matched,
+        unmatched,
+        quality,
+        matching_only,
+    })
 }
 
 struct Files {
@@ -193,7 +254,11 @@ fn prepare(args: &MatchBench, dir: &Path) -> anyhow::Result<Files> {
     if !files.citizens.exists() {
         eprintln!("generating {} citizens …", args.citizens);
         let population = Population::new(&args.province, args.citizens, args.seed)?;
-        write_csv(&files.citizens, population, &indicatif::ProgressBar::hidden())?;
+        write_csv(
+            &files.citizens,
+            population,
+            &indicatif::ProgressBar::hidden(),
+        )?;
     }
     if !files.shots.exists() || !files.truth.exists() {
         eprintln!("generating shot reports …");
@@ -250,16 +315,27 @@ pub async fn run(args: MatchBench) -> anyhow::Result<()> {
         remove_sqlite(db);
     }
     print("SQLite", &lite);
-    let mut results = vec![json!({"backend": "sqlite", "matched": lite.matched, "unmatched": lite.unmatched, "quality": lite.quality, "matching_only": lite.matching_only})];
+    let mut results = vec![
+        json!({"backend": "sqlite", "matched": lite.matched, "unmatched": lite.unmatched, "quality": lite.quality, "matching_only": lite.matching_only}),
+    ];
     if let Some(url) = &args.postgres_url {
         let admin = pg_admin(url).await?;
         let names = ["vaxtrace_bench_match_a", "vaxtrace_bench_match_b"];
         for name in names {
             fresh_pg_db(&admin, name).await?;
         }
-        let pg = measure(names.map(|n| vaxtrace_store::with_database(url, n)), &files, &dir, "postgres", &args).await?;
+        let pg = measure(
+            names.map(|n| vaxtrace_store::with_database(url, n)),
+            &files,
+            &dir,
+            "postgres",
+            &args,
+        )
+        .await?;
         for name in names {
-            admin.batch_execute(&format!("DROP DATABASE {name}")).await?;
+            admin
+                .batch_execute(&format!("DROP DATABASE {name}"))
+                .await?;
         }
         print("PostgreSQL", &pg);
         println!(
@@ -270,6 +346,9 @@ pub async fn run(args: MatchBench) -> anyhow::Result<()> {
     } else {
         println!("PostgreSQL: skipped (pass --postgres-url or set VAXTRACE_BENCH_POSTGRES_URL)");
     }
-    println!("{}", json!({"bench": "match", "citizens": args.citizens, "results": results}));
+    println!(
+        "{}",
+        json!({"bench": "match", "citizens": args.citizens, "results": results})
+    );
     Ok(())
 }

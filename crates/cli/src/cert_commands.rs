@@ -54,8 +54,13 @@ async fn issue(args: &IssueArgs) -> anyhow::Result<()> {
         .await?
         .with_context(|| format!("không tìm thấy công dân {id} / no citizen {id}"))?;
     let secret = args.passphrase.secret()?;
-    let issued = match issue_certificate(store.as_ref(), &citizen, &secret, OffsetDateTime::now_utc())
-        .await
+    let issued = match issue_certificate(
+        store.as_ref(),
+        &citizen,
+        &secret,
+        OffsetDateTime::now_utc(),
+    )
+    .await
     {
         Ok(issued) => issued,
         Err(CertificateError::NoSignedDose) => bail!(

@@ -235,7 +235,15 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
             stats_json,
             no_progress,
             dry_run,
-        } => (file, db, rejects, batch_size, stats_json, no_progress, dry_run),
+        } => (
+            file,
+            db,
+            rejects,
+            batch_size,
+            stats_json,
+            no_progress,
+            dry_run,
+        ),
         ImportCommand::Vaccinations(args) => {
             return crate::vaccination_commands::import(&args).await;
         }

@@ -138,7 +138,10 @@ fn parse_rows(
             }
         }
         rows += 1;
-        bytes_read.store(record.position().map_or(0, csv::Position::byte), Ordering::Relaxed);
+        bytes_read.store(
+            record.position().map_or(0, csv::Position::byte),
+            Ordering::Relaxed,
+        );
         let parsed = if record.len() != width {
             Err(ParseError::new(
                 "row",
@@ -156,7 +159,9 @@ fn parse_rows(
         } else {
             record
                 .deserialize::<ShotInput>(Some(&header))
-                .map_err(|e| ParseError::new("row", "invalid_row", "Dòng không hợp lệ", e.to_string()))
+                .map_err(|e| {
+                    ParseError::new("row", "invalid_row", "Dòng không hợp lệ", e.to_string())
+                })
                 .and_then(|input| input.parse(now))
         };
         match parsed {

@@ -62,7 +62,8 @@ pub fn generate(args: &GenerateShotsArgs) -> anyhow::Result<()> {
         duplicate_rate: args.duplicates,
     };
     let open = |p: &Path| File::open(p).with_context(|| format!("cannot open {}", p.display()));
-    let create = |p: &Path| File::create(p).with_context(|| format!("cannot create {}", p.display()));
+    let create =
+        |p: &Path| File::create(p).with_context(|| format!("cannot create {}", p.display()));
     let size = std::fs::metadata(&args.citizens)
         .with_context(|| format!("cannot read {}", args.citizens.display()))?
         .len();
@@ -190,14 +191,23 @@ pub async fn export(cmd: ExportCommand) -> anyhow::Result<()> {
     let store = open_store(&db).await?;
     let file = File::create(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let mut w = csv::Writer::from_writer(BufWriter::new(file));
-    w.write_record(["source", "source_record_id", "personal_id", "decision", "score"])?;
+    w.write_record([
+        "source",
+        "source_record_id",
+        "personal_id",
+        "decision",
+        "score",
+    ])?;
     let (mut after, mut n) = (0, 0u64);
     loop {
         let page = store.link_page(after, 10_000).await?;
         let Some(last) = page.last() else { break };
         after = last.id;
         for r in &page {
-            let suggested = r.personal_id.map(|p| p.to_string()).or_else(|| best_candidate(&r.evidence));
+            let suggested = r
+                .personal_id
+                .map(|p| p.to_string())
+                .or_else(|| best_candidate(&r.evidence));
             w.write_record([
                 r.source.as_str(),
                 &r.source_record_id,
@@ -219,7 +229,9 @@ pub async fn export(cmd: ExportCommand) -> anyhow::Result<()> {
 /// A review record's suggested citizen: its best candidate.
 fn best_candidate(evidence: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(evidence).ok()?;
-    v["candidates"][0]["personal_id"].as_str().map(str::to_owned)
+    v["candidates"][0]["personal_id"]
+        .as_str()
+        .map(str::to_owned)
 }
 
 fn cli_audit(action: &str, detail: String) -> vaxtrace_store::AuditEntry {
@@ -254,13 +266,15 @@ pub struct LinkQuality {
 
 pub fn link_quality(links: &Path, truth: &Path) -> anyhow::Result<LinkQuality> {
     let mut truth_by_key: HashMap<(String, String), String> = HashMap::new();
-    let mut t = csv::Reader::from_path(truth).with_context(|| format!("cannot open {}", truth.display()))?;
+    let mut t = csv::Reader::from_path(truth)
+        .with_context(|| format!("cannot open {}", truth.display()))?;
     for row in t.records() {
         let row = row?;
         truth_by_key.insert((row[0].to_owned(), row[1].to_owned()), row[2].to_owned());
     }
     let mut q = LinkQuality::default();
-    let mut l = csv::Reader::from_path(links).with_context(|| format!("cannot open {}", links.display()))?;
+    let mut l = csv::Reader::from_path(links)
+        .with_context(|| format!("cannot open {}", links.display()))?;
     for row in l.records() {
         let row = row?;
         let Some(expected) = truth_by_key.get(&(row[0].to_owned(), row[1].to_owned())) else {
@@ -286,8 +300,8 @@ pub fn link_quality(links: &Path, truth: &Path) -> anyhow::Result<LinkQuality> {
     }
     let automatic = q.auto + q.duplicate;
     q.auto_precision = (q.auto_correct + q.duplicate_correct) as f64 / (automatic as f64).max(1.0);
-    q.found_or_queued = (q.auto_correct + q.duplicate_correct + q.review) as f64
-        / (q.records as f64).max(1.0);
+    q.found_or_queued =
+        (q.auto_correct + q.duplicate_correct + q.review) as f64 / (q.records as f64).max(1.0);
     Ok(q)
 }
 
@@ -315,7 +329,11 @@ pub fn linkage(cmd: &LinkageCommand) -> anyhow::Result<()> {
 pub struct Passphrase {
     /// Passphrase protecting the private keys (at least 12 characters). Prefer the environment
     /// variable: a flag is visible to other users of the machine.
-    #[arg(long = "key-passphrase", env = "VAXTRACE_KEY_PASSPHRASE", hide_env_values = true)]
+    #[arg(
+        long = "key-passphrase",
+        env = "VAXTRACE_KEY_PASSPHRASE",
+        hide_env_values = true
+    )]
     pub value: String,
 }
 
@@ -418,19 +436,31 @@ async fn issue_and_activate(
     store
         .append_audit(vec![cli_audit(
             "keys.issue",
-            format!("{} {} {}", key.profile.as_str(), key.unit_code, key.fingerprint),
+            format!(
+                "{} {} {}",
+                key.profile.as_str(),
+                key.unit_code,
+                key.fingerprint
+            ),
         )])
         .await?;
     println!(
         "issued {} for {} (key {id}), valid {} – {}, fingerprint {}",
-        key.profile, key.unit_code, key.not_before.date(), key.not_after.date(), key.fingerprint
+        key.profile,
+        key.unit_code,
+        key.not_before.date(),
+        key.not_after.date(),
+        key.fingerprint
     );
     Ok(id)
 }
 
 /// The province of a commune, from the administrative-unit catalogue.
 fn province_of(commune: &str) -> Option<String> {
-    admin_units().lineage(commune).last().map(|u| u.code.to_owned())
+    admin_units()
+        .lineage(commune)
+        .last()
+        .map(|u| u.code.to_owned())
 }
 
 fn unit_name(code: &str, level: UnitLevel) -> anyhow::Result<&'static str> {
@@ -451,7 +481,12 @@ async fn issue_under(
 ) -> anyhow::Result<i64> {
     let now = OffsetDateTime::now_utc();
     let (level, issuer_unit, issuer_profile, label) = match profile {
-        CertProfile::ProvinceCa => (UnitLevel::Province, "VN".to_owned(), CertProfile::NationalRoot, "CA"),
+        CertProfile::ProvinceCa => (
+            UnitLevel::Province,
+            "VN".to_owned(),
+            CertProfile::NationalRoot,
+            "CA",
+        ),
         _ => (
             UnitLevel::Commune,
             province_of(code).unwrap_or_default(),
@@ -484,32 +519,84 @@ async fn issue_under(
 pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
     let now = OffsetDateTime::now_utc();
     match cmd {
-        KeysCommand::Root { db, passphrase, name, years } => {
+        KeysCommand::Root {
+            db,
+            passphrase,
+            name,
+            years,
+        } => {
             let store = open_store(&db).await?;
-            let key = vaxtrace_cert::create_root(&name, now, now + Duration::days(365 * years), &passphrase.secret()?)?;
+            let key = vaxtrace_cert::create_root(
+                &name,
+                now,
+                now + Duration::days(365 * years),
+                &passphrase.secret()?,
+            )?;
             issue_and_activate(&store, key, None).await?;
         }
-        KeysCommand::Province { code, db, passphrase, years } => {
+        KeysCommand::Province {
+            code,
+            db,
+            passphrase,
+            years,
+        } => {
             let store = open_store(&db).await?;
             issue_under(&store, &passphrase, CertProfile::ProvinceCa, &code, years).await?;
         }
-        KeysCommand::Commune { code, db, passphrase, years } => {
+        KeysCommand::Commune {
+            code,
+            db,
+            passphrase,
+            years,
+        } => {
             let store = open_store(&db).await?;
-            issue_under(&store, &passphrase, CertProfile::CommuneSigner, &code, years).await?;
+            issue_under(
+                &store,
+                &passphrase,
+                CertProfile::CommuneSigner,
+                &code,
+                years,
+            )
+            .await?;
         }
-        KeysCommand::Csca { db, passphrase, name, years } => {
+        KeysCommand::Csca {
+            db,
+            passphrase,
+            name,
+            years,
+        } => {
             let store = open_store(&db).await?;
-            let key = vaxtrace_cert::create_csca(&name, now, now + Duration::days(365 * years), &passphrase.secret()?)?;
+            let key = vaxtrace_cert::create_csca(
+                &name,
+                now,
+                now + Duration::days(365 * years),
+                &passphrase.secret()?,
+            )?;
             issue_and_activate(&store, key, None).await?;
         }
-        KeysCommand::Dsc { db, passphrase, name, years } => {
+        KeysCommand::Dsc {
+            db,
+            passphrase,
+            name,
+            years,
+        } => {
             let store = open_store(&db).await?;
             let secret = passphrase.secret()?;
             let csca = signing::active_key(store.as_ref(), "VN", CertProfile::Csca, now)
                 .await
                 .context("no active CSCA: run `vaxtrace keys csca` first")?;
             let until = (now + Duration::days(365 * years)).min(csca.not_after);
-            let key = vaxtrace_cert::issue(&issued_key(&csca)?, &secret, CertProfile::DocumentSigner, "VN", &name, now, until, &secret, &|_| None)?;
+            let key = vaxtrace_cert::issue(
+                &issued_key(&csca)?,
+                &secret,
+                CertProfile::DocumentSigner,
+                "VN",
+                &name,
+                now,
+                until,
+                &secret,
+                &|_| None,
+            )?;
             issue_and_activate(&store, key, Some(csca.id)).await?;
         }
         KeysCommand::ExportDsc { db, out } => {
@@ -517,7 +604,8 @@ pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
             let dsc = signing::active_key(store.as_ref(), "VN", CertProfile::DocumentSigner, now)
                 .await
                 .context("no active DSC: run `vaxtrace keys dsc` first")?;
-            std::fs::write(&out, &dsc.certificate).with_context(|| format!("cannot write {}", out.display()))?;
+            std::fs::write(&out, &dsc.certificate)
+                .with_context(|| format!("cannot write {}", out.display()))?;
             println!("wrote DSC {} to {}", dsc.fingerprint, out.display());
         }
         KeysCommand::List { db } => {
@@ -629,7 +717,11 @@ pub async fn ensure_demo_keys(
     let now = OffsetDateTime::now_utc();
     let has = |unit: String, profile: CertProfile| {
         let store = Arc::clone(store);
-        async move { signing::active_key(store.as_ref(), &unit, profile, now).await.is_ok() }
+        async move {
+            signing::active_key(store.as_ref(), &unit, profile, now)
+                .await
+                .is_ok()
+        }
     };
     if !has("VN".into(), CertProfile::NationalRoot).await {
         let key = vaxtrace_cert::create_root(

@@ -7,8 +7,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use vaxtrace_store::{Backend, LinkDecision};
 use vaxtrace_store::testing::TestDb;
+use vaxtrace_store::{Backend, LinkDecision};
 
 const PASSPHRASE: &str = "mật khẩu khóa ký thử nghiệm";
 
@@ -24,7 +24,11 @@ fn vaxtrace(args: &[&str]) -> Output {
 
 fn ok(args: &[&str]) -> String {
     let o = vaxtrace(args);
-    assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -43,24 +47,92 @@ async fn generated_shots_match_with_measured_quality(backend: Backend) {
         dir.path().join("truth.csv"),
         dir.path().join("links.csv"),
     );
-    ok(&["generate", "citizens", "--province", "91", "--count", "3000", "--seed", "7", "--out", p(&people)]);
-    ok(&["import", "citizens", p(&people), "--database-url", &db.url, "--no-progress"]);
-    ok(&["generate", "vaccinations", "--citizens", p(&people), "--seed", "7", "--noise", "0.2", "--out", p(&shots), "--truth", p(&truth)]);
-    let first = ok(&["import", "vaccinations", p(&shots), "--database-url", &db.url, "--no-progress"]);
+    ok(&[
+        "generate",
+        "citizens",
+        "--province",
+        "91",
+        "--count",
+        "3000",
+        "--seed",
+        "7",
+        "--out",
+        p(&people),
+    ]);
+    ok(&[
+        "import",
+        "citizens",
+        p(&people),
+        "--database-url",
+        &db.url,
+        "--no-progress",
+    ]);
+    ok(&[
+        "generate",
+        "vaccinations",
+        "--citizens",
+        p(&people),
+        "--seed",
+        "7",
+        "--noise",
+        "0.2",
+        "--out",
+        p(&shots),
+        "--truth",
+        p(&truth),
+    ]);
+    let first = ok(&[
+        "import",
+        "vaccinations",
+        p(&shots),
+        "--database-url",
+        &db.url,
+        "--no-progress",
+    ]);
     assert!(first.contains(" 0 rejected"), "{first}");
     // Idempotent on (source, source_record_id): nothing new the second time.
-    let second = ok(&["import", "vaccinations", p(&shots), "--database-url", &db.url, "--no-progress"]);
+    let second = ok(&[
+        "import",
+        "vaccinations",
+        p(&shots),
+        "--database-url",
+        &db.url,
+        "--no-progress",
+    ]);
     assert!(second.contains(": 0 new"), "{second}");
-    ok(&["export", "links", "--database-url", &db.url, "--out", p(&links)]);
+    ok(&[
+        "export",
+        "links",
+        "--database-url",
+        &db.url,
+        "--out",
+        p(&links),
+    ]);
     let exported = std::fs::read_to_string(&links).unwrap();
     assert!(exported.starts_with("source,source_record_id,personal_id,decision,score\n"));
-    let quality: serde_json::Value =
-        serde_json::from_str(&ok(&["linkage", "quality", "--links", p(&links), "--truth", p(&truth)])).unwrap();
+    let quality: serde_json::Value = serde_json::from_str(&ok(&[
+        "linkage",
+        "quality",
+        "--links",
+        p(&links),
+        "--truth",
+        p(&truth),
+    ]))
+    .unwrap();
     let records = quality["records"].as_u64().unwrap();
     assert_eq!(records as usize, exported.lines().count() - 1);
-    assert!(quality["auto_precision"].as_f64().unwrap() >= 0.995, "{quality}");
-    assert!(quality["found_or_queued"].as_f64().unwrap() >= 0.98, "{quality}");
-    assert!(quality["review"].as_u64().unwrap() > 0, "20 % noise must send some records to review");
+    assert!(
+        quality["auto_precision"].as_f64().unwrap() >= 0.995,
+        "{quality}"
+    );
+    assert!(
+        quality["found_or_queued"].as_f64().unwrap() >= 0.98,
+        "{quality}"
+    );
+    assert!(
+        quality["review"].as_u64().unwrap() > 0,
+        "20 % noise must send some records to review"
+    );
 }
 
 async fn bad_rows_are_rejected_with_reasons(backend: Backend) {
@@ -79,18 +151,42 @@ async fn bad_rows_are_rejected_with_reasons(backend: Backend) {
          site,5,,Nguyễn Văn An,1987-03-09,M,,30730,EU/1/21/1529,1\n",
     )
     .unwrap();
-    let out = ok(&["import", "vaccinations", p(&shots), "--database-url", &db.url, "--no-progress"]);
-    assert!(out.contains("read 5 rows") && out.contains("4 rejected"), "{out}");
+    let out = ok(&[
+        "import",
+        "vaccinations",
+        p(&shots),
+        "--database-url",
+        &db.url,
+        "--no-progress",
+    ]);
+    assert!(
+        out.contains("read 5 rows") && out.contains("4 rejected"),
+        "{out}"
+    );
     let rejects = std::fs::read_to_string(dir.path().join("shots.csv.rejects.csv")).unwrap();
-    for expected in ["3,vaccine_code,unknown_vaccine", "4,dose_number,dose_out_of_range", "5,administered_at,future_date", "6,row,field_count"] {
+    for expected in [
+        "3,vaccine_code,unknown_vaccine",
+        "4,dose_number,dose_out_of_range",
+        "5,administered_at,future_date",
+        "6,row,field_count",
+    ] {
         assert!(rejects.contains(expected), "{expected} in {rejects}");
     }
     let bad_header = dir.path().join("bad.csv");
     std::fs::write(&bad_header, "source,who\n").unwrap();
-    let o = vaxtrace(&["import", "vaccinations", p(&bad_header), "--database-url", &db.url]);
+    let o = vaxtrace(&[
+        "import",
+        "vaccinations",
+        p(&bad_header),
+        "--database-url",
+        &db.url,
+    ]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("unknown column 'who'") && err.lines().count() == 1, "{err}");
+    assert!(
+        err.contains("unknown column 'who'") && err.lines().count() == 1,
+        "{err}"
+    );
 }
 
 async fn keys_sign_and_records_verify(backend: Backend) {
@@ -99,7 +195,10 @@ async fn keys_sign_and_records_verify(backend: Backend) {
     };
     let o = vaxtrace(&["keys", "commune", "30730", "--database-url", &db.url]);
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("keys province 91"), "tells the order");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("keys province 91"),
+        "tells the order"
+    );
     ok(&["keys", "root", "--database-url", &db.url]);
     ok(&["keys", "province", "91", "--database-url", &db.url]);
     ok(&["keys", "commune", "30730", "--database-url", &db.url]);
@@ -107,7 +206,12 @@ async fn keys_sign_and_records_verify(backend: Backend) {
     ok(&["keys", "commune", "30730", "--database-url", &db.url]);
     let list = ok(&["keys", "list", "--database-url", &db.url]);
     assert_eq!(list.lines().count(), 4);
-    assert_eq!(list.lines().filter(|l| l.contains("commune_signer") && l.contains("inactive")).count(), 1);
+    assert_eq!(
+        list.lines()
+            .filter(|l| l.contains("commune_signer") && l.contains("inactive"))
+            .count(),
+        1
+    );
     let o = vaxtrace(&["keys", "province", "99", "--database-url", &db.url]);
     assert!(!o.status.success(), "unknown province");
     let o = Command::new(env!("CARGO_BIN_EXE_vaxtrace"))
@@ -141,30 +245,46 @@ async fn keys_sign_and_records_verify(backend: Backend) {
         received_at: now,
     };
     store
-        .insert_shots(vec![record("1", LinkDecision::Unmatched), record("2", LinkDecision::Auto)])
+        .insert_shots(vec![
+            record("1", LinkDecision::Unmatched),
+            record("2", LinkDecision::Auto),
+        ])
         .await
         .unwrap();
     let o = vaxtrace(&["verify-record", "1", "--database-url", &db.url]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("\"unsigned\""));
-    assert!(!vaxtrace(&["verify-record", "99", "--database-url", &db.url]).status.success());
+    assert!(
+        !vaxtrace(&["verify-record", "99", "--database-url", &db.url])
+            .status
+            .success()
+    );
 
     let secret = vaxtrace_cert::SecretPassphrase::new(PASSPHRASE).unwrap();
-    let (key_id, key) = vaxtrace_server::signing::commune_signer(store.as_ref(), "30730", &secret, now)
-        .await
-        .unwrap();
+    let (key_id, key) =
+        vaxtrace_server::signing::commune_signer(store.as_ref(), "30730", &secret, now)
+            .await
+            .unwrap();
     let stored = store.shot_record(2).await.unwrap().unwrap();
     let signature = key.sign(&stored.canonical_bytes()).unwrap();
     store
         .sign_records(
-            vec![vaxtrace_store::NewSignature { record_id: 2, version: 1, signature, signing_key_id: key_id }],
+            vec![vaxtrace_store::NewSignature {
+                record_id: 2,
+                version: 1,
+                signature,
+                signing_key_id: key_id,
+            }],
             "ubnd",
             now,
         )
         .await
         .unwrap();
     let out = ok(&["verify-record", "2", "--database-url", &db.url]);
-    assert!(out.contains("\"valid\": true") && out.contains("\"signer_unit\": \"30730\""), "{out}");
+    assert!(
+        out.contains("\"valid\": true") && out.contains("\"signer_unit\": \"30730\""),
+        "{out}"
+    );
     store
         .review_record(
             2,
@@ -172,7 +292,12 @@ async fn keys_sign_and_records_verify(backend: Backend) {
                 lot: Some("X".into()),
                 ..Default::default()
             }),
-            vaxtrace_store::Change { actor: "t".into(), reason: "r".into(), expected_version: 1, at: now },
+            vaxtrace_store::Change {
+                actor: "t".into(),
+                reason: "r".into(),
+                expected_version: 1,
+                at: now,
+            },
         )
         .await
         .unwrap();

@@ -407,8 +407,12 @@ fn compare_with(record: &LinkRecord, forms: &NameForms, candidate: &LinkRecord) 
         .personal_id
         .zip(candidate.personal_id)
         .map(|(a, b)| id_outcome(a, b));
-    let candidate_forms = NameForms::new(candidate.name);
-    let name = name_outcome(forms, &candidate_forms);
+    // Identical names (both NFC) need none of the derived forms: the common case, kept cheap.
+    let name = if record.name == candidate.name {
+        Outcome::Agree(&NAME_EXACT)
+    } else {
+        name_outcome(forms, &NameForms::new(candidate.name))
+    };
     let name_u = matches!(name, Outcome::Agree(l) if l == &NAME_EXACT)
         .then(|| name_frequency(&forms.folded_tokens()));
     let birth = record

@@ -80,7 +80,8 @@ impl ShotInput {
     /// Checks the report against the catalogue and the calendar (`now`: the server's clock).
     pub fn parse(&self, now: OffsetDateTime) -> Result<Shot, ParseError> {
         let source = key_field("source", &self.source, 64)?;
-        let source_record_id = key_field("source_record_id", &self.source_record_id, MAX_KEY_CHARS)?;
+        let source_record_id =
+            key_field("source_record_id", &self.source_record_id, MAX_KEY_CHARS)?;
         let full_name = FullName::parse(&self.full_name)?;
         let vaccine = Vaccine::parse(&self.vaccine_code)?;
         let dose_number = parse_dose_number(&self.dose_number)?;
@@ -114,12 +115,27 @@ impl ShotInput {
         };
 
         let mut flags = Vec::new();
-        let personal_id = text::optional(self.personal_id.as_deref())
-            .and_then(|raw| keep(&mut flags, PersonalId::parse(raw), InputFlag::InvalidPersonalId));
-        let birth_date = text::optional(self.birth_date.as_deref())
-            .and_then(|raw| keep(&mut flags, parse_birth_date(raw), InputFlag::InvalidBirthDate));
-        let sex = text::optional(self.sex.as_deref())
-            .and_then(|raw| keep(&mut flags, Sex::parse_field("sex", raw), InputFlag::InvalidSex));
+        let personal_id = text::optional(self.personal_id.as_deref()).and_then(|raw| {
+            keep(
+                &mut flags,
+                PersonalId::parse(raw),
+                InputFlag::InvalidPersonalId,
+            )
+        });
+        let birth_date = text::optional(self.birth_date.as_deref()).and_then(|raw| {
+            keep(
+                &mut flags,
+                parse_birth_date(raw),
+                InputFlag::InvalidBirthDate,
+            )
+        });
+        let sex = text::optional(self.sex.as_deref()).and_then(|raw| {
+            keep(
+                &mut flags,
+                Sex::parse_field("sex", raw),
+                InputFlag::InvalidSex,
+            )
+        });
         let phone = text::optional(self.phone.as_deref())
             .and_then(|raw| keep(&mut flags, Phone::parse(raw), InputFlag::InvalidPhone));
         let commune_code = text::optional(self.commune_code.as_deref()).and_then(|raw| {
@@ -181,7 +197,11 @@ impl Shot {
 }
 
 /// The value of a usable field; a flag for an unusable one.
-fn keep<T>(flags: &mut Vec<InputFlag>, result: Result<T, ParseError>, flag: InputFlag) -> Option<T> {
+fn keep<T>(
+    flags: &mut Vec<InputFlag>,
+    result: Result<T, ParseError>,
+    flag: InputFlag,
+) -> Option<T> {
     result.map_err(|_| flags.push(flag)).ok()
 }
 
@@ -290,17 +310,41 @@ mod tests {
     #[test]
     fn rejects_what_cannot_be_a_shot() {
         let cases: [(fn(&mut ShotInput), &str, &str); 7] = [
-            (|s| s.vaccine_code = "XYZ".into(), "vaccine_code", "unknown_vaccine"),
-            (|s| s.dose_number = "0".into(), "dose_number", "dose_out_of_range"),
-            (|s| s.dose_number = "9".into(), "dose_number", "dose_out_of_range"),
-            (|s| s.administered_at = "2021-12-01 08:00".into(), "administered_at", "future_date"),
+            (
+                |s| s.vaccine_code = "XYZ".into(),
+                "vaccine_code",
+                "unknown_vaccine",
+            ),
+            (
+                |s| s.dose_number = "0".into(),
+                "dose_number",
+                "dose_out_of_range",
+            ),
+            (
+                |s| s.dose_number = "9".into(),
+                "dose_number",
+                "dose_out_of_range",
+            ),
+            (
+                |s| s.administered_at = "2021-12-01 08:00".into(),
+                "administered_at",
+                "future_date",
+            ),
             (
                 |s| s.administered_at = "2020-06-01".into(),
                 "administered_at",
                 "before_vaccine_available",
             ),
-            (|s| s.administered_at = "hôm qua".into(), "administered_at", "invalid_time"),
-            (|s| s.source_record_id = " ".into(), "source_record_id", "missing"),
+            (
+                |s| s.administered_at = "hôm qua".into(),
+                "administered_at",
+                "invalid_time",
+            ),
+            (
+                |s| s.source_record_id = " ".into(),
+                "source_record_id",
+                "missing",
+            ),
         ];
         for (edit, field, code) in cases {
             let mut input = sample();
@@ -345,7 +389,10 @@ mod tests {
         input.birth_date = Some("4/3/1985".into());
         let shot = input.parse(NOW).unwrap();
         assert_eq!(shot.administered_at, datetime!(2021-08-02 09:30 +7));
-        assert_eq!(shot.birth_date, Some(BirthDate::parse("1985-03-04").unwrap()));
+        assert_eq!(
+            shot.birth_date,
+            Some(BirthDate::parse("1985-03-04").unwrap())
+        );
     }
 
     #[test]
@@ -353,9 +400,15 @@ mod tests {
         let a = sample().parse(NOW).unwrap();
         let mut spaced = sample();
         spaced.full_name = "  NGUYỄN  văn an ".into();
-        assert_eq!(a.content_fingerprint(), spaced.parse(NOW).unwrap().content_fingerprint());
+        assert_eq!(
+            a.content_fingerprint(),
+            spaced.parse(NOW).unwrap().content_fingerprint()
+        );
         let mut other = sample();
         other.lot = Some("OTHER".into());
-        assert_ne!(a.content_fingerprint(), other.parse(NOW).unwrap().content_fingerprint());
+        assert_ne!(
+            a.content_fingerprint(),
+            other.parse(NOW).unwrap().content_fingerprint()
+        );
     }
 }

@@ -160,17 +160,21 @@ pub fn evaluate_with(rules: &'static RuleSet, doses: &[Dose], today: Date) -> St
     let boosters = primary_complete_on.map_or(0, |done| {
         counted[usize::from(series)..]
             .iter()
-            .filter(|d| (d.administered_on - done).whole_days() >= i64::from(rules.booster_min_days))
+            .filter(|d| {
+                (d.administered_on - done).whole_days() >= i64::from(rules.booster_min_days)
+            })
             .count() as u8
     });
     let lapsed = match (primary_complete_on, rules.green_valid_days) {
-        (Some(done), Some(days)) => {
-            boosters == 0 && (today - done).whole_days() > i64::from(days)
-        }
+        (Some(done), Some(days)) => boosters == 0 && (today - done).whole_days() > i64::from(days),
         _ => false,
     };
     let (colour, reason_vi, reason_en) = if counted.is_empty() {
-        (Colour::None, "Chưa có mũi tiêm đã ký".to_owned(), "No signed dose".to_owned())
+        (
+            Colour::None,
+            "Chưa có mũi tiêm đã ký".to_owned(),
+            "No signed dose".to_owned(),
+        )
     } else if primary_complete_on.is_some() && !lapsed {
         (
             Colour::Green,
@@ -180,8 +184,14 @@ pub fn evaluate_with(rules: &'static RuleSet, doses: &[Dose], today: Date) -> St
     } else if lapsed {
         (
             Colour::Yellow,
-            format!("Liều cơ bản đã quá {} ngày, chưa tiêm nhắc lại", rules.green_valid_days.unwrap_or(0)),
-            format!("Primary series older than {} days and no booster", rules.green_valid_days.unwrap_or(0)),
+            format!(
+                "Liều cơ bản đã quá {} ngày, chưa tiêm nhắc lại",
+                rules.green_valid_days.unwrap_or(0)
+            ),
+            format!(
+                "Primary series older than {} days and no booster",
+                rules.green_valid_days.unwrap_or(0)
+            ),
         )
     } else {
         let n = counted.len();
@@ -259,7 +269,13 @@ mod tests {
         let s = evaluate(&d, TODAY);
         assert_eq!(s.colour, Colour::Yellow);
         assert_eq!(s.counted, [1]);
-        assert_eq!(s.flags, [StatusFlag { kind: FlagKind::BelowMinInterval, record_id: 2 }]);
+        assert_eq!(
+            s.flags,
+            [StatusFlag {
+                kind: FlagKind::BelowMinInterval,
+                record_id: 2
+            }]
+        );
     }
 
     #[test]
@@ -270,7 +286,13 @@ mod tests {
         ];
         let s = evaluate(&d, TODAY);
         assert_eq!(s.colour, Colour::Green);
-        assert_eq!(s.flags, [StatusFlag { kind: FlagKind::MixedSchedule, record_id: 2 }]);
+        assert_eq!(
+            s.flags,
+            [StatusFlag {
+                kind: FlagKind::MixedSchedule,
+                record_id: 2
+            }]
+        );
     }
 
     #[test]
@@ -278,7 +300,13 @@ mod tests {
         let d = [dose(7, AZ, 2, date!(2021 - 09 - 01))];
         let s = evaluate(&d, TODAY);
         assert_eq!(s.colour, Colour::Yellow);
-        assert_eq!(s.flags, [StatusFlag { kind: FlagKind::MissingEarlierDose, record_id: 7 }]);
+        assert_eq!(
+            s.flags,
+            [StatusFlag {
+                kind: FlagKind::MissingEarlierDose,
+                record_id: 7
+            }]
+        );
         // Even a second dose later cannot make the series complete while one is missing.
         let d = [d[0], dose(8, AZ, 3, date!(2021 - 11 - 01))];
         assert_eq!(evaluate(&d, TODAY).colour, Colour::Yellow);
@@ -319,7 +347,11 @@ mod tests {
         assert_eq!(evaluate(&primary, later).colour, Colour::Green);
         let s = evaluate_with(&LAPSING, &primary, later);
         assert_eq!((s.colour, s.rule_version), (Colour::Yellow, "TEST-LAPSE"));
-        let boosted = [primary[0], primary[1], dose(3, PFIZER, 3, date!(2022 - 01 - 15))];
+        let boosted = [
+            primary[0],
+            primary[1],
+            dose(3, PFIZER, 3, date!(2022 - 01 - 15)),
+        ];
         let s = evaluate_with(&LAPSING, &boosted, later);
         assert_eq!((s.colour, s.boosters), (Colour::Green, 1));
         // 2022-01-15 is 136 days after the series: a booster under VN-2022.1 too.

@@ -149,7 +149,10 @@ impl Vaccine {
                 ParseError::new(
                     "vaccine_code",
                     "unknown_vaccine",
-                    format!("Mã vắc xin không có trong danh mục; chọn: {}", codes.join(", ")),
+                    format!(
+                        "Mã vắc xin không có trong danh mục; chọn: {}",
+                        codes.join(", ")
+                    ),
                     format!("Unknown vaccine code; one of: {}", codes.join(", ")),
                 )
             })
@@ -176,7 +179,10 @@ mod tests {
 
     #[test]
     fn parses_codes_and_legacy_aliases() {
-        assert_eq!(Vaccine::parse(" eu/1/21/1529 ").unwrap().code, "EU/1/21/1529");
+        assert_eq!(
+            Vaccine::parse(" eu/1/21/1529 ").unwrap().code,
+            "EU/1/21/1529"
+        );
         assert_eq!(Vaccine::parse("Vero Cell").unwrap().code, "BBIBP-CorV");
         assert_eq!(Vaccine::parse("pfizer").unwrap().code, "EU/1/20/1528");
         assert_eq!(Vaccine::parse("CIGB-66").unwrap().code, "Abdala");

@@ -184,7 +184,12 @@ pub async fn citizen_certificate(
 }
 
 fn unavailable(vi: &str, en: &str) -> ApiError {
-    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "certificate_signing_unavailable", vi, en)
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "certificate_signing_unavailable",
+        vi,
+        en,
+    )
 }
 
 fn api_error(e: CertificateError) -> ApiError {

@@ -71,7 +71,12 @@ fn blocking_query(shot: &Shot) -> CandidateQuery {
 }
 
 /// Decides one report against its candidates.
-fn decide(shot: Shot, candidates: &[Citizen], thresholds: &Thresholds, at: OffsetDateTime) -> NewShotRecord {
+fn decide(
+    shot: Shot,
+    candidates: &[Citizen],
+    thresholds: &Thresholds,
+    at: OffsetDateTime,
+) -> NewShotRecord {
     let ranked = linkage::rank(&record_of(&shot), candidates);
     let mut decision = match linkage::decide(&ranked, thresholds) {
         Decision::Auto => LinkDecision::Auto,
@@ -87,7 +92,9 @@ fn decide(shot: Shot, candidates: &[Citizen], thresholds: &Thresholds, at: Offse
         decision = LinkDecision::Review;
         notes.push("citizen_deceased");
     }
-    let personal_id = (decision == LinkDecision::Auto).then(|| best.map(|c| c.personal_id)).flatten();
+    let personal_id = (decision == LinkDecision::Auto)
+        .then(|| best.map(|c| c.personal_id))
+        .flatten();
     let queue_unit = match (decision, best) {
         (LinkDecision::Auto, Some(c)) => Some(c.permanent.unit_code.to_owned()),
         _ => shot
@@ -119,7 +126,12 @@ fn decide(shot: Shot, candidates: &[Citizen], thresholds: &Thresholds, at: Offse
 
 /// An exact-path link, with the same evidence a reviewer would see.
 fn exact_record(shot: Shot, citizen: &Citizen, at: OffsetDateTime) -> NewShotRecord {
-    let mut rec = decide(shot, std::slice::from_ref(citizen), &Thresholds::default(), at);
+    let mut rec = decide(
+        shot,
+        std::slice::from_ref(citizen),
+        &Thresholds::default(),
+        at,
+    );
     rec.decision = LinkDecision::Auto;
     rec.personal_id = Some(citizen.personal_id);
     rec.queue_unit = Some(citizen.permanent.unit_code.to_owned());
@@ -169,7 +181,10 @@ pub async fn link(
     }
     // Pass 2: blocking for the rest.
     if !pending.is_empty() {
-        let queries = pending.iter().map(|(_, shot)| blocking_query(shot)).collect();
+        let queries = pending
+            .iter()
+            .map(|(_, shot)| blocking_query(shot))
+            .collect();
         let found = store.candidates(queries).await?;
         for ((i, shot), candidates) in pending.into_iter().zip(&found) {
             records[i] = Some(decide(shot, candidates, thresholds, at));
@@ -179,7 +194,10 @@ pub async fn link(
 }
 
 /// Stores decided reports in one transaction.
-pub async fn store_linked(store: &dyn Store, records: Vec<NewShotRecord>) -> StoreResult<Vec<Linked>> {
+pub async fn store_linked(
+    store: &dyn Store,
+    records: Vec<NewShotRecord>,
+) -> StoreResult<Vec<Linked>> {
     let summary: Vec<(LinkDecision, Option<f64>)> =
         records.iter().map(|r| (r.decision, r.score)).collect();
     let outcomes = store.insert_shots(records).await?;
@@ -188,7 +206,9 @@ pub async fn store_linked(store: &dyn Store, records: Vec<NewShotRecord>) -> Sto
         .zip(summary)
         .map(|(outcome, (decision, score))| Linked {
             decision: match outcome {
-                InsertOutcome::Inserted { duplicate: true, .. } => LinkDecision::Duplicate,
+                InsertOutcome::Inserted {
+                    duplicate: true, ..
+                } => LinkDecision::Duplicate,
                 _ => decision,
             },
             outcome,

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 use vaxtrace_cert::{CertError, CertProfile, IssuedKey, SecretPassphrase, SigningKey};
-use vaxtrace_store::{Store, StoreError, StoredKey, ShotRecord};
+use vaxtrace_store::{ShotRecord, Store, StoreError, StoredKey};
 
 /// Why signing or checking could not proceed.
 #[derive(Debug, thiserror::Error)]
@@ -81,7 +81,10 @@ pub struct SignatureCheck {
 /// Checks a record's stored signature: made over the current version's bytes, by a commune
 /// signer certificate issued by a province CA issued by a stored national root, valid when
 /// signed, and for the commune that owns the record.
-pub async fn check_record(store: &dyn Store, record: &ShotRecord) -> Result<SignatureCheck, SigningError> {
+pub async fn check_record(
+    store: &dyn Store,
+    record: &ShotRecord,
+) -> Result<SignatureCheck, SigningError> {
     let mut check = SignatureCheck {
         record_id: record.id,
         valid: false,

@@ -101,7 +101,13 @@ pub async fn record_shot(
         InsertOutcome::Conflict { id } => {
             state
                 .audit
-                .access(caller, "vaccination.conflict", subject, "vaccination_record", Some(format!("record:{id}")))
+                .access(
+                    caller,
+                    "vaccination.conflict",
+                    subject,
+                    "vaccination_record",
+                    Some(format!("record:{id}")),
+                )
                 .await?;
             let mut err = ApiError::new(
                 StatusCode::CONFLICT,
@@ -123,7 +129,14 @@ pub async fn record_shot(
             Some(format!("record:{id} {label} {}", decision.code())),
         )
         .await?;
-    Ok((status, Receipt { id, outcome: label, decision }))
+    Ok((
+        status,
+        Receipt {
+            id,
+            outcome: label,
+            decision,
+        },
+    ))
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -134,7 +147,10 @@ pub struct QueueQuery {
     pub limit: Option<u32>,
 }
 
-fn parse_decisions(raw: Option<&str>, default: &[LinkDecision]) -> Result<Vec<LinkDecision>, ApiError> {
+fn parse_decisions(
+    raw: Option<&str>,
+    default: &[LinkDecision],
+) -> Result<Vec<LinkDecision>, ApiError> {
     match text::optional(raw) {
         None => Ok(default.to_vec()),
         Some(list) => list
@@ -156,9 +172,16 @@ fn parse_decisions(raw: Option<&str>, default: &[LinkDecision]) -> Result<Vec<Li
 }
 
 /// The review queue of the caller's area, oldest first.
-pub async fn queue(state: &AppState, caller: &Caller, q: &QueueQuery) -> Result<Vec<ShotRecord>, ApiError> {
+pub async fn queue(
+    state: &AppState,
+    caller: &Caller,
+    q: &QueueQuery,
+) -> Result<Vec<ShotRecord>, ApiError> {
     caller.require(Permission::ReviewVaccinations)?;
-    let decisions = parse_decisions(q.decision.as_deref(), &[LinkDecision::Review, LinkDecision::Unmatched])?;
+    let decisions = parse_decisions(
+        q.decision.as_deref(),
+        &[LinkDecision::Review, LinkDecision::Unmatched],
+    )?;
     let records = state
         .store
         .list_records(RecordFilter {
@@ -171,7 +194,13 @@ pub async fn queue(state: &AppState, caller: &Caller, q: &QueueQuery) -> Result<
         .await?;
     state
         .audit
-        .access(caller, "vaccination.queue.read", None, "vaccination_review", Some(format!("records:{}", records.len())))
+        .access(
+            caller,
+            "vaccination.queue.read",
+            None,
+            "vaccination_review",
+            Some(format!("records:{}", records.len())),
+        )
         .await?;
     Ok(records)
 }
@@ -180,7 +209,10 @@ pub async fn queue_counts(state: &AppState, caller: &Caller) -> Result<Vec<Queue
     if !caller.user.role.allows(Permission::ReviewVaccinations) {
         caller.require(Permission::SignVaccinations)?;
     }
-    Ok(state.store.queue_counts(jurisdiction_units(caller.user.jurisdiction)).await?)
+    Ok(state
+        .store
+        .queue_counts(jurisdiction_units(caller.user.jurisdiction))
+        .await?)
 }
 
 #[derive(Debug, Serialize)]
@@ -225,13 +257,20 @@ async fn load_workable(state: &AppState, caller: &Caller, id: i64) -> Result<Sho
 }
 
 /// One record with its candidate citizens side by side, their per-field evidence and its history.
-pub async fn record_detail(state: &AppState, caller: &Caller, id: i64) -> Result<RecordDetail, ApiError> {
+pub async fn record_detail(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<RecordDetail, ApiError> {
     caller.require(Permission::ReviewVaccinations)?;
     let record = load_workable(state, caller, id).await?;
     let evidence: serde_json::Value = serde_json::from_str(&record.evidence).unwrap_or_default();
     let mut candidates = Vec::new();
     for c in evidence["candidates"].as_array().into_iter().flatten() {
-        let Some(pid) = c["personal_id"].as_str().and_then(|p| PersonalId::parse(p).ok()) else {
+        let Some(pid) = c["personal_id"]
+            .as_str()
+            .and_then(|p| PersonalId::parse(p).ok())
+        else {
             continue;
         };
         if let Some(citizen) = state.store.citizen(pid).await? {
@@ -244,7 +283,13 @@ pub async fn record_detail(state: &AppState, caller: &Caller, id: i64) -> Result
     for c in &candidates {
         state
             .audit
-            .access(caller, "citizen.read", Some(c.citizen.citizen.personal_id.to_string()), "vaccination_review", Some(format!("record:{id}")))
+            .access(
+                caller,
+                "citizen.read",
+                Some(c.citizen.citizen.personal_id.to_string()),
+                "vaccination_review",
+                Some(format!("record:{id}")),
+            )
             .await?;
     }
     let notes = evidence["notes"]
@@ -269,7 +314,13 @@ pub async fn record_detail(state: &AppState, caller: &Caller, id: i64) -> Result
         .collect();
     state
         .audit
-        .access(caller, "vaccination.read", record.personal_id.map(|p| p.to_string()), "vaccination_review", Some(format!("record:{id}")))
+        .access(
+            caller,
+            "vaccination.read",
+            record.personal_id.map(|p| p.to_string()),
+            "vaccination_review",
+            Some(format!("record:{id}")),
+        )
         .await?;
     Ok(RecordDetail {
         signature_valid: record.is_signed(),
@@ -309,34 +360,76 @@ pub struct CorrectionInput {
 fn parse_correction(c: &CorrectionInput, now: OffsetDateTime) -> Result<Correction, ApiError> {
     let f = |v: &Option<String>| text::optional(v.as_deref()).map(str::to_owned);
     let out = Correction {
-        full_name: f(&c.full_name).map(|v| FullName::parse(&v).map(|n| n.as_str().to_owned())).transpose()?,
-        birth_date: f(&c.birth_date).map(|v| parse_birth_date(&v).map(|b| b.to_string())).transpose()?,
-        sex: f(&c.sex).map(|v| Sex::parse_field("sex", &v).map(|s| s.code().to_owned())).transpose()?,
-        phone: f(&c.phone).map(|v| Phone::parse(&v).map(|p| p.as_str().to_owned())).transpose()?,
-        commune_code: f(&c.commune_code)
-            .map(|v| admin_units().parse_residence_unit("commune_code", &v).map(str::to_owned))
+        full_name: f(&c.full_name)
+            .map(|v| FullName::parse(&v).map(|n| n.as_str().to_owned()))
             .transpose()?,
-        vaccine_code: f(&c.vaccine_code).map(|v| Vaccine::parse(&v).map(|v| v.code.to_owned())).transpose()?,
-        dose_number: f(&c.dose_number)
+        birth_date: f(&c.birth_date)
+            .map(|v| parse_birth_date(&v).map(|b| b.to_string()))
+            .transpose()?,
+        sex: f(&c.sex)
+            .map(|v| Sex::parse_field("sex", &v).map(|s| s.code().to_owned()))
+            .transpose()?,
+        phone: f(&c.phone)
+            .map(|v| Phone::parse(&v).map(|p| p.as_str().to_owned()))
+            .transpose()?,
+        commune_code: f(&c.commune_code)
             .map(|v| {
-                let probe = ShotInput { dose_number: v, ..ShotInput::default() };
-                probe.dose_number.trim().parse::<u8>().ok().filter(|n| (1..=vaxtrace_domain::vaccine::MAX_DOSE_NUMBER).contains(n)).ok_or_else(|| {
-                    let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "dose_out_of_range", "Mũi tiêm phải từ 1 đến 5", "Dose number must be 1 to 5");
-                    e.field = Some("dose_number".into());
-                    e
-                })
+                admin_units()
+                    .parse_residence_unit("commune_code", &v)
+                    .map(str::to_owned)
             })
             .transpose()?,
-        administered_at: f(&c.administered_at).map(|v| parse_time("administered_at", &v)).transpose()?,
-        lot: f(&c.lot).map(|v| text::free_text("lot", &v, 64)).transpose()?,
+        vaccine_code: f(&c.vaccine_code)
+            .map(|v| Vaccine::parse(&v).map(|v| v.code.to_owned()))
+            .transpose()?,
+        dose_number: f(&c.dose_number)
+            .map(|v| {
+                let probe = ShotInput {
+                    dose_number: v,
+                    ..ShotInput::default()
+                };
+                probe
+                    .dose_number
+                    .trim()
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|n| (1..=vaxtrace_domain::vaccine::MAX_DOSE_NUMBER).contains(n))
+                    .ok_or_else(|| {
+                        let mut e = ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "dose_out_of_range",
+                            "Mũi tiêm phải từ 1 đến 5",
+                            "Dose number must be 1 to 5",
+                        );
+                        e.field = Some("dose_number".into());
+                        e
+                    })
+            })
+            .transpose()?,
+        administered_at: f(&c.administered_at)
+            .map(|v| parse_time("administered_at", &v))
+            .transpose()?,
+        lot: f(&c.lot)
+            .map(|v| text::free_text("lot", &v, 64))
+            .transpose()?,
     };
     if out.administered_at.is_some_and(|t| t > now) {
-        let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "future_date", "Thời điểm tiêm ở tương lai", "Administration time is in the future");
+        let mut e = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "future_date",
+            "Thời điểm tiêm ở tương lai",
+            "Administration time is in the future",
+        );
         e.field = Some("administered_at".into());
         return Err(e);
     }
     if out == Correction::default() {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "empty_correction", "Chưa nhập trường nào cần sửa", "No field to correct"));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "empty_correction",
+            "Chưa nhập trường nào cần sửa",
+            "No field to correct",
+        ));
     }
     Ok(out)
 }
@@ -354,7 +447,12 @@ fn stale(e: StoreError) -> ApiError {
 }
 
 /// Applies a commune officer's decision to one record.
-pub async fn review(state: &AppState, caller: &Caller, id: i64, req: &ReviewRequest) -> Result<ShotRecord, ApiError> {
+pub async fn review(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    req: &ReviewRequest,
+) -> Result<ShotRecord, ApiError> {
     caller.require(Permission::ReviewVaccinations)?;
     let reason = text::free_text("reason", &req.reason, 500)?;
     let record = load_workable(state, caller, id).await?;
@@ -363,17 +461,32 @@ pub async fn review(state: &AppState, caller: &Caller, id: i64, req: &ReviewRequ
         "link" => {
             let pid = PersonalId::parse(req.personal_id.as_deref().unwrap_or_default())?;
             let citizen = link_target(state, caller, &record, pid).await?;
-            ReviewAction::Link { personal_id: pid, queue_unit: citizen.permanent.unit_code.to_owned() }
+            ReviewAction::Link {
+                personal_id: pid,
+                queue_unit: citizen.permanent.unit_code.to_owned(),
+            }
         }
         "reject" => ReviewAction::Reject,
         "duplicate" => {
-            let of = req.duplicate_of.ok_or_else(|| ApiError::from(vaxtrace_domain::ParseError::missing("duplicate_of")))?;
+            let of = req.duplicate_of.ok_or_else(|| {
+                ApiError::from(vaxtrace_domain::ParseError::missing("duplicate_of"))
+            })?;
             load_workable(state, caller, of).await?;
             ReviewAction::Duplicate { of }
         }
-        "correct" => ReviewAction::Correct(parse_correction(req.correction.as_ref().unwrap_or(&CorrectionInput::default()), now)?),
+        "correct" => ReviewAction::Correct(parse_correction(
+            req.correction
+                .as_ref()
+                .unwrap_or(&CorrectionInput::default()),
+            now,
+        )?),
         _ => {
-            let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_action", "Thao tác phải là link, reject, duplicate hoặc correct", "Action must be link, reject, duplicate or correct");
+            let mut e = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_action",
+                "Thao tác phải là link, reject, duplicate hoặc correct",
+                "Action must be link, reject, duplicate or correct",
+            );
             e.field = Some("action".into());
             return Err(e);
         }
@@ -381,22 +494,49 @@ pub async fn review(state: &AppState, caller: &Caller, id: i64, req: &ReviewRequ
     let code = action.code();
     let updated = state
         .store
-        .review_record(id, action, Change { actor: caller.user.username.clone(), reason, expected_version: req.version, at: now })
+        .review_record(
+            id,
+            action,
+            Change {
+                actor: caller.user.username.clone(),
+                reason,
+                expected_version: req.version,
+                at: now,
+            },
+        )
         .await
         .map_err(stale)?;
-    let subject = updated.personal_id.or(record.personal_id).map(|p| p.to_string());
+    let subject = updated
+        .personal_id
+        .or(record.personal_id)
+        .map(|p| p.to_string());
     state
         .audit
-        .access(caller, &format!("vaccination.review.{code}"), subject, "vaccination_review", Some(format!("record:{id} v{}", updated.version)))
+        .access(
+            caller,
+            &format!("vaccination.review.{code}"),
+            subject,
+            "vaccination_review",
+            Some(format!("record:{id} v{}", updated.version)),
+        )
         .await?;
     Ok(updated)
 }
 
 /// A citizen a record may be linked to: one of its candidates, or anyone in the caller's area.
-async fn link_target(state: &AppState, caller: &Caller, record: &ShotRecord, pid: PersonalId) -> Result<Citizen, ApiError> {
+async fn link_target(
+    state: &AppState,
+    caller: &Caller,
+    record: &ShotRecord,
+    pid: PersonalId,
+) -> Result<Citizen, ApiError> {
     let is_candidate = record.evidence.contains(&format!("\"{pid}\""));
     if is_candidate {
-        return state.store.citizen(pid).await?.ok_or_else(|| ApiError::not_found("công dân", "Citizen"));
+        return state
+            .store
+            .citizen(pid)
+            .await?
+            .ok_or_else(|| ApiError::not_found("công dân", "Citizen"));
     }
     read_citizen(state, caller, pid, "vaccination_review").await
 }
@@ -428,25 +568,46 @@ pub struct BulkOutcome {
 }
 
 /// The same decision for many obvious records; each is applied and audited on its own.
-pub async fn bulk_review(state: &AppState, caller: &Caller, req: &BulkRequest) -> Result<BulkOutcome, ApiError> {
+pub async fn bulk_review(
+    state: &AppState,
+    caller: &Caller,
+    req: &BulkRequest,
+) -> Result<BulkOutcome, ApiError> {
     caller.require(Permission::ReviewVaccinations)?;
     if req.items.len() > MAX_PAGE as usize {
-        return Err(ApiError::bad_request("too_many", "Tối đa 200 bản ghi mỗi lần", "At most 200 records at a time"));
+        return Err(ApiError::bad_request(
+            "too_many",
+            "Tối đa 200 bản ghi mỗi lần",
+            "At most 200 records at a time",
+        ));
     }
-    let mut out = BulkOutcome { done: Vec::new(), failed: Vec::new() };
+    let mut out = BulkOutcome {
+        done: Vec::new(),
+        failed: Vec::new(),
+    };
     for item in &req.items {
         let personal_id = if req.action == "confirm_best" {
             let Some(record) = state.store.shot_record(item.id).await? else {
-                out.failed.push(BulkFailure { id: item.id, code: "not_found".into() });
+                out.failed.push(BulkFailure {
+                    id: item.id,
+                    code: "not_found".into(),
+                });
                 continue;
             };
-            let evidence: serde_json::Value = serde_json::from_str(&record.evidence).unwrap_or_default();
-            evidence["candidates"][0]["personal_id"].as_str().map(str::to_owned)
+            let evidence: serde_json::Value =
+                serde_json::from_str(&record.evidence).unwrap_or_default();
+            evidence["candidates"][0]["personal_id"]
+                .as_str()
+                .map(str::to_owned)
         } else {
             None
         };
         let single = ReviewRequest {
-            action: if req.action == "confirm_best" { "link".into() } else { req.action.clone() },
+            action: if req.action == "confirm_best" {
+                "link".into()
+            } else {
+                req.action.clone()
+            },
             personal_id,
             duplicate_of: None,
             correction: None,
@@ -456,7 +617,10 @@ pub async fn bulk_review(state: &AppState, caller: &Caller, req: &BulkRequest) -
         match review(state, caller, item.id, &single).await {
             Ok(_) => out.done.push(item.id),
             Err(e) if e.status.is_server_error() => return Err(e),
-            Err(e) => out.failed.push(BulkFailure { id: item.id, code: e.code }),
+            Err(e) => out.failed.push(BulkFailure {
+                id: item.id,
+                code: e.code,
+            }),
         }
     }
     Ok(out)
@@ -471,7 +635,12 @@ fn signer_commune(caller: &Caller) -> Result<&'static str, ApiError> {
 }
 
 /// Linked records of the signer's commune waiting for a signature (new or changed since signed).
-pub async fn pending_signature(state: &AppState, caller: &Caller, after: i64, limit: u32) -> Result<Vec<ShotRecord>, ApiError> {
+pub async fn pending_signature(
+    state: &AppState,
+    caller: &Caller,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<ShotRecord>, ApiError> {
     let commune = signer_commune(caller)?;
     let records = state
         .store
@@ -485,7 +654,13 @@ pub async fn pending_signature(state: &AppState, caller: &Caller, after: i64, li
         .await?;
     state
         .audit
-        .access(caller, "vaccination.signing.read", None, "vaccination_signing", Some(format!("records:{}", records.len())))
+        .access(
+            caller,
+            "vaccination.signing.read",
+            None,
+            "vaccination_signing",
+            Some(format!("records:{}", records.len())),
+        )
         .await?;
     Ok(records)
 }
@@ -513,48 +688,99 @@ fn signing_error(e: SigningError) -> ApiError {
         SigningError::Store(e) => e.into(),
         SigningError::Cert(e) => {
             tracing::error!(error = %e, "signing key unusable");
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "signing_unavailable", "Không mở được khóa ký", "The signing key cannot be unlocked")
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "signing_unavailable",
+                "Không mở được khóa ký",
+                "The signing key cannot be unlocked",
+            )
         }
     }
 }
 
 /// Signs a batch of record versions with the commune's key.
-pub async fn sign(state: &AppState, caller: &Caller, req: &SignRequest) -> Result<SignOutcome, ApiError> {
+pub async fn sign(
+    state: &AppState,
+    caller: &Caller,
+    req: &SignRequest,
+) -> Result<SignOutcome, ApiError> {
     let commune = signer_commune(caller)?;
     if req.items.len() > MAX_PAGE as usize {
-        return Err(ApiError::bad_request("too_many", "Tối đa 200 bản ghi mỗi lần", "At most 200 records at a time"));
+        return Err(ApiError::bad_request(
+            "too_many",
+            "Tối đa 200 bản ghi mỗi lần",
+            "At most 200 records at a time",
+        ));
     }
     let Some(passphrase) = state.config.key_passphrase.as_deref() else {
-        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "signing_unavailable", "Máy chủ chưa được cấu hình mật khẩu khóa ký", "The server has no signing key passphrase configured"));
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "signing_unavailable",
+            "Máy chủ chưa được cấu hình mật khẩu khóa ký",
+            "The server has no signing key passphrase configured",
+        ));
     };
     let now = OffsetDateTime::now_utc();
-    let (key_id, key) = signing::commune_signer(state.store.as_ref(), commune, passphrase, now).await.map_err(signing_error)?;
+    let (key_id, key) = signing::commune_signer(state.store.as_ref(), commune, passphrase, now)
+        .await
+        .map_err(signing_error)?;
     let mut signatures = Vec::new();
     for item in &req.items {
         match state.store.shot_record(item.id).await? {
-            Some(r) if r.version == item.version && r.decision.is_linked() && r.queue_unit.as_deref() == Some(commune) => {
-                let signature = key.sign(&r.canonical_bytes()).map_err(|e| signing_error(e.into()))?;
-                signatures.push(NewSignature { record_id: r.id, version: r.version, signature, signing_key_id: key_id });
+            Some(r)
+                if r.version == item.version
+                    && r.decision.is_linked()
+                    && r.queue_unit.as_deref() == Some(commune) =>
+            {
+                let signature = key
+                    .sign(&r.canonical_bytes())
+                    .map_err(|e| signing_error(e.into()))?;
+                signatures.push(NewSignature {
+                    record_id: r.id,
+                    version: r.version,
+                    signature,
+                    signing_key_id: key_id,
+                });
             }
             _ => {}
         }
     }
-    let signed = state.store.sign_records(signatures, &caller.user.username, now).await?;
-    let skipped: Vec<i64> = req.items.iter().map(|i| i.id).filter(|id| !signed.contains(id)).collect();
+    let signed = state
+        .store
+        .sign_records(signatures, &caller.user.username, now)
+        .await?;
+    let skipped: Vec<i64> = req
+        .items
+        .iter()
+        .map(|i| i.id)
+        .filter(|id| !signed.contains(id))
+        .collect();
     state
         .audit
-        .access(caller, "vaccination.sign", None, "vaccination_signing", Some(format!("signed:{} skipped:{}", signed.len(), skipped.len())))
+        .access(
+            caller,
+            "vaccination.sign",
+            None,
+            "vaccination_signing",
+            Some(format!("signed:{} skipped:{}", signed.len(), skipped.len())),
+        )
         .await?;
     Ok(SignOutcome { signed, skipped })
 }
 
 /// Checks one record's signature chain.
-pub async fn check_signature(state: &AppState, caller: &Caller, id: i64) -> Result<SignatureCheck, ApiError> {
+pub async fn check_signature(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<SignatureCheck, ApiError> {
     if !caller.user.role.allows(Permission::ReviewVaccinations) {
         caller.require(Permission::SignVaccinations)?;
     }
     let record = load_workable(state, caller, id).await?;
-    signing::check_record(state.store.as_ref(), &record).await.map_err(signing_error)
+    signing::check_record(state.store.as_ref(), &record)
+        .await
+        .map_err(signing_error)
 }
 
 #[derive(Debug, Serialize)]
@@ -610,7 +836,12 @@ fn evaluate_records(records: &[ShotRecord], now: OffsetDateTime) -> Status {
 }
 
 /// A citizen's status by personal ID.
-pub async fn citizen_status(state: &AppState, caller: &Caller, id: PersonalId, purpose: &str) -> Result<StatusView, ApiError> {
+pub async fn citizen_status(
+    state: &AppState,
+    caller: &Caller,
+    id: PersonalId,
+    purpose: &str,
+) -> Result<StatusView, ApiError> {
     let now = OffsetDateTime::now_utc();
     if caller.user.role.allows(Permission::ReadCitizen) {
         read_citizen(state, caller, id, purpose).await?;
@@ -632,35 +863,65 @@ pub async fn citizen_status(state: &AppState, caller: &Caller, id: PersonalId, p
                 counted: status.counted.contains(&r.id),
             })
             .collect();
-        let awaiting_signature = records.iter().filter(|r| r.decision.is_linked() && !r.is_signed()).count();
+        let awaiting_signature = records
+            .iter()
+            .filter(|r| r.decision.is_linked() && !r.is_signed())
+            .count();
         return Ok(StatusView {
             colour: status.colour.code(),
             rule_version: status.rule_version,
             checked_at: now,
-            details: Some(StatusDetails { status, doses, awaiting_signature }),
+            details: Some(StatusDetails {
+                status,
+                doses,
+                awaiting_signature,
+            }),
         });
     }
     caller.require(Permission::ReadStatusColour)?;
     let exists = state.store.citizen(id).await?.is_some();
     state
         .audit
-        .access(caller, if exists { "status.colour" } else { "status.colour.not_found" }, Some(id.to_string()), purpose, None)
+        .access(
+            caller,
+            if exists {
+                "status.colour"
+            } else {
+                "status.colour.not_found"
+            },
+            Some(id.to_string()),
+            purpose,
+            None,
+        )
         .await?;
     if !exists {
         return Err(ApiError::not_found("công dân", "Citizen"));
     }
     let status = evaluate_records(&state.store.records_for_citizen(id).await?, now);
-    Ok(StatusView { colour: status.colour.code(), rule_version: status.rule_version, checked_at: now, details: None })
+    Ok(StatusView {
+        colour: status.colour.code(),
+        rule_version: status.rule_version,
+        checked_at: now,
+        details: None,
+    })
 }
 
 /// A citizen's status from the chip ID card's QR text.
-pub async fn status_by_qr(state: &AppState, caller: &Caller, qr: &str) -> Result<StatusView, ApiError> {
+pub async fn status_by_qr(
+    state: &AppState,
+    caller: &Caller,
+    qr: &str,
+) -> Result<StatusView, ApiError> {
     let card = ChipQr::parse(qr)?;
     citizen_status(state, caller, card.personal_id, "status_check_qr").await
 }
 
 /// Every record linked to a citizen (history page).
-pub async fn history(state: &AppState, caller: &Caller, id: PersonalId) -> Result<Vec<ShotRecord>, ApiError> {
+pub async fn history(
+    state: &AppState,
+    caller: &Caller,
+    id: PersonalId,
+) -> Result<Vec<ShotRecord>, ApiError> {
     read_citizen(state, caller, id, "vaccination_history").await?;
     Ok(state.store.records_for_citizen(id).await?)
 }

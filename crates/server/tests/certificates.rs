@@ -7,71 +7,12 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{AN, assert_error, spawn_app_with};
+use common::{AN, assert_error, install_keys, passphrase, shot, spawn_app_with};
 use serde_json::{Value, json};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 use vaxtrace_cert::hcert::{TrustList, uvci_checksum_is_valid, verify_hc1};
-use vaxtrace_cert::{CertProfile, IssuedKey, KdfParams, SecretPassphrase};
 use vaxtrace_server::ServerConfig;
-use vaxtrace_store::{Backend, NewKey, Store};
-
-fn shot(record_id: &str, dose: u8, at: &str) -> Value {
-    json!({
-        "source": "site-app", "source_record_id": record_id, "personal_id": AN,
-        "full_name": "Nguyễn Văn An", "birth_date": "1987-03-09", "sex": "M",
-        "commune_code": "30730", "vaccine_code": "EU/1/21/1529", "dose_number": dose.to_string(),
-        "administered_at": at, "site_code": "KG-TYT-30730", "lot": "ABV123"
-    })
-}
-
-fn passphrase() -> SecretPassphrase {
-    SecretPassphrase::new("mật khẩu khóa ký thử nghiệm")
-        .unwrap()
-        .with_kdf(KdfParams::insecure_fast())
-}
-
-async fn store_key(store: &Arc<dyn Store>, key: &IssuedKey, issuer: Option<i64>) -> i64 {
-    let id = store
-        .insert_key(NewKey {
-            profile: key.profile.as_str().into(),
-            unit_code: key.unit_code.clone(),
-            fingerprint: key.fingerprint.clone(),
-            certificate: key.certificate_der.clone(),
-            encrypted_private_key: key.encrypted_private_key.clone(),
-            issuer_id: issuer,
-            not_before: key.not_before,
-            not_after: key.not_after,
-        })
-        .await
-        .unwrap();
-    store.activate_key(id).await.unwrap();
-    id
-}
-
-/// The record chain (root → 91 → 30730) and the DCC chain (CSCA → DSC); returns the DSC.
-async fn install_keys(store: &Arc<dyn Store>) -> IssuedKey {
-    let pass = passphrase();
-    let now = OffsetDateTime::now_utc() - Duration::minutes(1);
-    let until = now + Duration::days(30);
-    let province_of = |c: &str| {
-        vaxtrace_domain::admin_units()
-            .lineage(c)
-            .last()
-            .map(|u| u.code.to_owned())
-    };
-    let root = vaxtrace_cert::create_root("Gốc thử nghiệm", now, until, &pass).unwrap();
-    let ca = vaxtrace_cert::issue(&root, &pass, CertProfile::ProvinceCa, "91", "CA Kiên Giang", now, until, &pass, &province_of).unwrap();
-    let signer = vaxtrace_cert::issue(&ca, &pass, CertProfile::CommuneSigner, "30730", "UBND Phường Vĩnh Thanh Vân", now, until, &pass, &province_of).unwrap();
-    let root_id = store_key(store, &root, None).await;
-    let ca_id = store_key(store, &ca, Some(root_id)).await;
-    store_key(store, &signer, Some(ca_id)).await;
-
-    let csca = vaxtrace_cert::create_csca("CSCA Việt Nam thử nghiệm", now, until, &pass).unwrap();
-    let dsc = vaxtrace_cert::issue(&csca, &pass, CertProfile::DocumentSigner, "VN", "DSC Bộ Y tế", now, until, &pass, &|_| None).unwrap();
-    let csca_id = store_key(store, &csca, None).await;
-    store_key(store, &dsc, Some(csca_id)).await;
-    dsc
-}
+use vaxtrace_store::Backend;
 
 async fn certificate_for_signed_doses(backend: Backend) {
     let config = ServerConfig {
@@ -86,17 +27,51 @@ async fn certificate_for_signed_doses(backend: Backend) {
     let path = format!("/api/v1/citizens/{AN}/certificate");
 
     let site = app.login("site_91").await;
-    for (rid, dose, at) in [("C-1", 1, "2021-07-01T09:00:00+07:00"), ("C-2", 2, "2021-09-01T09:00:00+07:00")] {
-        assert_eq!(app.post_json("/api/v1/vaccinations", Some(&site), &shot(rid, dose, at)).await.status(), 201);
+    for (rid, dose, at) in [
+        ("C-1", 1, "2021-07-01T09:00:00+07:00"),
+        ("C-2", 2, "2021-09-01T09:00:00+07:00"),
+    ] {
+        assert_eq!(
+            app.post_json("/api/v1/vaccinations", Some(&site), &shot(rid, dose, at))
+                .await
+                .status(),
+            201
+        );
     }
     let body = assert_error(app.get(&path, Some(&health)).await, 409, "no_signed_dose").await;
-    assert!(!body["message_vi"].as_str().unwrap().is_empty() && !body["message_en"].as_str().unwrap().is_empty());
+    assert!(
+        !body["message_vi"].as_str().unwrap().is_empty()
+            && !body["message_en"].as_str().unwrap().is_empty()
+    );
 
     let signer = app.login("signer_30730").await;
-    let pending: Value = app.get("/api/v1/signing/pending", Some(&signer)).await.json().await.unwrap();
-    let items: Vec<Value> = pending.as_array().unwrap().iter().map(|r| json!({"id": r["id"], "version": r["version"]})).collect();
-    let signed: Value = app.post_json("/api/v1/signing/sign", Some(&signer), &json!({"items": items})).await.json().await.unwrap();
-    assert_eq!(signed["signed"].as_array().unwrap().len(), 2, "{signed}");
+    let pending: Value = app
+        .get("/api/v1/signing/pending", Some(&signer))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items: Vec<Value> = pending
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| json!({"id": r["id"], "version": r["version"]}))
+        .collect();
+    let sign_result: Value = app
+        .post_json(
+            "/api/v1/signing/sign",
+            Some(&signer),
+            &json!({"items": items}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        sign_result["signed"].as_array().unwrap().len(),
+        2,
+        "{sign_result}"
+    );
 
     let res = app.get(&path, Some(&health)).await;
     assert_eq!(res.status(), 200);
@@ -112,16 +87,33 @@ async fn certificate_for_signed_doses(backend: Backend) {
     assert_eq!(payload["nam"]["gnt"], "VAN<AN");
     assert_eq!(payload["dob"], "1987-03-09");
     let entry = &payload["v"][0];
-    assert_eq!((entry["dn"].as_u64(), entry["sd"].as_u64()), (Some(2), Some(2)));
-    assert_eq!((entry["dt"].as_str(), entry["mp"].as_str()), (Some("2021-09-01"), Some("EU/1/21/1529")));
+    assert_eq!(
+        (entry["dn"].as_u64(), entry["sd"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(
+        (entry["dt"].as_str(), entry["mp"].as_str()),
+        (Some("2021-09-01"), Some("EU/1/21/1529"))
+    );
     assert_eq!(entry["ci"], cert["uvci"]);
     assert!(uvci_checksum_is_valid(cert["uvci"].as_str().unwrap()));
     assert!(cert["svg"].as_str().unwrap().contains("<svg"));
 
     // Jurisdiction and role are those of reading the citizen.
-    assert_error(app.get(&path, Some(&app.login("police_30733").await)).await, 403, "outside_jurisdiction").await;
+    assert_error(
+        app.get(&path, Some(&app.login("police_30733").await)).await,
+        403,
+        "outside_jurisdiction",
+    )
+    .await;
     assert_error(app.get(&path, None).await, 401, "unauthenticated").await;
-    assert_error(app.get("/api/v1/citizens/091087999999/certificate", Some(&health)).await, 404, "not_found").await;
+    assert_error(
+        app.get("/api/v1/citizens/091087999999/certificate", Some(&health))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
 }
 
 async fn certificate_needs_a_passphrase(backend: Backend) {
@@ -129,7 +121,13 @@ async fn certificate_needs_a_passphrase(backend: Backend) {
         return;
     };
     let health = app.login("health_91").await;
-    assert_error(app.get(&format!("/api/v1/citizens/{AN}/certificate"), Some(&health)).await, 503, "certificate_signing_unavailable").await;
+    assert_error(
+        app.get(&format!("/api/v1/citizens/{AN}/certificate"), Some(&health))
+            .await,
+        503,
+        "certificate_signing_unavailable",
+    )
+    .await;
 }
 
 vaxtrace_store::on_both_backends!(certificate_for_signed_doses, certificate_needs_a_passphrase);

@@ -9,10 +9,12 @@ use std::time::Duration;
 
 use reqwest::{Client, Response};
 use serde_json::{Value, json};
+use time::OffsetDateTime;
+use vaxtrace_cert::{CertProfile, IssuedKey, KdfParams, SecretPassphrase};
 use vaxtrace_domain::{Jurisdiction, Phone, Residence, Role};
 use vaxtrace_server::{AppState, ServerConfig, accounts};
 use vaxtrace_store::testing::{TestDb, citizen};
-use vaxtrace_store::{Backend, Store};
+use vaxtrace_store::{Backend, NewKey, Store};
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -145,4 +147,96 @@ pub async fn assert_error(res: Response, status: u16, code: &str) -> Value {
             && !body["message_en"].as_str().unwrap().is_empty()
     );
     body
+}
+
+/// One shot report for [`AN`], AstraZeneca, at commune 30730.
+pub fn shot(record_id: &str, dose: u8, at: &str) -> Value {
+    json!({
+        "source": "site-app", "source_record_id": record_id, "personal_id": AN,
+        "full_name": "Nguyễn Văn An", "birth_date": "1987-03-09", "sex": "M",
+        "commune_code": "30730", "vaccine_code": "EU/1/21/1529", "dose_number": dose.to_string(),
+        "administered_at": at, "site_code": "KG-TYT-30730", "lot": "ABV123"
+    })
+}
+
+pub fn passphrase() -> SecretPassphrase {
+    SecretPassphrase::new("mật khẩu khóa ký thử nghiệm")
+        .unwrap()
+        .with_kdf(KdfParams::insecure_fast())
+}
+
+pub async fn store_key(store: &Arc<dyn Store>, key: &IssuedKey, issuer: Option<i64>) -> i64 {
+    let id = store
+        .insert_key(NewKey {
+            profile: key.profile.as_str().into(),
+            unit_code: key.unit_code.clone(),
+            fingerprint: key.fingerprint.clone(),
+            certificate: key.certificate_der.clone(),
+            encrypted_private_key: key.encrypted_private_key.clone(),
+            issuer_id: issuer,
+            not_before: key.not_before,
+            not_after: key.not_after,
+        })
+        .await
+        .unwrap();
+    store.activate_key(id).await.unwrap();
+    id
+}
+
+/// The record chain (root → 91 → 30730) and the DCC chain (CSCA → DSC); returns the DSC.
+pub async fn install_keys(store: &Arc<dyn Store>) -> IssuedKey {
+    let pass = passphrase();
+    let now = OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    let until = now + time::Duration::days(30);
+    let province_of = |c: &str| {
+        vaxtrace_domain::admin_units()
+            .lineage(c)
+            .last()
+            .map(|u| u.code.to_owned())
+    };
+    let root = vaxtrace_cert::create_root("Gốc thử nghiệm", now, until, &pass).unwrap();
+    let ca = vaxtrace_cert::issue(
+        &root,
+        &pass,
+        CertProfile::ProvinceCa,
+        "91",
+        "CA Kiên Giang",
+        now,
+        until,
+        &pass,
+        &province_of,
+    )
+    .unwrap();
+    let signer = vaxtrace_cert::issue(
+        &ca,
+        &pass,
+        CertProfile::CommuneSigner,
+        "30730",
+        "UBND Phường Vĩnh Thanh Vân",
+        now,
+        until,
+        &pass,
+        &province_of,
+    )
+    .unwrap();
+    let root_id = store_key(store, &root, None).await;
+    let ca_id = store_key(store, &ca, Some(root_id)).await;
+    store_key(store, &signer, Some(ca_id)).await;
+
+    let csca = vaxtrace_cert::create_csca("CSCA Việt Nam thử nghiệm", now, until, &pass).unwrap();
+    let dsc = vaxtrace_cert::issue(
+        &csca,
+        &pass,
+        CertProfile::DocumentSigner,
+        "VN",
+        "DSC Bộ Y tế",
+        now,
+        until,
+        &pass,
+        &|_| None,
+    )
+    .unwrap();
+    let csca_id = store_key(store, &csca, None).await;
+    store_key(store, &dsc, Some(csca_id)).await;
+    dsc
 }

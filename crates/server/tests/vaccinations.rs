@@ -7,64 +7,10 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{AN, assert_error, spawn_app, spawn_app_with};
+use common::{AN, assert_error, install_keys, passphrase, shot, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
-use time::{Duration, OffsetDateTime};
-use vaxtrace_cert::{CertProfile, IssuedKey, KdfParams, SecretPassphrase};
 use vaxtrace_server::ServerConfig;
-use vaxtrace_store::{Backend, NewKey, Store};
-
-fn shot(record_id: &str, dose: u8, at: &str) -> Value {
-    json!({
-        "source": "site-app", "source_record_id": record_id, "personal_id": AN,
-        "full_name": "Nguyễn Văn An", "birth_date": "1987-03-09", "sex": "M",
-        "commune_code": "30730", "vaccine_code": "EU/1/21/1529", "dose_number": dose.to_string(),
-        "administered_at": at, "site_code": "KG-TYT-30730", "lot": "ABV123"
-    })
-}
-
-fn passphrase() -> SecretPassphrase {
-    SecretPassphrase::new("mật khẩu khóa ký thử nghiệm")
-        .unwrap()
-        .with_kdf(KdfParams::insecure_fast())
-}
-
-async fn store_key(store: &Arc<dyn Store>, key: &IssuedKey, issuer: Option<i64>) -> i64 {
-    let id = store
-        .insert_key(NewKey {
-            profile: key.profile.as_str().into(),
-            unit_code: key.unit_code.clone(),
-            fingerprint: key.fingerprint.clone(),
-            certificate: key.certificate_der.clone(),
-            encrypted_private_key: key.encrypted_private_key.clone(),
-            issuer_id: issuer,
-            not_before: key.not_before,
-            not_after: key.not_after,
-        })
-        .await
-        .unwrap();
-    store.activate_key(id).await.unwrap();
-    id
-}
-
-/// Root → province 91 → commune 30730, stored and active.
-async fn install_keys(store: &Arc<dyn Store>) {
-    let pass = passphrase();
-    let now = OffsetDateTime::now_utc() - Duration::minutes(1);
-    let until = now + Duration::days(30);
-    let province_of = |c: &str| {
-        vaxtrace_domain::admin_units()
-            .lineage(c)
-            .last()
-            .map(|u| u.code.to_owned())
-    };
-    let root = vaxtrace_cert::create_root("Gốc thử nghiệm", now, until, &pass).unwrap();
-    let ca = vaxtrace_cert::issue(&root, &pass, CertProfile::ProvinceCa, "91", "CA Kiên Giang", now, until, &pass, &province_of).unwrap();
-    let signer = vaxtrace_cert::issue(&ca, &pass, CertProfile::CommuneSigner, "30730", "UBND Phường Vĩnh Thanh Vân", now, until, &pass, &province_of).unwrap();
-    let root_id = store_key(store, &root, None).await;
-    let ca_id = store_key(store, &ca, Some(root_id)).await;
-    store_key(store, &signer, Some(ca_id)).await;
-}
+use vaxtrace_store::Backend;
 
 async fn signing_app(backend: Backend) -> Option<common::TestApp> {
     let config = ServerConfig {
@@ -72,7 +18,7 @@ async fn signing_app(backend: Backend) -> Option<common::TestApp> {
         ..ServerConfig::default()
     };
     let app = spawn_app_with(backend, config).await?;
-    install_keys(&app.store).await;
+    let _dsc = install_keys(&app.store).await;
     Some(app)
 }
 
@@ -81,35 +27,115 @@ async fn sites_record_shots_idempotently(backend: Backend) {
         return;
     };
     let site = app.login("site_91").await;
-    let res = app.post_json("/api/v1/vaccinations", Some(&site), &shot("A-1", 1, "2021-07-01T09:00:00+07:00")).await;
+    let res = app
+        .post_json(
+            "/api/v1/vaccinations",
+            Some(&site),
+            &shot("A-1", 1, "2021-07-01T09:00:00+07:00"),
+        )
+        .await;
     assert_eq!(res.status(), 201);
     let body: Value = res.json().await.unwrap();
-    assert_eq!((body["outcome"].as_str(), body["decision"].as_str()), (Some("inserted"), Some("auto")));
+    assert_eq!(
+        (body["outcome"].as_str(), body["decision"].as_str()),
+        (Some("inserted"), Some("auto"))
+    );
     let id = body["id"].as_i64().unwrap();
 
-    let again = app.post_json("/api/v1/vaccinations", Some(&site), &shot("A-1", 1, "2021-07-01T09:00:00+07:00")).await;
+    let again = app
+        .post_json(
+            "/api/v1/vaccinations",
+            Some(&site),
+            &shot("A-1", 1, "2021-07-01T09:00:00+07:00"),
+        )
+        .await;
     assert_eq!(again.status(), 200);
     let again: Value = again.json().await.unwrap();
-    assert_eq!((again["id"].as_i64(), again["outcome"].as_str()), (Some(id), Some("replayed")));
+    assert_eq!(
+        (again["id"].as_i64(), again["outcome"].as_str()),
+        (Some(id), Some("replayed"))
+    );
 
     let mut changed = shot("A-1", 1, "2021-07-01T09:00:00+07:00");
     changed["lot"] = json!("OTHER");
-    let body = assert_error(app.post_json("/api/v1/vaccinations", Some(&site), &changed).await, 409, "replayed_with_different_content").await;
+    let body = assert_error(
+        app.post_json("/api/v1/vaccinations", Some(&site), &changed)
+            .await,
+        409,
+        "replayed_with_different_content",
+    )
+    .await;
     assert_eq!(body["field"], "source_record_id");
 
     let mut bad = shot("A-2", 1, "2021-07-01T09:00:00+07:00");
     bad["vaccine_code"] = json!("XYZ");
-    let body = assert_error(app.post_json("/api/v1/vaccinations", Some(&site), &bad).await, 422, "unknown_vaccine").await;
+    let body = assert_error(
+        app.post_json("/api/v1/vaccinations", Some(&site), &bad)
+            .await,
+        422,
+        "unknown_vaccine",
+    )
+    .await;
     assert_eq!(body["field"], "vaccine_code");
-    assert_error(app.post_json("/api/v1/vaccinations", Some(&site), &shot("A-3", 1, "2099-01-01T09:00:00+07:00")).await, 422, "future_date").await;
-    assert_error(app.post_json("/api/v1/vaccinations", Some(&site), &shot("A-4", 1, "2020-01-01T09:00:00+07:00")).await, 422, "before_vaccine_available").await;
-    assert_error(app.post_json("/api/v1/vaccinations", Some(&site), &shot("A-5", 9, "2021-07-01T09:00:00+07:00")).await, 422, "dose_out_of_range").await;
+    assert_error(
+        app.post_json(
+            "/api/v1/vaccinations",
+            Some(&site),
+            &shot("A-3", 1, "2099-01-01T09:00:00+07:00"),
+        )
+        .await,
+        422,
+        "future_date",
+    )
+    .await;
+    assert_error(
+        app.post_json(
+            "/api/v1/vaccinations",
+            Some(&site),
+            &shot("A-4", 1, "2020-01-01T09:00:00+07:00"),
+        )
+        .await,
+        422,
+        "before_vaccine_available",
+    )
+    .await;
+    assert_error(
+        app.post_json(
+            "/api/v1/vaccinations",
+            Some(&site),
+            &shot("A-5", 9, "2021-07-01T09:00:00+07:00"),
+        )
+        .await,
+        422,
+        "dose_out_of_range",
+    )
+    .await;
     let mut elsewhere = shot("A-6", 1, "2021-07-01T09:00:00+07:00");
     elsewhere["commune_code"] = json!("00001");
-    assert_error(app.post_json("/api/v1/vaccinations", Some(&site), &elsewhere).await, 403, "outside_jurisdiction").await;
+    assert_error(
+        app.post_json("/api/v1/vaccinations", Some(&site), &elsewhere)
+            .await,
+        403,
+        "outside_jurisdiction",
+    )
+    .await;
     let police = app.login("police_30730").await;
-    assert_error(app.post_json("/api/v1/vaccinations", Some(&police), &shot("A-7", 1, "2021-07-01T09:00:00+07:00")).await, 403, "forbidden_role").await;
-    assert_eq!(app.store.link_page(0, 100).await.unwrap().len(), 1, "nothing but the first shot was stored");
+    assert_error(
+        app.post_json(
+            "/api/v1/vaccinations",
+            Some(&police),
+            &shot("A-7", 1, "2021-07-01T09:00:00+07:00"),
+        )
+        .await,
+        403,
+        "forbidden_role",
+    )
+    .await;
+    assert_eq!(
+        app.store.link_page(0, 100).await.unwrap().len(),
+        1,
+        "nothing but the first shot was stored"
+    );
 }
 
 async fn noisy_records_are_reviewed_in_their_commune(backend: Backend) {
@@ -123,45 +149,153 @@ async fn noisy_records_are_reviewed_in_their_commune(backend: Backend) {
         "birth_date": "1987-09-03", "sex": "M", "commune_code": "30730",
         "vaccine_code": "AZ", "dose_number": "1", "administered_at": "2021-07-01 09:00", "site_code": "KG-TYT-30730"
     });
-    let res = app.post_json("/api/v1/vaccinations", Some(&site), &noisy).await;
+    let res = app
+        .post_json("/api/v1/vaccinations", Some(&site), &noisy)
+        .await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["decision"], "review", "{body}");
     let id = body["id"].as_i64().unwrap();
 
     let health = app.login("health_30730").await;
-    let queue: Value = app.get("/api/v1/vaccinations/queue", Some(&health)).await.json().await.unwrap();
-    assert_eq!(queue.as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect::<Vec<_>>(), [id]);
+    let queue: Value = app
+        .get("/api/v1/vaccinations/queue", Some(&health))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        queue
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        [id]
+    );
     let other = app.login("police_30733").await;
-    let queue: Value = app.get("/api/v1/vaccinations/queue", Some(&other)).await.json().await.unwrap();
-    assert!(queue.as_array().unwrap().is_empty(), "another commune's officer sees nothing");
-    assert_error(app.get(&format!("/api/v1/vaccinations/{id}"), Some(&other)).await, 403, "outside_jurisdiction").await;
+    let queue: Value = app
+        .get("/api/v1/vaccinations/queue", Some(&other))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        queue.as_array().unwrap().is_empty(),
+        "another commune's officer sees nothing"
+    );
+    assert_error(
+        app.get(&format!("/api/v1/vaccinations/{id}"), Some(&other))
+            .await,
+        403,
+        "outside_jurisdiction",
+    )
+    .await;
 
-    let detail: Value = app.get(&format!("/api/v1/vaccinations/{id}"), Some(&health)).await.json().await.unwrap();
+    let detail: Value = app
+        .get(&format!("/api/v1/vaccinations/{id}"), Some(&health))
+        .await
+        .json()
+        .await
+        .unwrap();
     let first = &detail["candidates"][0];
     assert_eq!(first["citizen"]["personal_id"], AN);
     let fields = first["evidence"]["fields"].as_array().unwrap();
-    let agreement = |f: &str| fields.iter().find(|x| x["field"] == f).unwrap()["agreement"].as_str().unwrap().to_owned();
+    let agreement = |f: &str| {
+        fields.iter().find(|x| x["field"] == f).unwrap()["agreement"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
     assert_eq!(agreement("birth_date"), "close");
     assert_eq!(agreement("full_name"), "close");
 
-    let link = json!({"action": "link", "personal_id": AN, "reason": "Đối chiếu sổ tiêm", "version": 1});
-    let linked: Value = app.post_json(&format!("/api/v1/vaccinations/{id}/review"), Some(&health), &link).await.json().await.unwrap();
-    assert_eq!((linked["decision"].as_str(), linked["version"].as_i64()), (Some("confirmed"), Some(2)));
-    assert_error(app.post_json(&format!("/api/v1/vaccinations/{id}/review"), Some(&health), &link).await, 409, "stale_version").await;
+    let link =
+        json!({"action": "link", "personal_id": AN, "reason": "Đối chiếu sổ tiêm", "version": 1});
+    let linked: Value = app
+        .post_json(
+            &format!("/api/v1/vaccinations/{id}/review"),
+            Some(&health),
+            &link,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (linked["decision"].as_str(), linked["version"].as_i64()),
+        (Some("confirmed"), Some(2))
+    );
+    assert_error(
+        app.post_json(
+            &format!("/api/v1/vaccinations/{id}/review"),
+            Some(&health),
+            &link,
+        )
+        .await,
+        409,
+        "stale_version",
+    )
+    .await;
     let no_reason = json!({"action": "reject", "reason": " ", "version": 2});
-    assert_error(app.post_json(&format!("/api/v1/vaccinations/{id}/review"), Some(&health), &no_reason).await, 422, "missing").await;
+    assert_error(
+        app.post_json(
+            &format!("/api/v1/vaccinations/{id}/review"),
+            Some(&health),
+            &no_reason,
+        )
+        .await,
+        422,
+        "missing",
+    )
+    .await;
     let fix = json!({"action": "correct", "correction": {"birth_date": "1987-03-09", "full_name": "Nguyễn Văn An"}, "reason": "Sửa theo CCCD", "version": 2});
-    let fixed: Value = app.post_json(&format!("/api/v1/vaccinations/{id}/review"), Some(&health), &fix).await.json().await.unwrap();
-    assert_eq!((fixed["birth_date"].as_str(), fixed["version"].as_i64()), (Some("1987-03-09"), Some(3)));
+    let fixed: Value = app
+        .post_json(
+            &format!("/api/v1/vaccinations/{id}/review"),
+            Some(&health),
+            &fix,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (fixed["birth_date"].as_str(), fixed["version"].as_i64()),
+        (Some("1987-03-09"), Some(3))
+    );
     let bad_fix = json!({"action": "correct", "correction": {"birth_date": "1987-13-40"}, "reason": "x", "version": 3});
-    assert_error(app.post_json(&format!("/api/v1/vaccinations/{id}/review"), Some(&health), &bad_fix).await, 422, "invalid_date").await;
-    let detail: Value = app.get(&format!("/api/v1/vaccinations/{id}"), Some(&health)).await.json().await.unwrap();
-    let history: Vec<_> = detail["history"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap().to_owned()).collect();
+    assert_error(
+        app.post_json(
+            &format!("/api/v1/vaccinations/{id}/review"),
+            Some(&health),
+            &bad_fix,
+        )
+        .await,
+        422,
+        "invalid_date",
+    )
+    .await;
+    let detail: Value = app
+        .get(&format!("/api/v1/vaccinations/{id}"), Some(&health))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let history: Vec<_> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(history, ["link", "correct"]);
     assert_eq!(detail["history"][0]["actor"], "health_30730");
 
     let audit = app.store.audit_for_subject(AN).await.unwrap();
-    assert!(audit.iter().any(|a| a.action == "vaccination.review.link" && a.actor == "health_30730"));
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "vaccination.review.link" && a.actor == "health_30730")
+    );
 }
 
 async fn signing_makes_status_and_corrections_void_it(backend: Backend) {
@@ -169,69 +303,198 @@ async fn signing_makes_status_and_corrections_void_it(backend: Backend) {
         return;
     };
     let site = app.login("site_91").await;
-    for (rid, dose, at) in [("D-1", 1, "2021-07-01T09:00:00+07:00"), ("D-2", 2, "2021-09-01T09:00:00+07:00")] {
-        assert_eq!(app.post_json("/api/v1/vaccinations", Some(&site), &shot(rid, dose, at)).await.status(), 201);
+    for (rid, dose, at) in [
+        ("D-1", 1, "2021-07-01T09:00:00+07:00"),
+        ("D-2", 2, "2021-09-01T09:00:00+07:00"),
+    ] {
+        assert_eq!(
+            app.post_json("/api/v1/vaccinations", Some(&site), &shot(rid, dose, at))
+                .await
+                .status(),
+            201
+        );
     }
     let health = app.login("health_91").await;
-    let status: Value = app.get(&format!("/api/v1/citizens/{AN}/status"), Some(&health)).await.json().await.unwrap();
+    let status: Value = app
+        .get(&format!("/api/v1/citizens/{AN}/status"), Some(&health))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(status["colour"], "none", "unsigned records do not count");
     assert_eq!(status["details"]["awaiting_signature"], 2);
 
     let signer = app.login("signer_30730").await;
-    let pending: Value = app.get("/api/v1/signing/pending", Some(&signer)).await.json().await.unwrap();
-    let items: Vec<Value> = pending.as_array().unwrap().iter().map(|r| json!({"id": r["id"], "version": r["version"]})).collect();
+    let pending: Value = app
+        .get("/api/v1/signing/pending", Some(&signer))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items: Vec<Value> = pending
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| json!({"id": r["id"], "version": r["version"]}))
+        .collect();
     assert_eq!(items.len(), 2);
-    let outcome: Value = app.post_json("/api/v1/signing/sign", Some(&signer), &json!({"items": items})).await.json().await.unwrap();
+    let outcome: Value = app
+        .post_json(
+            "/api/v1/signing/sign",
+            Some(&signer),
+            &json!({"items": items}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(outcome["signed"].as_array().unwrap().len(), 2, "{outcome}");
     let first = items[0]["id"].as_i64().unwrap();
 
-    let status: Value = app.get(&format!("/api/v1/citizens/{AN}/status"), Some(&health)).await.json().await.unwrap();
-    assert_eq!((status["colour"].as_str(), status["rule_version"].as_str()), (Some("green"), Some("VN-2022.1")));
+    let status: Value = app
+        .get(&format!("/api/v1/citizens/{AN}/status"), Some(&health))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (status["colour"].as_str(), status["rule_version"].as_str()),
+        (Some("green"), Some("VN-2022.1"))
+    );
     assert_eq!(status["details"]["doses"].as_array().unwrap().len(), 2);
-    let check: Value = app.get(&format!("/api/v1/vaccinations/{first}/signature"), Some(&health)).await.json().await.unwrap();
-    assert_eq!((check["valid"].as_bool(), check["signer_unit"].as_str()), (Some(true), Some("30730")), "{check}");
+    let check: Value = app
+        .get(
+            &format!("/api/v1/vaccinations/{first}/signature"),
+            Some(&health),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (check["valid"].as_bool(), check["signer_unit"].as_str()),
+        (Some(true), Some("30730")),
+        "{check}"
+    );
     assert_eq!(check["chain"].as_array().unwrap().len(), 3);
 
     // A checkpoint sees the colour only.
     let checkpoint = app.login("checkpoint_91").await;
-    let colour: Value = app.get(&format!("/api/v1/citizens/{AN}/status"), Some(&checkpoint)).await.json().await.unwrap();
+    let colour: Value = app
+        .get(&format!("/api/v1/citizens/{AN}/status"), Some(&checkpoint))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(colour["colour"], "green");
     assert!(colour.get("details").is_none(), "{colour}");
     let qr = format!("{AN}|371234567|Nguyễn Văn An|09031987|Nam|12 Trần Phú|15072021");
-    let by_qr: Value = app.post_json("/api/v1/citizens/status-by-qr", Some(&checkpoint), &json!({"qr": qr})).await.json().await.unwrap();
+    let by_qr: Value = app
+        .post_json(
+            "/api/v1/citizens/status-by-qr",
+            Some(&checkpoint),
+            &json!({"qr": qr}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(by_qr["colour"], "green");
 
     // A correction voids the signature; the status follows at once.
     let officer = app.login("health_30730").await;
     let fix = json!({"action": "correct", "correction": {"lot": "ABV999"}, "reason": "Sai số lô", "version": 1});
-    assert_eq!(app.post_json(&format!("/api/v1/vaccinations/{first}/review"), Some(&officer), &fix).await.status(), 200);
-    let check: Value = app.get(&format!("/api/v1/vaccinations/{first}/signature"), Some(&health)).await.json().await.unwrap();
-    assert_eq!((check["valid"].as_bool(), check["problem"].as_str()), (Some(false), Some("changed_since_signing")));
-    let status: Value = app.get(&format!("/api/v1/citizens/{AN}/status"), Some(&health)).await.json().await.unwrap();
+    assert_eq!(
+        app.post_json(
+            &format!("/api/v1/vaccinations/{first}/review"),
+            Some(&officer),
+            &fix
+        )
+        .await
+        .status(),
+        200
+    );
+    let check: Value = app
+        .get(
+            &format!("/api/v1/vaccinations/{first}/signature"),
+            Some(&health),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (check["valid"].as_bool(), check["problem"].as_str()),
+        (Some(false), Some("changed_since_signing"))
+    );
+    let status: Value = app
+        .get(&format!("/api/v1/citizens/{AN}/status"), Some(&health))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(status["colour"], "yellow");
-    let pending: Value = app.get("/api/v1/signing/pending", Some(&signer)).await.json().await.unwrap();
+    let pending: Value = app
+        .get("/api/v1/signing/pending", Some(&signer))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(pending.as_array().unwrap().len(), 1);
 
     // A signature over a version that changed since listing is refused.
     let stale_sign = json!({"items": [{"id": first, "version": 1}]});
-    let out: Value = app.post_json("/api/v1/signing/sign", Some(&signer), &stale_sign).await.json().await.unwrap();
-    assert_eq!(out["skipped"].as_array().unwrap().len(), 1, "a version changed since listing is not signed");
-    assert_error(app.get("/api/v1/signing/pending", Some(&health)).await, 403, "forbidden_role").await;
+    let out: Value = app
+        .post_json("/api/v1/signing/sign", Some(&signer), &stale_sign)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        out["skipped"].as_array().unwrap().len(),
+        1,
+        "a version changed since listing is not signed"
+    );
+    assert_error(
+        app.get("/api/v1/signing/pending", Some(&health)).await,
+        403,
+        "forbidden_role",
+    )
+    .await;
 }
 
 async fn a_shot_for_a_deceased_citizen_is_never_auto_linked(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let mut an = app.store.citizen(vaxtrace_domain::PersonalId::parse(AN).unwrap()).await.unwrap().unwrap();
+    let mut an = app
+        .store
+        .citizen(vaxtrace_domain::PersonalId::parse(AN).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     an.status = vaxtrace_domain::LifeStatus::Deceased;
     app.store.upsert_citizens(vec![an]).await.unwrap();
     let site = app.login("site_91").await;
-    let res = app.post_json("/api/v1/vaccinations", Some(&site), &shot("X-1", 2, "2021-09-01T09:00:00+07:00")).await;
+    let res = app
+        .post_json(
+            "/api/v1/vaccinations",
+            Some(&site),
+            &shot("X-1", 2, "2021-09-01T09:00:00+07:00"),
+        )
+        .await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["decision"], "review", "{body}");
     let health = app.login("health_30730").await;
-    let detail: Value = app.get(&format!("/api/v1/vaccinations/{}", body["id"]), Some(&health)).await.json().await.unwrap();
+    let detail: Value = app
+        .get(
+            &format!("/api/v1/vaccinations/{}", body["id"]),
+            Some(&health),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(detail["notes"], json!(["citizen_deceased"]));
 }
 
@@ -240,7 +503,13 @@ async fn signing_needs_a_key_and_a_passphrase(backend: Backend) {
         return;
     };
     let signer = app.login("signer_30730").await;
-    assert_error(app.post_json("/api/v1/signing/sign", Some(&signer), &json!({"items": []})).await, 503, "signing_unavailable").await;
+    assert_error(
+        app.post_json("/api/v1/signing/sign", Some(&signer), &json!({"items": []}))
+            .await,
+        503,
+        "signing_unavailable",
+    )
+    .await;
 }
 
 vaxtrace_store::on_both_backends!(

@@ -90,7 +90,11 @@ async fn load_record(
     row.map(|r| record_row(&r).into_record()).transpose()
 }
 
-async fn refresh_status(tx: &Transaction<'_>, personal_id: i64, at: OffsetDateTime) -> StoreResult<()> {
+async fn refresh_status(
+    tx: &Transaction<'_>,
+    personal_id: i64,
+    at: OffsetDateTime,
+) -> StoreResult<()> {
     let doses: Vec<DoseRow> = tx
         .query(
             "SELECT id, vaccine_code, dose_number, administered_at FROM vaccination_records \
@@ -240,19 +244,35 @@ async fn insert_row(
 /// Stores a batch in pipelined waves (each wave's statements are all sent before any answer is
 /// awaited): the duplicate-dose lookups, then the inserts, then the reports that repeat a dose
 /// earlier in the same batch (they need its ID), then the source keys already stored.
-async fn insert_batch(tx: &Transaction<'_>, records: &[NewShotRecord]) -> StoreResult<Vec<InsertOutcome>> {
+async fn insert_batch(
+    tx: &Transaction<'_>,
+    records: &[NewShotRecord],
+) -> StoreResult<Vec<InsertOutcome>> {
     use futures_util::future::try_join_all;
     // Prepared once per batch: a text query would be parsed and planned again for every row.
     let same_dose = tx.prepare(SAME_DOSE_SQL).await?;
     let insert = tx.prepare(INSERT_SQL).await?;
-    let fingerprints: Vec<String> = records.iter().map(|r| r.shot.content_fingerprint()).collect();
-    let earlier = try_join_all(records.iter().map(|rec| earlier_same_dose(tx, &same_dose, rec))).await?;
+    let fingerprints: Vec<String> = records
+        .iter()
+        .map(|r| r.shot.content_fingerprint())
+        .collect();
+    let earlier = try_join_all(
+        records
+            .iter()
+            .map(|rec| earlier_same_dose(tx, &same_dose, rec)),
+    )
+    .await?;
     // A dose reported twice within the batch: the later report is a duplicate of the first.
     let mut first_of_dose = std::collections::HashMap::new();
     let mut repeats_in_batch: Vec<Option<usize>> = vec![None; records.len()];
     for (i, rec) in records.iter().enumerate() {
         if let (Some(pid), None, true) = (rec.personal_id, earlier[i], rec.decision.is_linked()) {
-            let key = (pid, rec.shot.vaccine.code, rec.shot.dose_number, dose_day(rec).0);
+            let key = (
+                pid,
+                rec.shot.vaccine.code,
+                rec.shot.dose_number,
+                dose_day(rec).0,
+            );
             if let Some(&first) = first_of_dose.get(&key) {
                 repeats_in_batch[i] = Some(first);
             } else {
@@ -260,8 +280,14 @@ async fn insert_batch(tx: &Transaction<'_>, records: &[NewShotRecord]) -> StoreR
             }
         }
     }
-    let wave: Vec<usize> = (0..records.len()).filter(|&i| repeats_in_batch[i].is_none()).collect();
-    let ids = try_join_all(wave.iter().map(|&i| insert_row(tx, &insert, &records[i], &fingerprints[i], earlier[i]))).await?;
+    let wave: Vec<usize> = (0..records.len())
+        .filter(|&i| repeats_in_batch[i].is_none())
+        .collect();
+    let ids = try_join_all(
+        wave.iter()
+            .map(|&i| insert_row(tx, &insert, &records[i], &fingerprints[i], earlier[i])),
+    )
+    .await?;
     let mut inserted: Vec<Option<i64>> = vec![None; records.len()];
     for (&i, id) in wave.iter().zip(ids) {
         inserted[i] = id;
@@ -271,7 +297,8 @@ async fn insert_batch(tx: &Transaction<'_>, records: &[NewShotRecord]) -> StoreR
         if let Some(first) = repeats_in_batch[i] {
             let original = match inserted[first] {
                 Some(id) => Some(id),
-                None => match existing_source_key(tx, &records[first], &fingerprints[first]).await? {
+                None => match existing_source_key(tx, &records[first], &fingerprints[first]).await?
+                {
                     InsertOutcome::Replayed { id }
                     | InsertOutcome::Conflict { id }
                     | InsertOutcome::Inserted { id, .. } => Some(id),
@@ -279,10 +306,16 @@ async fn insert_batch(tx: &Transaction<'_>, records: &[NewShotRecord]) -> StoreR
             };
             inserted[i] = insert_row(tx, &insert, &records[i], &fingerprints[i], original).await?;
             if let Some(id) = inserted[i] {
-                outcomes[i] = Some(InsertOutcome::Inserted { id, duplicate: true });
+                outcomes[i] = Some(InsertOutcome::Inserted {
+                    id,
+                    duplicate: true,
+                });
             }
         } else if let Some(id) = inserted[i] {
-            outcomes[i] = Some(InsertOutcome::Inserted { id, duplicate: earlier[i].is_some() });
+            outcomes[i] = Some(InsertOutcome::Inserted {
+                id,
+                duplicate: earlier[i].is_some(),
+            });
         }
     }
     let mut out = Vec::with_capacity(records.len());
@@ -401,13 +434,20 @@ impl VaccinationStore for PostgresStore {
                 match q.birth_year {
                     Some(y) => add(
                         &by_name,
-                        vec![Box::new(name.clone()), Box::new(y.to_string()), Box::new((y + 1).to_string())],
+                        vec![
+                            Box::new(name.clone()),
+                            Box::new(y.to_string()),
+                            Box::new((y + 1).to_string()),
+                        ],
                     ),
                     None => add(&by_name_any, vec![Box::new(name.clone())]),
                 }
             }
             if let Some((unit, birth)) = &q.unit_birth {
-                add(&by_unit, vec![Box::new(unit.clone()), Box::new(birth.clone())]);
+                add(
+                    &by_unit,
+                    vec![Box::new(unit.clone()), Box::new(birth.clone())],
+                );
             }
             if let Some(phone) = &q.phone {
                 add(&by_phone, vec![Box::new(phone.clone())]);
@@ -554,7 +594,15 @@ impl VaccinationStore for PostgresStore {
             "INSERT INTO vaccination_record_versions \
              (record_id, version, changed_at, actor, action, reason, before) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[&id, &record.version, &now, &change.actor, &action.code(), &change.reason, &before],
+            &[
+                &id,
+                &record.version,
+                &now,
+                &change.actor,
+                &action.code(),
+                &change.reason,
+                &before,
+            ],
         )
         .await?;
         apply_review(&tx, id, &action).await?;
@@ -672,7 +720,10 @@ impl VaccinationStore for PostgresStore {
     async fn keys(&self) -> StoreResult<Vec<StoredKey>> {
         let client = self.pool.get().await?;
         let rows = client
-            .query(&format!("SELECT {KEY_COLUMNS} FROM signing_keys ORDER BY id"), &[])
+            .query(
+                &format!("SELECT {KEY_COLUMNS} FROM signing_keys ORDER BY id"),
+                &[],
+            )
             .await?;
         Ok(rows.iter().map(key_row).collect())
     }

@@ -112,7 +112,10 @@ impl SqliteStore {
 
     /// A primary-key read on the calling thread: it takes microseconds, less than a hop to the
     /// blocking pool, and WAL readers never wait for the writer.
-    pub(crate) fn read_now<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+    pub(crate) fn read_now<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
         let conn = match lock(&self.idle_readers).pop() {
             Some(c) => c,
             None => open_connection(&self.path, true)?,

@@ -134,14 +134,24 @@ fn earlier_same_dose(tx: &Transaction<'_>, rec: &NewShotRecord) -> StoreResult<O
              AND decision IN ('auto', 'confirmed') ORDER BY id LIMIT 1",
         )?
         .query_row(
-            params![pid.as_number() as i64, rec.shot.vaccine.code, rec.shot.dose_number, from, to],
+            params![
+                pid.as_number() as i64,
+                rec.shot.vaccine.code,
+                rec.shot.dose_number,
+                from,
+                to
+            ],
             |r| r.get(0),
         )
         .optional()?)
 }
 
 /// A report whose source key is already stored: a replay, or a conflict kept aside.
-fn existing_source_key(tx: &Transaction<'_>, rec: &NewShotRecord, fingerprint: &str) -> StoreResult<InsertOutcome> {
+fn existing_source_key(
+    tx: &Transaction<'_>,
+    rec: &NewShotRecord,
+    fingerprint: &str,
+) -> StoreResult<InsertOutcome> {
     let shot = &rec.shot;
     let (id, stored): (i64, String) = tx
         .prepare_cached(
@@ -157,7 +167,12 @@ fn existing_source_key(tx: &Transaction<'_>, rec: &NewShotRecord, fingerprint: &
         "INSERT INTO vaccination_conflicts (record_id, received_at, fingerprint, payload) \
          VALUES (?1, ?2, ?3, ?4)",
     )?
-    .execute(params![id, unix_micros(rec.received_at), fingerprint, payload])?;
+    .execute(params![
+        id,
+        unix_micros(rec.received_at),
+        fingerprint,
+        payload
+    ])?;
     Ok(InsertOutcome::Conflict { id })
 }
 
@@ -478,7 +493,15 @@ impl VaccinationStore for SqliteStore {
                 "INSERT INTO vaccination_record_versions \
                  (record_id, version, changed_at, actor, action, reason, before) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![id, record.version, now, change.actor, action.code(), change.reason, before],
+                params![
+                    id,
+                    record.version,
+                    now,
+                    change.actor,
+                    action.code(),
+                    change.reason,
+                    before
+                ],
             )?;
             apply_review(&tx, &record, &action, now)?;
             let after = load_record(&tx, id)?.ok_or(StoreError::NotFound("record"))?;
@@ -599,8 +622,9 @@ impl VaccinationStore for SqliteStore {
 
     async fn keys(&self) -> StoreResult<Vec<StoredKey>> {
         self.read(|conn| {
-            let mut stmt =
-                conn.prepare_cached(&format!("SELECT {KEY_COLUMNS} FROM signing_keys ORDER BY id"))?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {KEY_COLUMNS} FROM signing_keys ORDER BY id"
+            ))?;
             let rows = stmt.query_map([], key_row)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
@@ -610,7 +634,9 @@ impl VaccinationStore for SqliteStore {
     async fn key(&self, id: i64) -> StoreResult<Option<StoredKey>> {
         self.read(move |conn| {
             Ok(conn
-                .prepare_cached(&format!("SELECT {KEY_COLUMNS} FROM signing_keys WHERE id = ?1"))?
+                .prepare_cached(&format!(
+                    "SELECT {KEY_COLUMNS} FROM signing_keys WHERE id = ?1"
+                ))?
                 .query_row([id], key_row)
                 .optional()?)
         })

@@ -136,7 +136,9 @@ pub struct ShotRecord {
 impl ShotRecord {
     /// Signed, and not changed since.
     pub fn is_signed(&self) -> bool {
-        self.signature.as_ref().is_some_and(|s| s.version == self.version)
+        self.signature
+            .as_ref()
+            .is_some_and(|s| s.version == self.version)
     }
 
     /// The exact bytes a commune signs: every clinical and linkage field plus the version, so any
@@ -392,7 +394,8 @@ pub(crate) struct RecordRow {
 
 impl RecordRow {
     pub fn into_record(self) -> StoreResult<ShotRecord> {
-        let corrupt = |what: &str| crate::StoreError::Corrupt(format!("vaccination record: {what}"));
+        let corrupt =
+            |what: &str| crate::StoreError::Corrupt(format!("vaccination record: {what}"));
         let pid = |n: Option<i64>| {
             n.map(|n| PersonalId::from_number(n as u64).map_err(|_| corrupt("personal_id")))
                 .transpose()
@@ -485,7 +488,9 @@ pub(crate) fn derive_status(
                     crate::StoreError::Corrupt("vaccination record: vaccine_code".into())
                 })?,
                 dose_number: u8::try_from(d.dose_number).unwrap_or(u8::MAX),
-                administered_on: crate::from_unix_micros(d.administered_at).to_offset(vn).date(),
+                administered_on: crate::from_unix_micros(d.administered_at)
+                    .to_offset(vn)
+                    .date(),
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;

@@ -116,11 +116,20 @@ async fn same_dose_from_a_second_source_is_a_duplicate(backend: Backend) {
     let mut b = shot("B-7", "1", "2021-08-02 15:00");
     b.source = "provincial-hdx".into();
     let out = store
-        .insert_shots(vec![linked(a, LinkDecision::Auto), linked(b, LinkDecision::Auto)])
+        .insert_shots(vec![
+            linked(a, LinkDecision::Auto),
+            linked(b, LinkDecision::Auto),
+        ])
         .await
         .unwrap();
     let first = inserted_id(out[0]);
-    assert_eq!(out[1], InsertOutcome::Inserted { id: first + 1, duplicate: true });
+    assert_eq!(
+        out[1],
+        InsertOutcome::Inserted {
+            id: first + 1,
+            duplicate: true
+        }
+    );
     let dup = store.shot_record(first + 1).await.unwrap().unwrap();
     assert_eq!(dup.decision, LinkDecision::Duplicate);
     assert_eq!(dup.duplicate_of, Some(first));
@@ -139,7 +148,10 @@ async fn candidates_come_from_every_blocking_key(backend: Backend) {
     };
     let found = store
         .candidates(vec![
-            CandidateQuery { ids: vec![an], ..CandidateQuery::default() },
+            CandidateQuery {
+                ids: vec![an],
+                ..CandidateQuery::default()
+            },
             CandidateQuery {
                 name_key: Some("nguyen van an".into()),
                 birth_year: Some(1985),
@@ -175,7 +187,10 @@ async fn review_is_versioned_and_refuses_stale_versions(backend: Backend) {
         return;
     };
     let out = store
-        .insert_shots(vec![linked(shot("A-1", "1", "2021-08-02 09:30"), LinkDecision::Review)])
+        .insert_shots(vec![linked(
+            shot("A-1", "1", "2021-08-02 09:30"),
+            LinkDecision::Review,
+        )])
         .await
         .unwrap();
     let id = inserted_id(out[0]);
@@ -203,12 +218,18 @@ async fn review_is_versioned_and_refuses_stale_versions(backend: Backend) {
     let after = store
         .review_record(
             id,
-            ReviewAction::Link { personal_id: an, queue_unit: "30730".into() },
+            ReviewAction::Link {
+                personal_id: an,
+                queue_unit: "30730".into(),
+            },
             change("tramyte", 1),
         )
         .await
         .unwrap();
-    assert_eq!((after.decision, after.personal_id, after.version), (LinkDecision::Confirmed, Some(an), 2));
+    assert_eq!(
+        (after.decision, after.personal_id, after.version),
+        (LinkDecision::Confirmed, Some(an), 2)
+    );
     let stale = store
         .review_record(id, ReviewAction::Reject, change("congan", 1))
         .await
@@ -217,16 +238,34 @@ async fn review_is_versioned_and_refuses_stale_versions(backend: Backend) {
     let corrected = store
         .review_record(
             id,
-            ReviewAction::Correct(Correction { lot: Some("AZ-123".into()), ..Correction::default() }),
+            ReviewAction::Correct(Correction {
+                lot: Some("AZ-123".into()),
+                ..Correction::default()
+            }),
             change("tramyte", 2),
         )
         .await
         .unwrap();
-    assert_eq!((corrected.lot.as_deref(), corrected.version), (Some("AZ-123"), 3));
+    assert_eq!(
+        (corrected.lot.as_deref(), corrected.version),
+        (Some("AZ-123"), 3)
+    );
     let history = store.record_versions(id).await.unwrap();
-    assert_eq!(history.iter().map(|h| (h.version, h.action.as_str())).collect::<Vec<_>>(), [(1, "link"), (2, "correct")]);
-    assert!(history[0].before.contains("\"review\""), "history keeps the state before the change");
-    let missing = store.review_record(999, ReviewAction::Reject, change("x", 1)).await.unwrap_err();
+    assert_eq!(
+        history
+            .iter()
+            .map(|h| (h.version, h.action.as_str()))
+            .collect::<Vec<_>>(),
+        [(1, "link"), (2, "correct")]
+    );
+    assert!(
+        history[0].before.contains("\"review\""),
+        "history keeps the state before the change"
+    );
+    let missing = store
+        .review_record(999, ReviewAction::Reject, change("x", 1))
+        .await
+        .unwrap_err();
     assert!(matches!(missing, StoreError::NotFound(_)));
 }
 
@@ -257,15 +296,29 @@ async fn signing_drives_status_and_changes_void_signatures(backend: Backend) {
     let (d1, d2) = (inserted_id(out[0]), inserted_id(out[1]));
     let an = PersonalId::parse("091085000123").unwrap();
     assert_eq!(store.citizen_status(an).await.unwrap(), None);
-    let pending = RecordFilter { unsigned_only: true, limit: 10, ..RecordFilter::default() };
+    let pending = RecordFilter {
+        unsigned_only: true,
+        limit: 10,
+        ..RecordFilter::default()
+    };
     assert_eq!(store.list_records(pending.clone()).await.unwrap().len(), 2);
 
     // A signature over a stale version is not stored.
     let signed = store
         .sign_records(
             vec![
-                NewSignature { record_id: d1, version: 1, signature: vec![9; 64], signing_key_id: key },
-                NewSignature { record_id: d2, version: 7, signature: vec![9; 64], signing_key_id: key },
+                NewSignature {
+                    record_id: d1,
+                    version: 1,
+                    signature: vec![9; 64],
+                    signing_key_id: key,
+                },
+                NewSignature {
+                    record_id: d2,
+                    version: 7,
+                    signature: vec![9; 64],
+                    signing_key_id: key,
+                },
             ],
             "ubnd",
             NOW,
@@ -273,33 +326,59 @@ async fn signing_drives_status_and_changes_void_signatures(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(signed, [d1]);
-    assert_eq!(store.citizen_status(an).await.unwrap().unwrap().colour, "yellow");
+    assert_eq!(
+        store.citizen_status(an).await.unwrap().unwrap().colour,
+        "yellow"
+    );
     store
         .sign_records(
-            vec![NewSignature { record_id: d2, version: 1, signature: vec![9; 64], signing_key_id: key }],
+            vec![NewSignature {
+                record_id: d2,
+                version: 1,
+                signature: vec![9; 64],
+                signing_key_id: key,
+            }],
             "ubnd",
             NOW,
         )
         .await
         .unwrap();
     let status = store.citizen_status(an).await.unwrap().unwrap();
-    assert_eq!((status.colour.as_str(), status.rule_version.as_str()), ("green", "VN-2021.1"));
-    assert!(store.list_records(pending.clone()).await.unwrap().is_empty());
+    assert_eq!(
+        (status.colour.as_str(), status.rule_version.as_str()),
+        ("green", "VN-2021.1")
+    );
+    assert!(
+        store
+            .list_records(pending.clone())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(store.shot_record(d2).await.unwrap().unwrap().is_signed());
 
     // Correcting a signed record voids its signature and the status follows at once.
     let corrected = store
         .review_record(
             d2,
-            ReviewAction::Correct(Correction { lot: Some("X".into()), ..Correction::default() }),
+            ReviewAction::Correct(Correction {
+                lot: Some("X".into()),
+                ..Correction::default()
+            }),
             change("tramyte", 1),
         )
         .await
         .unwrap();
     assert!(!corrected.is_signed());
-    assert_eq!(store.citizen_status(an).await.unwrap().unwrap().colour, "yellow");
+    assert_eq!(
+        store.citizen_status(an).await.unwrap().unwrap().colour,
+        "yellow"
+    );
     assert_eq!(store.list_records(pending).await.unwrap().len(), 1);
-    let counts = store.queue_counts(Some(vec!["30730".into()])).await.unwrap();
+    let counts = store
+        .queue_counts(Some(vec!["30730".into()]))
+        .await
+        .unwrap();
     assert_eq!(counts.iter().map(|c| c.unsigned).sum::<u64>(), 1);
 }
 
@@ -322,9 +401,18 @@ async fn keys_rotate_one_active_per_unit(backend: Backend) {
     store.activate_key(a).await.unwrap();
     store.activate_key(b).await.unwrap();
     let keys = store.keys().await.unwrap();
-    assert_eq!(keys.iter().map(|k| (k.id, k.active)).collect::<Vec<_>>(), [(a, false), (b, true)]);
-    assert!(matches!(store.insert_key(new_key("a")).await, Err(StoreError::Conflict(_))));
-    assert!(matches!(store.activate_key(999).await, Err(StoreError::NotFound(_))));
+    assert_eq!(
+        keys.iter().map(|k| (k.id, k.active)).collect::<Vec<_>>(),
+        [(a, false), (b, true)]
+    );
+    assert!(matches!(
+        store.insert_key(new_key("a")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.activate_key(999).await,
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 vaxtrace_store::on_both_backends!(

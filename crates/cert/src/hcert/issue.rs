@@ -80,9 +80,10 @@ pub fn split_name(full_name: &str) -> Result<DccName, CertError> {
             "họ không chuyển tự được sang ký tự Latin / the family name has no Latin transliteration",
         ));
     }
-    if out.family.chars().count() > MAX_FIELD_CHARS || out.given.chars().count() > MAX_FIELD_CHARS
-    {
-        return Err(invalid("tên dài quá 80 ký tự / a name part is longer than 80 characters"));
+    if out.family.chars().count() > MAX_FIELD_CHARS || out.given.chars().count() > MAX_FIELD_CHARS {
+        return Err(invalid(
+            "tên dài quá 80 ký tự / a name part is longer than 80 characters",
+        ));
     }
     Ok(out)
 }
@@ -177,7 +178,9 @@ pub fn uvci(opaque: &str) -> Result<String, CertError> {
     let check = uvci_checksum(&body).ok_or_else(|| invalid("UVCI charset"))?;
     let full = format!("{body}#{check}");
     if full.len() > MAX_FIELD_CHARS {
-        return Err(invalid("mã chứng nhận quá dài / the UVCI is longer than 80 characters"));
+        return Err(invalid(
+            "mã chứng nhận quá dài / the UVCI is longer than 80 characters",
+        ));
     }
     Ok(full)
 }
@@ -290,10 +293,7 @@ pub fn issue_hcert(
         (Value::from(1), Value::from(ISSUER_COUNTRY)),
         (Value::from(4), Value::from(exp)),
         (Value::from(6), Value::from(iat)),
-        (
-            Value::from(-260),
-            Value::Map(vec![(Value::from(1), dcc)]),
-        ),
+        (Value::from(-260), Value::Map(vec![(Value::from(1), dcc)])),
     ]);
     let mut cwt = Vec::new();
     ciborium::ser::into_writer(&claims, &mut cwt).map_err(|e| encoding(&e))?;
@@ -349,7 +349,10 @@ mod tests {
     }
 
     fn dsc() -> (IssuedKey, IssuedKey) {
-        let (nb, na) = (datetime!(2021-01-01 0:00 UTC), datetime!(2031-01-01 0:00 UTC));
+        let (nb, na) = (
+            datetime!(2021-01-01 0:00 UTC),
+            datetime!(2031-01-01 0:00 UTC),
+        );
         let csca = create_csca("CSCA Việt Nam", nb, na, &pass()).unwrap();
         let dsc = issue(
             &csca,
@@ -387,10 +390,19 @@ mod tests {
             (n.family.as_str(), n.family_icao.as_str()),
             ("Nguyễn", "NGUYEN")
         );
-        assert_eq!((n.given.as_str(), n.given_icao.as_str()), ("Thị Đào", "THI<DAO"));
-        assert_eq!(icao_transliterate("Trần Đức Ánh-Dương"), "TRAN<DUC<ANH<DUONG");
+        assert_eq!(
+            (n.given.as_str(), n.given_icao.as_str()),
+            ("Thị Đào", "THI<DAO")
+        );
+        assert_eq!(
+            icao_transliterate("Trần Đức Ánh-Dương"),
+            "TRAN<DUC<ANH<DUONG"
+        );
         assert_eq!(icao_transliterate("Lê Văn Ưởng"), "LE<VAN<UONG");
-        assert_eq!(icao_transliterate("d'Červenková Panklová"), "DCERVENKOVA<PANKLOVA");
+        assert_eq!(
+            icao_transliterate("d'Červenková Panklová"),
+            "DCERVENKOVA<PANKLOVA"
+        );
         assert_eq!(icao_transliterate("Ærøskøbing"), "AEROESKOEBING");
         assert_eq!(icao_transliterate(&"A ".repeat(60)).len(), 79);
         let one = split_name("Mỹ").unwrap();
@@ -409,8 +421,12 @@ mod tests {
         ] {
             assert!(uvci_checksum_is_valid(known), "{known}");
         }
-        assert!(!uvci_checksum_is_valid("URN:UVCI:01:AT:10807843F94AEE0EE5093FBC254BD813#C"));
-        assert!(!uvci_checksum_is_valid("URN:UVCI:01:AT:10807843F94AEE0EE5093FBC254BD813"));
+        assert!(!uvci_checksum_is_valid(
+            "URN:UVCI:01:AT:10807843F94AEE0EE5093FBC254BD813#C"
+        ));
+        assert!(!uvci_checksum_is_valid(
+            "URN:UVCI:01:AT:10807843F94AEE0EE5093FBC254BD813"
+        ));
         assert_eq!(uvci_checksum("urn"), None);
         let id = uvci("ABC/123").unwrap();
         assert!(id.starts_with("URN:UVCI:01:VN:ABC/123#"));
@@ -436,12 +452,27 @@ mod tests {
         assert_eq!(payload["v"][0]["dn"], 2);
 
         for bad in [
-            VaccinationDcc { date_of_birth: "17/05/1990".into(), ..sample() },
-            VaccinationDcc { dose_number: 0, ..sample() },
-            VaccinationDcc { uvci: "URN:UVCI:01:VN:X#A".into(), ..sample() },
-            VaccinationDcc { product: String::new(), ..sample() },
+            VaccinationDcc {
+                date_of_birth: "17/05/1990".into(),
+                ..sample()
+            },
+            VaccinationDcc {
+                dose_number: 0,
+                ..sample()
+            },
+            VaccinationDcc {
+                uvci: "URN:UVCI:01:VN:X#A".into(),
+                ..sample()
+            },
+            VaccinationDcc {
+                product: String::new(),
+                ..sample()
+            },
         ] {
-            assert!(matches!(bad.payload(), Err(CertError::InvalidDcc(_))), "{bad:?}");
+            assert!(
+                matches!(bad.payload(), Err(CertError::InvalidDcc(_))),
+                "{bad:?}"
+            );
         }
     }
 
@@ -479,7 +510,10 @@ mod tests {
         let eku = cert.extended_key_usage().unwrap().unwrap().value;
         let oids: Vec<String> = eku.other.iter().map(ToString::to_string).collect();
         for kind in 1..=3 {
-            assert!(oids.contains(&format!("1.3.6.1.4.1.1847.2021.1.{kind}")), "{oids:?}");
+            assert!(
+                oids.contains(&format!("1.3.6.1.4.1.1847.2021.1.{kind}")),
+                "{oids:?}"
+            );
         }
         let bc = cert.basic_constraints().unwrap().unwrap().value;
         assert!(!bc.ca);
@@ -489,7 +523,10 @@ mod tests {
         assert_eq!((bc.ca, bc.path_len_constraint), (true, Some(0)));
         assert!(ca.key_usage().unwrap().unwrap().value.key_cert_sign());
 
-        let (nb, na) = (datetime!(2021-01-01 0:00 UTC), datetime!(2031-01-01 0:00 UTC));
+        let (nb, na) = (
+            datetime!(2021-01-01 0:00 UTC),
+            datetime!(2031-01-01 0:00 UTC),
+        );
         let commune = issue(
             &csca,
             &pass(),
@@ -501,7 +538,10 @@ mod tests {
             &pass(),
             &|_| Some("VN".to_owned()),
         );
-        assert!(matches!(commune, Err(CertError::ProfileMismatch { .. })), "{commune:?}");
+        assert!(
+            matches!(commune, Err(CertError::ProfileMismatch { .. })),
+            "{commune:?}"
+        );
         let root = create_root("Gốc", nb, na, &pass()).unwrap();
         let from_root = issue(
             &root,
@@ -514,19 +554,25 @@ mod tests {
             &pass(),
             &|_| None,
         );
-        assert!(matches!(from_root, Err(CertError::ProfileMismatch { .. })), "{from_root:?}");
+        assert!(
+            matches!(from_root, Err(CertError::ProfileMismatch { .. })),
+            "{from_root:?}"
+        );
         // A DSC cannot sign records, even chained to a trusted CSCA.
         let key = SigningKey::unlock(&dsc, &pass()).unwrap();
         let sig = key.sign(b"record").unwrap();
         let chain = [dsc.certificate_der.clone()];
-        let err = crate::verify_chain(b"record", &sig, &chain, &[csca.certificate_der], nb)
-            .unwrap_err();
+        let err =
+            crate::verify_chain(b"record", &sig, &chain, &[csca.certificate_der], nb).unwrap_err();
         assert!(matches!(err, CertError::NotASigner), "{err:?}");
     }
 
     #[test]
     fn only_a_document_signer_issues() {
-        let (nb, na) = (datetime!(2021-01-01 0:00 UTC), datetime!(2031-01-01 0:00 UTC));
+        let (nb, na) = (
+            datetime!(2021-01-01 0:00 UTC),
+            datetime!(2031-01-01 0:00 UTC),
+        );
         let (csca, _) = dsc();
         let payload = sample().payload().unwrap();
         let csca_key = SigningKey::unlock(&csca, &pass()).unwrap();

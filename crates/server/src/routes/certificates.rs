@@ -15,7 +15,9 @@ pub fn citizen_certificate() -> MethodRouter<AppState> {
          Extension(caller): Extension<Caller>,
          Path(raw): Path<String>| async move {
             let id = PersonalId::parse(&raw)?;
-            svc::citizen_certificate(&state, &caller, id).await.map(Json)
+            svc::citizen_certificate(&state, &caller, id)
+                .await
+                .map(Json)
         },
     )
 }

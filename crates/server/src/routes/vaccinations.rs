@@ -26,7 +26,9 @@ pub fn queue() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Query(q): Query<QueueQuery>| async move { svc::queue(&state, &caller, &q).await.map(Json) },
+         Query(q): Query<QueueQuery>| async move {
+            svc::queue(&state, &caller, &q).await.map(Json)
+        },
     )
 }
 
@@ -42,7 +44,9 @@ pub fn detail() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Path(id): Path<i64>| async move { svc::record_detail(&state, &caller, id).await.map(Json) },
+         Path(id): Path<i64>| async move {
+            svc::record_detail(&state, &caller, id).await.map(Json)
+        },
     )
 }
 
@@ -71,7 +75,9 @@ pub fn signature() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Path(id): Path<i64>| async move { svc::check_signature(&state, &caller, id).await.map(Json) },
+         Path(id): Path<i64>| async move {
+            svc::check_signature(&state, &caller, id).await.map(Json)
+        },
     )
 }
 
@@ -97,7 +103,9 @@ pub fn sign() -> MethodRouter<AppState> {
     post(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         ApiJson(req): ApiJson<SignRequest>| async move { svc::sign(&state, &caller, &req).await.map(Json) },
+         ApiJson(req): ApiJson<SignRequest>| async move {
+            svc::sign(&state, &caller, &req).await.map(Json)
+        },
     )
 }
 
@@ -107,7 +115,9 @@ pub fn status() -> MethodRouter<AppState> {
          Extension(caller): Extension<Caller>,
          Path(raw): Path<String>| async move {
             let id = PersonalId::parse(&raw)?;
-            svc::citizen_status(&state, &caller, id, "status_check").await.map(Json)
+            svc::citizen_status(&state, &caller, id, "status_check")
+                .await
+                .map(Json)
         },
     )
 }
