@@ -516,6 +516,50 @@ async fn issue_under(
     issue_and_activate(store, key, Some(issuer.id)).await
 }
 
+/// Creates (or replaces) the country signing CA of the EU DCC hierarchy.
+async fn issue_csca(
+    store: &Arc<dyn Store>,
+    passphrase: &Passphrase,
+    name: &str,
+    years: i64,
+) -> anyhow::Result<i64> {
+    let now = OffsetDateTime::now_utc();
+    let key = vaxtrace_cert::create_csca(
+        name,
+        now,
+        now + Duration::days(365 * years),
+        &passphrase.secret()?,
+    )?;
+    issue_and_activate(store, key, None).await
+}
+
+/// Issues (or rotates) the document signer of certificates under the active CSCA.
+async fn issue_dsc(
+    store: &Arc<dyn Store>,
+    passphrase: &Passphrase,
+    name: &str,
+    years: i64,
+) -> anyhow::Result<i64> {
+    let now = OffsetDateTime::now_utc();
+    let secret = passphrase.secret()?;
+    let csca = signing::active_key(store.as_ref(), "VN", CertProfile::Csca, now)
+        .await
+        .context("no active CSCA: run `vaxtrace keys csca` first")?;
+    let until = (now + Duration::days(365 * years)).min(csca.not_after);
+    let key = vaxtrace_cert::issue(
+        &issued_key(&csca)?,
+        &secret,
+        CertProfile::DocumentSigner,
+        "VN",
+        name,
+        now,
+        until,
+        &secret,
+        &|_| None,
+    )?;
+    issue_and_activate(store, key, Some(csca.id)).await
+}
+
 pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
     let now = OffsetDateTime::now_utc();
     match cmd {
@@ -566,13 +610,7 @@ pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
             years,
         } => {
             let store = open_store(&db).await?;
-            let key = vaxtrace_cert::create_csca(
-                &name,
-                now,
-                now + Duration::days(365 * years),
-                &passphrase.secret()?,
-            )?;
-            issue_and_activate(&store, key, None).await?;
+            issue_csca(&store, &passphrase, &name, years).await?;
         }
         KeysCommand::Dsc {
             db,
@@ -581,23 +619,7 @@ pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
             years,
         } => {
             let store = open_store(&db).await?;
-            let secret = passphrase.secret()?;
-            let csca = signing::active_key(store.as_ref(), "VN", CertProfile::Csca, now)
-                .await
-                .context("no active CSCA: run `vaxtrace keys csca` first")?;
-            let until = (now + Duration::days(365 * years)).min(csca.not_after);
-            let key = vaxtrace_cert::issue(
-                &issued_key(&csca)?,
-                &secret,
-                CertProfile::DocumentSigner,
-                "VN",
-                &name,
-                now,
-                until,
-                &secret,
-                &|_| None,
-            )?;
-            issue_and_activate(&store, key, Some(csca.id)).await?;
+            issue_dsc(&store, &passphrase, &name, years).await?;
         }
         KeysCommand::ExportDsc { db, out } => {
             let store = open_store(&db).await?;
@@ -698,7 +720,7 @@ pub async fn load_demo_vaccinations(
     Ok(())
 }
 
-/// The demo's key hierarchy (root, the province's CA, the demo commune's signer) under one
+/// The demo's keys (root, the province's CA, the demo commune's signer; CSCA and DSC) under one
 /// generated passphrase kept in a private file beside the database; returns the passphrase.
 pub async fn ensure_demo_keys(
     store: &Arc<dyn Store>,
@@ -737,6 +759,12 @@ pub async fn ensure_demo_keys(
     }
     if !has(commune.to_owned(), CertProfile::CommuneSigner).await {
         issue_under(store, &pass, CertProfile::CommuneSigner, commune, 2).await?;
+    }
+    if !has("VN".into(), CertProfile::Csca).await {
+        issue_csca(store, &pass, "CSCA Việt Nam (demo)", 10).await?;
+    }
+    if !has("VN".into(), CertProfile::DocumentSigner).await {
+        issue_dsc(store, &pass, "DSC Bộ Y tế (demo)", 2).await?;
     }
     Ok(pass.value)
 }
