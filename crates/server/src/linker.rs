@@ -59,14 +59,24 @@ fn exact_match(shot: &Shot, citizen: &Citizen) -> bool {
         && citizen.birth_date.admits(birth)
 }
 
+/// Blocking on name, commune + birth date, phone and the given ID itself.
 fn blocking_query(shot: &Shot) -> CandidateQuery {
     let keys = linkage::blocking_keys(&record_of(shot));
     CandidateQuery {
-        ids: keys.id_variants,
+        ids: shot.personal_id.into_iter().collect(),
         name_key: Some(keys.name_key),
         birth_year: keys.birth_year,
         unit_birth: keys.commune_birth,
         phone: keys.phone,
+    }
+}
+
+/// The IDs one typo away from the given one (up to ~120 primary-key reads, so asked only when
+/// the other keys found no clear match).
+fn typo_query(shot: &Shot) -> CandidateQuery {
+    CandidateQuery {
+        ids: linkage::blocking_keys(&record_of(shot)).id_variants,
+        ..CandidateQuery::default()
     }
 }
 
@@ -181,13 +191,25 @@ pub async fn link(
     }
     // Pass 2: blocking for the rest.
     if !pending.is_empty() {
-        let queries = pending
-            .iter()
-            .map(|(_, shot)| blocking_query(shot))
-            .collect();
+        let queries = pending.iter().map(|(_, shot)| blocking_query(shot)).collect();
         let found = store.candidates(queries).await?;
-        for ((i, shot), candidates) in pending.into_iter().zip(&found) {
-            records[i] = Some(decide(shot, candidates, thresholds, at));
+        let mut unclear = Vec::new();
+        for ((i, shot), candidates) in pending.into_iter().zip(found) {
+            let rec = decide(shot, &candidates, thresholds, at);
+            if rec.decision == LinkDecision::Auto || rec.shot.personal_id.is_none() {
+                records[i] = Some(rec);
+            } else {
+                unclear.push((i, rec.shot, candidates));
+            }
+        }
+        // Pass 3: a mistyped ID may point past every other key (a name typo too, say).
+        if !unclear.is_empty() {
+            let queries = unclear.iter().map(|(_, shot, _)| typo_query(shot)).collect();
+            let found = store.candidates(queries).await?;
+            for ((i, shot, mut candidates), more) in unclear.into_iter().zip(found) {
+                candidates.extend(more);
+                records[i] = Some(decide(shot, &candidates, thresholds, at));
+            }
         }
     }
     Ok(records.into_iter().flatten().collect())
