@@ -18,7 +18,7 @@ pub(crate) const UPDATE_ALL: &str = "full_name = excluded.full_name, name_key = 
      temporary_address = excluded.temporary_address, phone = excluded.phone, legacy_id = excluded.legacy_id, \
      household_id = excluded.household_id, status = excluded.status, updated_at = excluded.updated_at";
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct CitizenRow {
     pub personal_id: i64,
     pub full_name: String,

@@ -414,6 +414,24 @@ impl VaccinationStore for PostgresStore {
         let by_phone = client
             .prepare_cached(&format!("{select} WHERE phone = $1 LIMIT {BLOCK_LIMIT}"))
             .await?;
+        // Every ID of the batch in one primary-key lookup.
+        let all_ids: Vec<i64> = queries
+            .iter()
+            .flat_map(|q| q.ids.iter().map(|i| i.as_number() as i64))
+            .collect();
+        let by_id: std::collections::HashMap<i64, CitizenRow> = if all_ids.is_empty() {
+            std::collections::HashMap::new()
+        } else {
+            client
+                .query(&by_ids, &[&all_ids])
+                .await?
+                .iter()
+                .map(|r| {
+                    let row = citizen_row(r);
+                    (row.personal_id, row)
+                })
+                .collect()
+        };
         // Every lookup of the batch is sent before any answer is awaited: tokio-postgres
         // pipelines them on the one connection, so the batch costs about one round trip.
         let client = &**client;
@@ -426,10 +444,6 @@ impl VaccinationStore for PostgresStore {
                     client.query(stmt, &refs).await.map(|rows| (i, rows))
                 });
             };
-            if !q.ids.is_empty() {
-                let ids: Vec<i64> = q.ids.iter().map(|i| i.as_number() as i64).collect();
-                add(&by_ids, vec![Box::new(ids)]);
-            }
             if let Some(name) = &q.name_key {
                 match q.birth_year {
                     Some(y) => add(
@@ -454,16 +468,23 @@ impl VaccinationStore for PostgresStore {
             }
         }
         let answers = futures_util::future::try_join_all(lookups).await?;
-        let mut rows: Vec<Vec<Row>> = (0..queries.len()).map(|_| Vec::new()).collect();
+        let mut rows: Vec<Vec<CitizenRow>> = queries
+            .iter()
+            .map(|q| {
+                q.ids
+                    .iter()
+                    .filter_map(|id| by_id.get(&(id.as_number() as i64)).cloned())
+                    .collect()
+            })
+            .collect();
         for (i, found) in answers {
-            rows[i].extend(found);
+            rows[i].extend(found.iter().map(citizen_row));
         }
         rows.into_iter()
             .map(|found| {
                 let mut seen = HashSet::new();
                 found
-                    .iter()
-                    .map(citizen_row)
+                    .into_iter()
                     .filter(|r| seen.insert(r.personal_id))
                     .map(CitizenRow::into_citizen)
                     .collect::<StoreResult<Vec<_>>>()
