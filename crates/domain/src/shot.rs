@@ -309,7 +309,8 @@ mod tests {
 
     #[test]
     fn rejects_what_cannot_be_a_shot() {
-        let cases: [(fn(&mut ShotInput), &str, &str); 7] = [
+        type Edit = fn(&mut ShotInput);
+        let cases: [(Edit, &str, &str); 7] = [
             (
                 |s| s.vaccine_code = "XYZ".into(),
                 "vaccine_code",

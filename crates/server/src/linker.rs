@@ -191,7 +191,10 @@ pub async fn link(
     }
     // Pass 2: blocking for the rest.
     if !pending.is_empty() {
-        let queries = pending.iter().map(|(_, shot)| blocking_query(shot)).collect();
+        let queries = pending
+            .iter()
+            .map(|(_, shot)| blocking_query(shot))
+            .collect();
         let found = store.candidates(queries).await?;
         let mut unclear = Vec::new();
         for ((i, shot), candidates) in pending.into_iter().zip(found) {
@@ -204,7 +207,10 @@ pub async fn link(
         }
         // Pass 3: a mistyped ID may point past every other key (a name typo too, say).
         if !unclear.is_empty() {
-            let queries = unclear.iter().map(|(_, shot, _)| typo_query(shot)).collect();
+            let queries = unclear
+                .iter()
+                .map(|(_, shot, _)| typo_query(shot))
+                .collect();
             let found = store.candidates(queries).await?;
             for ((i, shot, mut candidates), more) in unclear.into_iter().zip(found) {
                 candidates.extend(more);

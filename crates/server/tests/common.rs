@@ -149,7 +149,7 @@ pub async fn assert_error(res: Response, status: u16, code: &str) -> Value {
     body
 }
 
-/// One shot report for [`AN`], AstraZeneca, at commune 30730.
+/// One shot report for [`AN`] (Vaxzevria) at commune 30730.
 pub fn shot(record_id: &str, dose: u8, at: &str) -> Value {
     json!({
         "source": "site-app", "source_record_id": record_id, "personal_id": AN,
