@@ -178,6 +178,27 @@ struct ParserOutcome {
     rejected: u64,
 }
 
+/// A row with the wrong number of fields, or too long to be a real record.
+pub(crate) fn row_shape_error(fields: usize, width: usize, bytes: usize) -> Option<ParseError> {
+    if fields != width {
+        Some(ParseError::new(
+            "row",
+            "field_count",
+            format!("Có {fields} trường, tiêu đề có {width}"),
+            format!("{fields} fields where the header has {width}"),
+        ))
+    } else if bytes > MAX_ROW_BYTES {
+        Some(ParseError::new(
+            "row",
+            "row_too_long",
+            "Dòng quá dài",
+            format!("Row longer than {MAX_ROW_BYTES} bytes"),
+        ))
+    } else {
+        None
+    }
+}
+
 fn check_header(path: &Path) -> anyhow::Result<()> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut reader = csv::ReaderBuilder::new()
@@ -242,22 +263,9 @@ fn parse_rows(
             record.position().map_or(0, csv::Position::byte),
             Ordering::Relaxed,
         );
-        let parsed = if record.len() != width {
-            Err(ParseError::new(
-                "row",
-                "field_count",
-                format!("Có {} trường, tiêu đề có {width}", record.len()),
-                format!("{} fields where the header has {width}", record.len()),
-            ))
-        } else if record.as_slice().len() > MAX_ROW_BYTES {
-            Err(ParseError::new(
-                "row",
-                "row_too_long",
-                "Dòng quá dài",
-                format!("Row longer than {MAX_ROW_BYTES} bytes"),
-            ))
-        } else {
-            columns.input(&record).and_then(|input| input.parse(today))
+        let parsed = match row_shape_error(record.len(), width, record.as_slice().len()) {
+            Some(e) => Err(e),
+            None => columns.input(&record).and_then(|input| input.parse(today)),
         };
         match parsed {
             Ok(citizen) => {

@@ -19,7 +19,7 @@ use vaxtrace_domain::{ParseError, Shot, ShotInput};
 use vaxtrace_server::linker::{Linked, link, store_linked, unmatched};
 use vaxtrace_store::{AuditEntry, InsertOutcome, LinkDecision, NewShotRecord, Store};
 
-use crate::import::{Rejects, peak_rss_kib, progress_bar};
+use crate::import::{Rejects, peak_rss_kib, progress_bar, row_shape_error};
 use crate::synth_shots::SHOT_COLUMNS;
 
 /// Columns a file must have; the others of [`SHOT_COLUMNS`] may be absent.
@@ -32,7 +32,6 @@ const REQUIRED: [&str; 7] = [
     "administered_at",
     "site_code",
 ];
-const MAX_ROW_BYTES: usize = 4096;
 
 #[derive(Debug, Clone)]
 pub struct ShotImportOptions {
@@ -142,20 +141,9 @@ fn parse_rows(
             record.position().map_or(0, csv::Position::byte),
             Ordering::Relaxed,
         );
-        let parsed = if record.len() != width {
-            Err(ParseError::new(
-                "row",
-                "field_count",
-                format!("Có {} trường, tiêu đề có {width}", record.len()),
-                format!("{} fields where the header has {width}", record.len()),
-            ))
-        } else if record.as_slice().len() > MAX_ROW_BYTES {
-            Err(ParseError::new(
-                "row",
-                "row_too_long",
-                "Dòng quá dài",
-                format!("Row longer than {MAX_ROW_BYTES} bytes"),
-            ))
+        let parsed = if let Some(e) = row_shape_error(record.len(), width, record.as_slice().len())
+        {
+            Err(e)
         } else {
             record
                 .deserialize::<ShotInput>(Some(&header))

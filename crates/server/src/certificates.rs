@@ -8,8 +8,8 @@ use serde_json::Value as Json;
 use time::{Duration, OffsetDateTime, UtcOffset};
 use vaxtrace_cert::hcert::{VaccinationDcc, issue_hcert, new_uvci};
 use vaxtrace_cert::{CertError, CertProfile, SecretPassphrase, SigningKey};
-use vaxtrace_domain::status::{Dose, evaluate};
-use vaxtrace_domain::{Citizen, PersonalId, Vaccine};
+use vaxtrace_domain::status::evaluate;
+use vaxtrace_domain::{Citizen, PersonalId};
 use vaxtrace_store::{Store, StoreError};
 
 use crate::middleware::Caller;
@@ -62,19 +62,7 @@ pub async fn issue_certificate(
     now: OffsetDateTime,
 ) -> Result<IssuedCertificate, CertificateError> {
     let records = store.records_for_citizen(citizen.personal_id).await?;
-    // Unsigned records are the commune's claims, not yet vouched for: never certified.
-    let doses: Vec<Dose> = records
-        .iter()
-        .filter(|r| r.decision.is_linked() && r.is_signed())
-        .filter_map(|r| {
-            Some(Dose {
-                record_id: r.id,
-                vaccine: Vaccine::by_code(&r.vaccine_code)?,
-                dose_number: r.dose_number,
-                administered_on: r.administered_at.to_offset(VN).date(),
-            })
-        })
-        .collect();
+    let doses = crate::vaccinations::signed_doses(&records);
     let status = evaluate(&doses, now.to_offset(VN).date());
     // The doses the rules counted (duplicates left out); all signed ones if none counted.
     let latest = doses

@@ -818,9 +818,10 @@ pub struct StatusDetails {
     pub awaiting_signature: usize,
 }
 
-/// Evaluates the versioned rules on the citizen's signed, linked records, now.
-fn evaluate_records(records: &[ShotRecord], now: OffsetDateTime) -> Status {
-    let doses: Vec<Dose> = records
+/// The doses the status rules may count: linked records whose current version is signed.
+/// Unsigned records are the commune's claims, not yet vouched for.
+pub fn signed_doses(records: &[ShotRecord]) -> Vec<Dose> {
+    records
         .iter()
         .filter(|r| r.decision.is_linked() && r.is_signed())
         .filter_map(|r| {
@@ -831,8 +832,12 @@ fn evaluate_records(records: &[ShotRecord], now: OffsetDateTime) -> Status {
                 administered_on: r.administered_at.to_offset(VN).date(),
             })
         })
-        .collect();
-    evaluate(&doses, now.to_offset(VN).date())
+        .collect()
+}
+
+/// Evaluates the versioned rules on the citizen's signed, linked records, now.
+fn evaluate_records(records: &[ShotRecord], now: OffsetDateTime) -> Status {
+    evaluate(&signed_doses(records), now.to_offset(VN).date())
 }
 
 /// A citizen's status by personal ID.

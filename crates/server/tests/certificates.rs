@@ -7,8 +7,8 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{AN, assert_error, install_keys, passphrase, shot, spawn_app_with};
-use serde_json::{Value, json};
+use common::{AN, assert_error, install_keys, passphrase, shot, sign_all_pending, spawn_app_with};
+use serde_json::Value;
 use time::OffsetDateTime;
 use vaxtrace_cert::hcert::{TrustList, uvci_checksum_is_valid, verify_hc1};
 use vaxtrace_server::ServerConfig;
@@ -45,33 +45,7 @@ async fn certificate_for_signed_doses(backend: Backend) {
     );
 
     let signer = app.login("signer_30730").await;
-    let pending: Value = app
-        .get("/api/v1/signing/pending", Some(&signer))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let items: Vec<Value> = pending
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| json!({"id": r["id"], "version": r["version"]}))
-        .collect();
-    let sign_result: Value = app
-        .post_json(
-            "/api/v1/signing/sign",
-            Some(&signer),
-            &json!({"items": items}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        sign_result["signed"].as_array().unwrap().len(),
-        2,
-        "{sign_result}"
-    );
+    sign_all_pending(&app, &signer, 2).await;
 
     let res = app.get(&path, Some(&health)).await;
     assert_eq!(res.status(), 200);

@@ -128,6 +128,20 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// GET and parse the JSON body, whatever the status.
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> Value {
+        self.get(path, token).await.json().await.unwrap()
+    }
+
+    /// POST JSON and parse the JSON body, whatever the status.
+    pub async fn post_value(&self, path: &str, token: Option<&str>, body: &Value) -> Value {
+        self.post_json(path, token, body)
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
         let mut req = self.client.post(self.url(path)).json(body);
         if let Some(t) = token {
@@ -239,4 +253,33 @@ pub async fn install_keys(store: &Arc<dyn Store>) -> IssuedKey {
     let csca_id = store_key(store, &csca, None).await;
     store_key(store, &dsc, Some(csca_id)).await;
     dsc
+}
+
+/// Signs every record waiting in the signer's commune; asserts `expected` were listed and signed.
+/// Returns the `{id, version}` items signed.
+pub async fn sign_all_pending(app: &TestApp, signer: &str, expected: usize) -> Vec<Value> {
+    let pending = app.get_json("/api/v1/signing/pending", Some(signer)).await;
+    let items: Vec<Value> = pending
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| json!({"id": r["id"], "version": r["version"]}))
+        .collect();
+    assert_eq!(items.len(), expected, "{pending}");
+    let outcome: Value = app
+        .post_json(
+            "/api/v1/signing/sign",
+            Some(signer),
+            &json!({"items": items}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome["signed"].as_array().unwrap().len(),
+        expected,
+        "{outcome}"
+    );
+    items
 }

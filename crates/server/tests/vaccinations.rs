@@ -7,7 +7,9 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{AN, assert_error, install_keys, passphrase, shot, spawn_app, spawn_app_with};
+use common::{
+    AN, assert_error, install_keys, passphrase, shot, sign_all_pending, spawn_app, spawn_app_with,
+};
 use serde_json::{Value, json};
 use vaxtrace_server::ServerConfig;
 use vaxtrace_store::Backend;
@@ -77,39 +79,22 @@ async fn sites_record_shots_idempotently(backend: Backend) {
     )
     .await;
     assert_eq!(body["field"], "vaccine_code");
-    assert_error(
-        app.post_json(
-            "/api/v1/vaccinations",
-            Some(&site),
-            &shot("A-3", 1, "2099-01-01T09:00:00+07:00"),
-        )
-        .await,
-        422,
-        "future_date",
-    )
-    .await;
-    assert_error(
-        app.post_json(
-            "/api/v1/vaccinations",
-            Some(&site),
-            &shot("A-4", 1, "2020-01-01T09:00:00+07:00"),
-        )
-        .await,
-        422,
-        "before_vaccine_available",
-    )
-    .await;
-    assert_error(
-        app.post_json(
-            "/api/v1/vaccinations",
-            Some(&site),
-            &shot("A-5", 9, "2021-07-01T09:00:00+07:00"),
-        )
-        .await,
-        422,
-        "dose_out_of_range",
-    )
-    .await;
+    for (bad, code) in [
+        (shot("A-3", 1, "2099-01-01T09:00:00+07:00"), "future_date"),
+        (
+            shot("A-4", 1, "2020-01-01T09:00:00+07:00"),
+            "before_vaccine_available",
+        ),
+        (
+            shot("A-5", 9, "2021-07-01T09:00:00+07:00"),
+            "dose_out_of_range",
+        ),
+    ] {
+        let res = app
+            .post_json("/api/v1/vaccinations", Some(&site), &bad)
+            .await;
+        assert_error(res, 422, code).await;
+    }
     let mut elsewhere = shot("A-6", 1, "2021-07-01T09:00:00+07:00");
     elsewhere["commune_code"] = json!("00001");
     assert_error(
@@ -158,11 +143,8 @@ async fn noisy_records_are_reviewed_in_their_commune(backend: Backend) {
 
     let health = app.login("health_30730").await;
     let queue: Value = app
-        .get("/api/v1/vaccinations/queue", Some(&health))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/vaccinations/queue", Some(&health))
+        .await;
     assert_eq!(
         queue
             .as_array()
@@ -174,11 +156,8 @@ async fn noisy_records_are_reviewed_in_their_commune(backend: Backend) {
     );
     let other = app.login("police_30733").await;
     let queue: Value = app
-        .get("/api/v1/vaccinations/queue", Some(&other))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/vaccinations/queue", Some(&other))
+        .await;
     assert!(
         queue.as_array().unwrap().is_empty(),
         "another commune's officer sees nothing"
@@ -192,11 +171,8 @@ async fn noisy_records_are_reviewed_in_their_commune(backend: Backend) {
     .await;
 
     let detail: Value = app
-        .get(&format!("/api/v1/vaccinations/{id}"), Some(&health))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/vaccinations/{id}"), Some(&health))
+        .await;
     let first = &detail["candidates"][0];
     assert_eq!(first["citizen"]["personal_id"], AN);
     let fields = first["evidence"]["fields"].as_array().unwrap();
@@ -212,15 +188,12 @@ async fn noisy_records_are_reviewed_in_their_commune(backend: Backend) {
     let link =
         json!({"action": "link", "personal_id": AN, "reason": "Đối chiếu sổ tiêm", "version": 1});
     let linked: Value = app
-        .post_json(
+        .post_value(
             &format!("/api/v1/vaccinations/{id}/review"),
             Some(&health),
             &link,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         (linked["decision"].as_str(), linked["version"].as_i64()),
         (Some("confirmed"), Some(2))
@@ -250,15 +223,12 @@ async fn noisy_records_are_reviewed_in_their_commune(backend: Backend) {
     .await;
     let fix = json!({"action": "correct", "correction": {"birth_date": "1987-03-09", "full_name": "Nguyễn Văn An"}, "reason": "Sửa theo CCCD", "version": 2});
     let fixed: Value = app
-        .post_json(
+        .post_value(
             &format!("/api/v1/vaccinations/{id}/review"),
             Some(&health),
             &fix,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         (fixed["birth_date"].as_str(), fixed["version"].as_i64()),
         (Some("1987-03-09"), Some(3))
@@ -276,11 +246,8 @@ async fn noisy_records_are_reviewed_in_their_commune(backend: Backend) {
     )
     .await;
     let detail: Value = app
-        .get(&format!("/api/v1/vaccinations/{id}"), Some(&health))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/vaccinations/{id}"), Some(&health))
+        .await;
     let history: Vec<_> = detail["history"]
         .as_array()
         .unwrap()
@@ -316,61 +283,29 @@ async fn signing_makes_status_and_corrections_void_it(backend: Backend) {
     }
     let health = app.login("health_91").await;
     let status: Value = app
-        .get(&format!("/api/v1/citizens/{AN}/status"), Some(&health))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/citizens/{AN}/status"), Some(&health))
+        .await;
     assert_eq!(status["colour"], "none", "unsigned records do not count");
     assert_eq!(status["details"]["awaiting_signature"], 2);
 
     let signer = app.login("signer_30730").await;
-    let pending: Value = app
-        .get("/api/v1/signing/pending", Some(&signer))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let items: Vec<Value> = pending
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| json!({"id": r["id"], "version": r["version"]}))
-        .collect();
-    assert_eq!(items.len(), 2);
-    let outcome: Value = app
-        .post_json(
-            "/api/v1/signing/sign",
-            Some(&signer),
-            &json!({"items": items}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(outcome["signed"].as_array().unwrap().len(), 2, "{outcome}");
+    let items = sign_all_pending(&app, &signer, 2).await;
     let first = items[0]["id"].as_i64().unwrap();
 
     let status: Value = app
-        .get(&format!("/api/v1/citizens/{AN}/status"), Some(&health))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/citizens/{AN}/status"), Some(&health))
+        .await;
     assert_eq!(
         (status["colour"].as_str(), status["rule_version"].as_str()),
         (Some("green"), Some("VN-2022.1"))
     );
     assert_eq!(status["details"]["doses"].as_array().unwrap().len(), 2);
     let check: Value = app
-        .get(
+        .get_json(
             &format!("/api/v1/vaccinations/{first}/signature"),
             Some(&health),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         (check["valid"].as_bool(), check["signer_unit"].as_str()),
         (Some(true), Some("30730")),
@@ -381,24 +316,18 @@ async fn signing_makes_status_and_corrections_void_it(backend: Backend) {
     // A checkpoint sees the colour only.
     let checkpoint = app.login("checkpoint_91").await;
     let colour: Value = app
-        .get(&format!("/api/v1/citizens/{AN}/status"), Some(&checkpoint))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/citizens/{AN}/status"), Some(&checkpoint))
+        .await;
     assert_eq!(colour["colour"], "green");
     assert!(colour.get("details").is_none(), "{colour}");
     let qr = format!("{AN}|371234567|Nguyễn Văn An|09031987|Nam|12 Trần Phú|15072021");
     let by_qr: Value = app
-        .post_json(
+        .post_value(
             "/api/v1/citizens/status-by-qr",
             Some(&checkpoint),
             &json!({"qr": qr}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(by_qr["colour"], "green");
 
     // A correction voids the signature; the status follows at once.
@@ -415,41 +344,27 @@ async fn signing_makes_status_and_corrections_void_it(backend: Backend) {
         200
     );
     let check: Value = app
-        .get(
+        .get_json(
             &format!("/api/v1/vaccinations/{first}/signature"),
             Some(&health),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         (check["valid"].as_bool(), check["problem"].as_str()),
         (Some(false), Some("changed_since_signing"))
     );
     let status: Value = app
-        .get(&format!("/api/v1/citizens/{AN}/status"), Some(&health))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/citizens/{AN}/status"), Some(&health))
+        .await;
     assert_eq!(status["colour"], "yellow");
-    let pending: Value = app
-        .get("/api/v1/signing/pending", Some(&signer))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let pending: Value = app.get_json("/api/v1/signing/pending", Some(&signer)).await;
     assert_eq!(pending.as_array().unwrap().len(), 1);
 
     // A signature over a version that changed since listing is refused.
     let stale_sign = json!({"items": [{"id": first, "version": 1}]});
     let out: Value = app
-        .post_json("/api/v1/signing/sign", Some(&signer), &stale_sign)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .post_value("/api/v1/signing/sign", Some(&signer), &stale_sign)
+        .await;
     assert_eq!(
         out["skipped"].as_array().unwrap().len(),
         1,
@@ -487,14 +402,11 @@ async fn a_shot_for_a_deceased_citizen_is_never_auto_linked(backend: Backend) {
     assert_eq!(body["decision"], "review", "{body}");
     let health = app.login("health_30730").await;
     let detail: Value = app
-        .get(
+        .get_json(
             &format!("/api/v1/vaccinations/{}", body["id"]),
             Some(&health),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(detail["notes"], json!(["citizen_deceased"]));
 }
 
