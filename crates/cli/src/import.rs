@@ -178,6 +178,48 @@ struct ParserOutcome {
     rejected: u64,
 }
 
+/// Groups parsed rows into batches and hands each full one to the database writer.
+pub(crate) struct Batcher<'a, T> {
+    size: usize,
+    batch: Vec<T>,
+    writer: &'a mpsc::Sender<Vec<T>>,
+}
+
+impl<'a, T> Batcher<'a, T> {
+    pub(crate) fn new(size: usize, writer: &'a mpsc::Sender<Vec<T>>) -> Self {
+        Self {
+            size,
+            batch: Vec::with_capacity(size),
+            writer,
+        }
+    }
+
+    pub(crate) fn push(&mut self, row: T) -> anyhow::Result<()> {
+        self.batch.push(row);
+        if self.batch.len() == self.size {
+            let full = std::mem::replace(&mut self.batch, Vec::with_capacity(self.size));
+            self.send(full)?;
+        }
+        Ok(())
+    }
+
+    /// Hands over the last, partial batch.
+    pub(crate) fn finish(mut self) -> anyhow::Result<()> {
+        let rest = std::mem::take(&mut self.batch);
+        if rest.is_empty() {
+            return Ok(());
+        }
+        self.send(rest)
+    }
+
+    fn send(&self, batch: Vec<T>) -> anyhow::Result<()> {
+        if self.writer.blocking_send(batch).is_err() {
+            bail!("the database writer stopped");
+        }
+        Ok(())
+    }
+}
+
 /// A row with the wrong number of fields, or too long to be a real record.
 pub(crate) fn row_shape_error(fields: usize, width: usize, bytes: usize) -> Option<ParseError> {
     if fields != width {
@@ -239,7 +281,7 @@ fn parse_rows(
     let width = record.len();
     let mut rejects = Rejects::create(rejects_path)?;
     let mut rows = 0u64;
-    let mut batch = Vec::with_capacity(batch_size);
+    let mut batch = Batcher::new(batch_size, batches);
     loop {
         let line = reader.position().line();
         match reader.read_byte_record(&mut record) {
@@ -268,21 +310,11 @@ fn parse_rows(
             None => columns.input(&record).and_then(|input| input.parse(today)),
         };
         match parsed {
-            Ok(citizen) => {
-                batch.push(citizen);
-                if batch.len() == batch_size {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
-                    if batches.blocking_send(full).is_err() {
-                        bail!("the database writer stopped");
-                    }
-                }
-            }
+            Ok(citizen) => batch.push(citizen)?,
             Err(e) => rejects.add(line, &e)?,
         }
     }
-    if !batch.is_empty() && batches.blocking_send(batch).is_err() {
-        bail!("the database writer stopped");
-    }
+    batch.finish()?;
     rejects.out.flush()?;
     Ok(ParserOutcome {
         rows,

@@ -19,7 +19,7 @@ use vaxtrace_domain::{ParseError, Shot, ShotInput};
 use vaxtrace_server::linker::{Linked, link, store_linked, unmatched};
 use vaxtrace_store::{AuditEntry, InsertOutcome, LinkDecision, NewShotRecord, Store};
 
-use crate::import::{Rejects, peak_rss_kib, progress_bar, row_shape_error};
+use crate::import::{Batcher, Rejects, peak_rss_kib, progress_bar, row_shape_error};
 use crate::synth_shots::SHOT_COLUMNS;
 
 /// Columns a file must have; the others of [`SHOT_COLUMNS`] may be absent.
@@ -115,7 +115,7 @@ fn parse_rows(
     let mut rejects = Rejects::create(&opts.rejects)?;
     let mut record = csv::StringRecord::new();
     let mut rows = 0u64;
-    let mut batch = Vec::with_capacity(opts.batch_size);
+    let mut batch = Batcher::new(opts.batch_size, batches);
     let now = OffsetDateTime::now_utc();
     loop {
         let line = reader.position().line();
@@ -153,21 +153,11 @@ fn parse_rows(
                 .and_then(|input| input.parse(now))
         };
         match parsed {
-            Ok(shot) => {
-                batch.push(shot);
-                if batch.len() == opts.batch_size {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(opts.batch_size));
-                    if batches.blocking_send(full).is_err() {
-                        bail!("the database writer stopped");
-                    }
-                }
-            }
+            Ok(shot) => batch.push(shot)?,
             Err(e) => rejects.add(line, &e)?,
         }
     }
-    if !batch.is_empty() && batches.blocking_send(batch).is_err() {
-        bail!("the database writer stopped");
-    }
+    batch.finish()?;
     rejects.out.flush()?;
     Ok((rows, rejects.count))
 }

@@ -204,10 +204,11 @@ pub async fn export(cmd: ExportCommand) -> anyhow::Result<()> {
         let Some(last) = page.last() else { break };
         after = last.id;
         for r in &page {
+            // A record in review suggests its best candidate.
             let suggested = r
                 .personal_id
-                .map(|p| p.to_string())
-                .or_else(|| best_candidate(&r.evidence));
+                .or_else(|| r.candidate_ids().first().copied())
+                .map(|p| p.to_string());
             w.write_record([
                 r.source.as_str(),
                 &r.source_record_id,
@@ -224,14 +225,6 @@ pub async fn export(cmd: ExportCommand) -> anyhow::Result<()> {
         .await?;
     println!("wrote {n} links to {}", out.display());
     Ok(())
-}
-
-/// A review record's suggested citizen: its best candidate.
-fn best_candidate(evidence: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(evidence).ok()?;
-    v["candidates"][0]["personal_id"]
-        .as_str()
-        .map(str::to_owned)
 }
 
 fn cli_audit(action: &str, detail: String) -> vaxtrace_store::AuditEntry {

@@ -4,9 +4,24 @@
 use std::fmt;
 
 use serde::{Serialize, Serializer};
-use time::{Date, Month};
+use time::macros::offset;
+use time::{Date, Month, OffsetDateTime, UtcOffset};
 
 use crate::ParseError;
+
+/// Vietnam's time (UTC+7, no daylight saving): the calendar in which doses and statuses are dated.
+pub const VIETNAM: UtcOffset = offset!(+7);
+
+/// The calendar day in Vietnam of an instant.
+pub fn vietnam_day(t: OffsetDateTime) -> Date {
+    t.to_offset(VIETNAM).date()
+}
+
+/// The instants of one calendar day in Vietnam, as a half-open range.
+pub fn vietnam_day_range(day: Date) -> (OffsetDateTime, OffsetDateTime) {
+    let start = day.midnight().assume_offset(VIETNAM);
+    (start, start + time::Duration::DAY)
+}
 
 pub const MIN_YEAR: i32 = 1900;
 pub const MAX_YEAR: i32 = 2399;

@@ -567,9 +567,10 @@ fn from_digits(d: &[u8; 12]) -> Option<PersonalId> {
     PersonalId::from_number(n).ok()
 }
 
-/// Typos in the random last six digits first: they are likelier than in the structured prefix,
-/// so a smaller cap would keep the likely ones.
-fn id_variants(id: PersonalId) -> Vec<PersonalId> {
+/// The given ID first, then the valid IDs one substitution or adjacent transposition away.
+/// Typos in the random last six digits come first: they are likelier than in the structured
+/// prefix, so a smaller cap would keep the likely ones.
+pub fn id_variants(id: PersonalId) -> Vec<PersonalId> {
     let digits = id_digits(id);
     let mut out = Vec::with_capacity(MAX_ID_VARIANTS);
     out.push(id);

@@ -57,7 +57,8 @@ impl FullName {
     /// Same person's name, allowing letter case, whitespace, NFC/NFD and tone-placement differences
     /// but not missing or different diacritics.
     pub fn matches(&self, other: &FullName) -> bool {
-        self.comparison_form() == other.comparison_form()
+        // Both are NFC with single spaces: equal text needs no comparison forms (the common case).
+        self == other || self.comparison_form() == other.comparison_form()
     }
 }
 

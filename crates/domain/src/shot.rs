@@ -6,9 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
-use time::macros::{format_description, offset};
+use time::macros::format_description;
 use time::{Date, OffsetDateTime, PrimitiveDateTime};
 
+use crate::date::{VIETNAM, vietnam_day};
 use crate::vaccine::{MAX_DOSE_NUMBER, Vaccine};
 use crate::{BirthDate, FullName, ParseError, PersonalId, Phone, Sex, admin_units, text};
 
@@ -79,21 +80,13 @@ const MAX_KEY_CHARS: usize = 128;
 impl ShotInput {
     /// Checks the report against the catalogue and the calendar (`now`: the server's clock).
     pub fn parse(&self, now: OffsetDateTime) -> Result<Shot, ParseError> {
-        let source = key_field("source", &self.source, 64)?;
+        let source = text::free_text("source", &self.source, 64)?;
         let source_record_id =
-            key_field("source_record_id", &self.source_record_id, MAX_KEY_CHARS)?;
+            text::free_text("source_record_id", &self.source_record_id, MAX_KEY_CHARS)?;
         let full_name = FullName::parse(&self.full_name)?;
         let vaccine = Vaccine::parse(&self.vaccine_code)?;
         let dose_number = parse_dose_number(&self.dose_number)?;
-        let administered_at = parse_time("administered_at", &self.administered_at)?;
-        if administered_at > now {
-            return Err(ParseError::new(
-                "administered_at",
-                "future_date",
-                "Thời điểm tiêm ở tương lai",
-                "Administration time is in the future",
-            ));
-        }
+        let administered_at = parse_administered_at(&self.administered_at, now)?;
         if administered_at.date() < vaccine.available_from {
             return Err(ParseError::new(
                 "administered_at",
@@ -108,9 +101,9 @@ impl ShotInput {
                 ),
             ));
         }
-        let site_code = key_field("site_code", &self.site_code, 64)?;
+        let site_code = text::free_text("site_code", &self.site_code, 64)?;
         let lot = match text::optional(self.lot.as_deref()) {
-            Some(lot) => Some(key_field("lot", lot, 64)?),
+            Some(lot) => Some(text::free_text("lot", lot, 64)?),
             None => None,
         };
 
@@ -172,7 +165,7 @@ impl ShotInput {
 impl Shot {
     /// The day of administration in Vietnam's time zone.
     pub fn administered_on(&self) -> Date {
-        self.administered_at.to_offset(offset!(+7)).date()
+        vietnam_day(self.administered_at)
     }
 
     /// The clinical content of the report (what must not change silently under one source key):
@@ -205,20 +198,22 @@ fn keep<T>(
     result.map_err(|_| flags.push(flag)).ok()
 }
 
-fn key_field(field: &'static str, raw: &str, max: usize) -> Result<String, ParseError> {
-    let value = text::free_text(field, raw, max)?;
-    if value.contains('\u{1f}') {
+/// An administration time (see [`parse_time`]) that is not after `now`.
+pub fn parse_administered_at(raw: &str, now: OffsetDateTime) -> Result<OffsetDateTime, ParseError> {
+    let t = parse_time("administered_at", raw)?;
+    if t > now {
         return Err(ParseError::new(
-            field,
-            "invalid_character",
-            "Ký tự không hợp lệ",
-            "Invalid character",
+            "administered_at",
+            "future_date",
+            "Thời điểm tiêm ở tương lai",
+            "Administration time is in the future",
         ));
     }
-    Ok(value)
+    Ok(t)
 }
 
-fn parse_dose_number(raw: &str) -> Result<u8, ParseError> {
+/// A dose number of 1 to [`MAX_DOSE_NUMBER`].
+pub fn parse_dose_number(raw: &str) -> Result<u8, ParseError> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Err(ParseError::missing("dose_number"));
@@ -261,7 +256,7 @@ pub fn parse_time(field: &'static str, raw: &str) -> Result<OffsetDateTime, Pars
     PrimitiveDateTime::parse(&local, with_seconds)
         .or_else(|_| PrimitiveDateTime::parse(&local, minutes))
         .or_else(|_| Date::parse(&local, day_only).map(Date::midnight))
-        .map(|t| t.assume_offset(offset!(+7)))
+        .map(|t| t.assume_offset(VIETNAM))
         .map_err(|_| {
             ParseError::new(
                 field,

@@ -7,8 +7,9 @@
 //! yellow until the missing dose is found.
 
 use serde::Serialize;
-use time::{Date, macros::date};
+use time::{Date, OffsetDateTime, macros::date};
 
+use crate::date::vietnam_day;
 use crate::vaccine::Vaccine;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -83,6 +84,23 @@ pub struct Dose {
     pub vaccine: &'static Vaccine,
     pub dose_number: u8,
     pub administered_on: Date,
+}
+
+impl Dose {
+    /// A dose from a stored record's fields; `None` for a vaccine code not in the catalogue.
+    pub fn new(
+        record_id: i64,
+        vaccine_code: &str,
+        dose_number: u8,
+        administered_at: OffsetDateTime,
+    ) -> Option<Self> {
+        Some(Self {
+            record_id,
+            vaccine: Vaccine::by_code(vaccine_code)?,
+            dose_number,
+            administered_on: vietnam_day(administered_at),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

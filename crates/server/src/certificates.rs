@@ -5,9 +5,10 @@ use axum::http::StatusCode;
 use qrcode::{EcLevel, QrCode};
 use serde::Serialize;
 use serde_json::Value as Json;
-use time::{Duration, OffsetDateTime, UtcOffset};
+use time::{Duration, OffsetDateTime};
 use vaxtrace_cert::hcert::{VaccinationDcc, issue_hcert, new_uvci};
 use vaxtrace_cert::{CertError, CertProfile, SecretPassphrase, SigningKey};
+use vaxtrace_domain::date::vietnam_day;
 use vaxtrace_domain::status::evaluate;
 use vaxtrace_domain::{Citizen, PersonalId};
 use vaxtrace_store::{Store, StoreError};
@@ -17,7 +18,6 @@ use crate::services::read_citizen;
 use crate::signing::{self, SigningError, issued_key};
 use crate::{ApiError, AppState};
 
-const VN: UtcOffset = time::macros::offset!(+7);
 /// How long an issued certificate stays valid (never past the DSC's own validity).
 const VALIDITY_DAYS: i64 = 365;
 /// Unit code of the national DCC keys.
@@ -63,7 +63,7 @@ pub async fn issue_certificate(
 ) -> Result<IssuedCertificate, CertificateError> {
     let records = store.records_for_citizen(citizen.personal_id).await?;
     let doses = crate::vaccinations::signed_doses(&records);
-    let status = evaluate(&doses, now.to_offset(VN).date());
+    let status = evaluate(&doses, vietnam_day(now));
     // The doses the rules counted (duplicates left out); all signed ones if none counted.
     let latest = doses
         .iter()

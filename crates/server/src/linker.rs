@@ -1,9 +1,9 @@
 //! Matching shot reports to the registry and storing them: the one path shared by the API and the
 //! bulk importer. Rules are the domain's (`linkage`); candidate lookups and writes are the store's.
 //!
-//! Two passes keep the common case cheap: a report whose personal ID points at a citizen with the
+//! Three passes keep the common case cheap: a report whose personal ID points at a citizen with the
 //! same name and birth date is linked after one primary-key read; only the rest pay for blocking
-//! on name, commune + birth date, phone and the IDs one typo away.
+//! on name, commune + birth date and phone; and only those still unclear for the IDs one typo away.
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -55,15 +55,14 @@ fn exact_match(shot: &Shot, citizen: &Citizen) -> bool {
     let Some(birth) = shot.birth_date else {
         return false;
     };
-    (citizen.full_name == shot.full_name || citizen.full_name.matches(&shot.full_name))
-        && citizen.birth_date.admits(birth)
+    citizen.full_name.matches(&shot.full_name) && citizen.birth_date.admits(birth)
 }
 
-/// Blocking on name, commune + birth date, phone and the given ID itself.
+/// Blocking on name, commune + birth date and phone (the given ID's owner is already known).
 fn blocking_query(shot: &Shot) -> CandidateQuery {
     let keys = linkage::blocking_keys(&record_of(shot));
     CandidateQuery {
-        ids: shot.personal_id.into_iter().collect(),
+        ids: Vec::new(),
         name_key: Some(keys.name_key),
         birth_year: keys.birth_year,
         unit_birth: keys.commune_birth,
@@ -73,9 +72,9 @@ fn blocking_query(shot: &Shot) -> CandidateQuery {
 
 /// The IDs one typo away from the given one (up to ~120 primary-key reads, so asked only when
 /// the other keys found no clear match).
-fn typo_query(shot: &Shot) -> CandidateQuery {
+fn typo_query(id: PersonalId) -> CandidateQuery {
     CandidateQuery {
-        ids: linkage::blocking_keys(&record_of(shot)).id_variants,
+        ids: linkage::id_variants(id),
         ..CandidateQuery::default()
     }
 }
@@ -178,13 +177,13 @@ pub async fn link(
     let owners = store.candidates(by_id).await?;
     let mut records: Vec<Option<NewShotRecord>> = Vec::with_capacity(shots.len());
     let mut pending = Vec::new();
-    for (shot, owner) in shots.into_iter().zip(&owners) {
+    for (shot, owner) in shots.into_iter().zip(owners) {
         match owner.first() {
             Some(c) if exact_match(&shot, c) && c.status == LifeStatus::Alive => {
                 records.push(Some(exact_record(shot, c, at)));
             }
             _ => {
-                pending.push((records.len(), shot));
+                pending.push((records.len(), shot, owner));
                 records.push(None);
             }
         }
@@ -193,26 +192,28 @@ pub async fn link(
     if !pending.is_empty() {
         let queries = pending
             .iter()
-            .map(|(_, shot)| blocking_query(shot))
+            .map(|(_, shot, _)| blocking_query(shot))
             .collect();
         let found = store.candidates(queries).await?;
         let mut unclear = Vec::new();
-        for ((i, shot), candidates) in pending.into_iter().zip(found) {
+        for ((i, shot, mut candidates), more) in pending.into_iter().zip(found) {
+            candidates.extend(more);
             let rec = decide(shot, &candidates, thresholds, at);
-            if rec.decision == LinkDecision::Auto || rec.shot.personal_id.is_none() {
-                records[i] = Some(rec);
-            } else {
-                unclear.push((i, rec.shot, candidates));
+            match rec.shot.personal_id {
+                Some(id) if rec.decision != LinkDecision::Auto => {
+                    unclear.push((i, id, rec.shot, candidates));
+                }
+                _ => records[i] = Some(rec),
             }
         }
         // Pass 3: a mistyped ID may point past every other key (a name typo too, say).
         if !unclear.is_empty() {
             let queries = unclear
                 .iter()
-                .map(|(_, shot, _)| typo_query(shot))
+                .map(|(_, id, _, _)| typo_query(*id))
                 .collect();
             let found = store.candidates(queries).await?;
-            for ((i, shot, mut candidates), more) in unclear.into_iter().zip(found) {
+            for ((i, _, shot, mut candidates), more) in unclear.into_iter().zip(found) {
                 candidates.extend(more);
                 records[i] = Some(decide(shot, &candidates, thresholds, at));
             }

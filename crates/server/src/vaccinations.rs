@@ -4,12 +4,13 @@
 
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use time::{OffsetDateTime, UtcOffset};
-use vaxtrace_domain::shot::{parse_birth_date, parse_time};
+use time::OffsetDateTime;
+use vaxtrace_domain::date::vietnam_day;
+use vaxtrace_domain::shot::{parse_administered_at, parse_birth_date, parse_dose_number};
 use vaxtrace_domain::status::{Dose, Status, evaluate};
 use vaxtrace_domain::{
-    ChipQr, Citizen, FullName, Jurisdiction, Permission, PersonalId, Phone, Sex, ShotInput,
-    UnitLevel, Vaccine, admin_units, text,
+    ChipQr, Citizen, FullName, Jurisdiction, ParseError, Permission, PersonalId, Phone, Sex,
+    ShotInput, UnitLevel, Vaccine, admin_units, text,
 };
 use vaxtrace_store::{
     Change, Correction, InsertOutcome, LinkDecision, NewSignature, QueueCount, RecordFilter,
@@ -22,7 +23,6 @@ use crate::services::{CitizenView, read_citizen};
 use crate::signing::{self, SignatureCheck, SigningError};
 use crate::{ApiError, AppState};
 
-const VN: UtcOffset = time::macros::offset!(+7);
 const MAX_PAGE: u32 = 200;
 
 fn outside(vi: &str, en: &str) -> ApiError {
@@ -157,14 +157,13 @@ fn parse_decisions(
             .split(',')
             .map(|d| {
                 LinkDecision::parse(d.trim()).ok_or_else(|| {
-                    let mut e = ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
+                    ParseError::new(
+                        "decision",
                         "unknown_decision",
                         "Trạng thái không hợp lệ (auto, review, confirmed, rejected, unmatched, duplicate)",
                         "Unknown decision (auto, review, confirmed, rejected, unmatched, duplicate)",
-                    );
-                    e.field = Some("decision".into());
-                    e
+                    )
+                    .into()
                 })
             })
             .collect(),
@@ -383,46 +382,15 @@ fn parse_correction(c: &CorrectionInput, now: OffsetDateTime) -> Result<Correcti
             .map(|v| Vaccine::parse(&v).map(|v| v.code.to_owned()))
             .transpose()?,
         dose_number: f(&c.dose_number)
-            .map(|v| {
-                let probe = ShotInput {
-                    dose_number: v,
-                    ..ShotInput::default()
-                };
-                probe
-                    .dose_number
-                    .trim()
-                    .parse::<u8>()
-                    .ok()
-                    .filter(|n| (1..=vaxtrace_domain::vaccine::MAX_DOSE_NUMBER).contains(n))
-                    .ok_or_else(|| {
-                        let mut e = ApiError::new(
-                            StatusCode::UNPROCESSABLE_ENTITY,
-                            "dose_out_of_range",
-                            "Mũi tiêm phải từ 1 đến 5",
-                            "Dose number must be 1 to 5",
-                        );
-                        e.field = Some("dose_number".into());
-                        e
-                    })
-            })
+            .map(|v| parse_dose_number(&v))
             .transpose()?,
         administered_at: f(&c.administered_at)
-            .map(|v| parse_time("administered_at", &v))
+            .map(|v| parse_administered_at(&v, now))
             .transpose()?,
         lot: f(&c.lot)
             .map(|v| text::free_text("lot", &v, 64))
             .transpose()?,
     };
-    if out.administered_at.is_some_and(|t| t > now) {
-        let mut e = ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "future_date",
-            "Thời điểm tiêm ở tương lai",
-            "Administration time is in the future",
-        );
-        e.field = Some("administered_at".into());
-        return Err(e);
-    }
     if out == Correction::default() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -468,9 +436,9 @@ pub async fn review(
         }
         "reject" => ReviewAction::Reject,
         "duplicate" => {
-            let of = req.duplicate_of.ok_or_else(|| {
-                ApiError::from(vaxtrace_domain::ParseError::missing("duplicate_of"))
-            })?;
+            let of = req
+                .duplicate_of
+                .ok_or_else(|| ApiError::from(ParseError::missing("duplicate_of")))?;
             load_workable(state, caller, of).await?;
             ReviewAction::Duplicate { of }
         }
@@ -481,14 +449,13 @@ pub async fn review(
             now,
         )?),
         _ => {
-            let mut e = ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
+            return Err(ParseError::new(
+                "action",
                 "unknown_action",
                 "Thao tác phải là link, reject, duplicate hoặc correct",
                 "Action must be link, reject, duplicate or correct",
-            );
-            e.field = Some("action".into());
-            return Err(e);
+            )
+            .into());
         }
     };
     let code = action.code();
@@ -530,8 +497,7 @@ async fn link_target(
     record: &ShotRecord,
     pid: PersonalId,
 ) -> Result<Citizen, ApiError> {
-    let is_candidate = record.evidence.contains(&format!("\"{pid}\""));
-    if is_candidate {
+    if record.candidate_ids().contains(&pid) {
         return state
             .store
             .citizen(pid)
@@ -594,11 +560,7 @@ pub async fn bulk_review(
                 });
                 continue;
             };
-            let evidence: serde_json::Value =
-                serde_json::from_str(&record.evidence).unwrap_or_default();
-            evidence["candidates"][0]["personal_id"]
-                .as_str()
-                .map(str::to_owned)
+            record.candidate_ids().first().map(ToString::to_string)
         } else {
             None
         };
@@ -824,20 +786,13 @@ pub fn signed_doses(records: &[ShotRecord]) -> Vec<Dose> {
     records
         .iter()
         .filter(|r| r.decision.is_linked() && r.is_signed())
-        .filter_map(|r| {
-            Some(Dose {
-                record_id: r.id,
-                vaccine: Vaccine::by_code(&r.vaccine_code)?,
-                dose_number: r.dose_number,
-                administered_on: r.administered_at.to_offset(VN).date(),
-            })
-        })
+        .filter_map(|r| Dose::new(r.id, &r.vaccine_code, r.dose_number, r.administered_at))
         .collect()
 }
 
 /// Evaluates the versioned rules on the citizen's signed, linked records, now.
 fn evaluate_records(records: &[ShotRecord], now: OffsetDateTime) -> Status {
-    evaluate(&signed_doses(records), now.to_offset(VN).date())
+    evaluate(&signed_doses(records), vietnam_day(now))
 }
 
 /// A citizen's status by personal ID.

@@ -7,6 +7,7 @@ use deadpool_postgres::GenericClient;
 use time::OffsetDateTime;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Statement, Transaction};
+use vaxtrace_domain::date::vietnam_day_range;
 use vaxtrace_domain::{Citizen, PersonalId};
 
 use crate::citizen_row::{COLUMNS, CitizenRow};
@@ -162,12 +163,8 @@ const INSERT_SQL: &str = "INSERT INTO vaccination_records (source, source_record
 
 /// The day (Vietnam time) a dose was given, as a half-open range of unix microseconds.
 fn dose_day(rec: &NewShotRecord) -> (i64, i64) {
-    let start = rec
-        .shot
-        .administered_on()
-        .midnight()
-        .assume_offset(time::macros::offset!(+7));
-    (unix_micros(start), unix_micros(start + time::Duration::DAY))
+    let (start, end) = vietnam_day_range(rec.shot.administered_on());
+    (unix_micros(start), unix_micros(end))
 }
 
 /// An earlier linked record of the same dose (vaccine, dose number, day) of the same citizen.

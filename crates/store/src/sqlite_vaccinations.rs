@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use time::OffsetDateTime;
+use vaxtrace_domain::date::vietnam_day_range;
 use vaxtrace_domain::{Citizen, PersonalId};
 
 use crate::citizen_row::{COLUMNS, CitizenRow};
@@ -123,10 +124,8 @@ fn earlier_same_dose(tx: &Transaction<'_>, rec: &NewShotRecord) -> StoreResult<O
     let Some(pid) = rec.personal_id else {
         return Ok(None);
     };
-    let day = rec.shot.administered_on();
-    let start = day.midnight().assume_offset(time::macros::offset!(+7));
-    let from = unix_micros(start);
-    let to = unix_micros(start + time::Duration::DAY);
+    let (start, end) = vietnam_day_range(rec.shot.administered_on());
+    let (from, to) = (unix_micros(start), unix_micros(end));
     Ok(tx
         .prepare_cached(
             "SELECT id FROM vaccination_records WHERE personal_id = ?1 AND vaccine_code = ?2 \

@@ -141,6 +141,17 @@ impl ShotRecord {
             .is_some_and(|s| s.version == self.version)
     }
 
+    /// The candidate citizens the matcher stored in the evidence, best first.
+    pub fn candidate_ids(&self) -> Vec<PersonalId> {
+        let evidence: serde_json::Value = serde_json::from_str(&self.evidence).unwrap_or_default();
+        evidence["candidates"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| PersonalId::parse(c["personal_id"].as_str()?).ok())
+            .collect()
+    }
+
     /// The exact bytes a commune signs: every clinical and linkage field plus the version, so any
     /// later change invalidates the signature.
     pub fn canonical_bytes(&self) -> Vec<u8> {
@@ -477,24 +488,21 @@ pub(crate) fn derive_status(
     doses: &[DoseRow],
     at: OffsetDateTime,
 ) -> StoreResult<(&'static str, &'static str, String)> {
+    use vaxtrace_domain::date::vietnam_day;
     use vaxtrace_domain::status::{Dose, evaluate};
-    let vn = time::UtcOffset::from_hms(7, 0, 0).unwrap_or(time::UtcOffset::UTC);
     let doses = doses
         .iter()
         .map(|d| {
-            Ok(Dose {
-                record_id: d.id,
-                vaccine: vaxtrace_domain::Vaccine::by_code(&d.vaccine_code).ok_or_else(|| {
-                    crate::StoreError::Corrupt("vaccination record: vaccine_code".into())
-                })?,
-                dose_number: u8::try_from(d.dose_number).unwrap_or(u8::MAX),
-                administered_on: crate::from_unix_micros(d.administered_at)
-                    .to_offset(vn)
-                    .date(),
-            })
+            Dose::new(
+                d.id,
+                &d.vaccine_code,
+                u8::try_from(d.dose_number).unwrap_or(u8::MAX),
+                crate::from_unix_micros(d.administered_at),
+            )
+            .ok_or_else(|| crate::StoreError::Corrupt("vaccination record: vaccine_code".into()))
         })
         .collect::<StoreResult<Vec<_>>>()?;
-    let status = evaluate(&doses, at.to_offset(vn).date());
+    let status = evaluate(&doses, vietnam_day(at));
     let detail = serde_json::to_string(&status)
         .map_err(|e| crate::StoreError::Database(format!("status encoding: {e}")))?;
     Ok((status.colour.code(), status.rule_version, detail))
