@@ -72,15 +72,12 @@ async fn issue(args: &IssueArgs) -> anyhow::Result<()> {
         Err(e) => return Err(e.into()),
     };
     store
-        .append_audit(vec![vaxtrace_store::AuditEntry {
-            at: OffsetDateTime::now_utc(),
-            actor: "cli".into(),
-            role: "admin".into(),
-            action: "certificate.issue".into(),
-            subject: Some(id.to_string()),
-            purpose: "dcc_certificate".into(),
-            detail: Some(issued.uvci.clone()),
-        }])
+        .append_audit(vec![crate::commands::cli_audit(
+            "certificate.issue",
+            Some(id.to_string()),
+            "dcc_certificate",
+            issued.uvci.clone(),
+        )])
         .await?;
     if let Some(path) = &args.out_svg {
         std::fs::write(path, &issued.svg)

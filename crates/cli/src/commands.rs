@@ -18,6 +18,24 @@ use crate::import::{ImportOptions, import_citizens, write_batch, write_csv};
 use crate::synth::{Population, REFERENCE_DAY};
 use crate::{Db, ServeArgs, default_rejects};
 
+/// An audit entry for work done from the command line (the operator is the machine's user).
+pub(crate) fn cli_audit(
+    action: &str,
+    subject: Option<String>,
+    purpose: &str,
+    detail: String,
+) -> vaxtrace_store::AuditEntry {
+    vaxtrace_store::AuditEntry {
+        at: OffsetDateTime::now_utc(),
+        actor: "cli".into(),
+        role: "admin".into(),
+        action: action.into(),
+        subject,
+        purpose: purpose.into(),
+        detail: Some(detail),
+    }
+}
+
 pub async fn open_store(db: &Db) -> anyhow::Result<Arc<dyn Store>> {
     let store = vaxtrace_store::open(&db.database_url)
         .await

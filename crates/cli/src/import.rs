@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use tokio::sync::mpsc;
 use vaxtrace_domain::{Citizen, CitizenInput, ParseError};
-use vaxtrace_store::{AuditEntry, Store, UpsertCounts};
+use vaxtrace_store::{Store, UpsertCounts};
+
+use crate::commands::cli_audit;
 
 pub const REQUIRED: [&str; 6] = [
     "personal_id",
@@ -409,18 +411,15 @@ pub async fn import_citizens(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     store
-        .append_audit(vec![AuditEntry {
-            at: OffsetDateTime::now_utc(),
-            actor: "cli".into(),
-            role: "admin".into(),
-            action: "citizens.import".into(),
-            subject: None,
-            purpose: "registry_maintenance".into(),
-            detail: Some(format!(
+        .append_audit(vec![cli_audit(
+            "citizens.import",
+            None,
+            "registry_maintenance",
+            format!(
                 "file={file_name} inserted={} updated={} unchanged={} rejected={}",
                 counts.inserted, counts.updated, counts.unchanged, parsed.rejected
-            )),
-        }])
+            ),
+        )])
         .await?;
     let index_seconds = if bulk_load { index_seconds } else { 0.0 };
     Ok(report(&parsed, counts, seconds, bulk_load, index_seconds))

@@ -17,8 +17,9 @@ use tokio::sync::mpsc;
 use vaxtrace_domain::linkage::Thresholds;
 use vaxtrace_domain::{ParseError, Shot, ShotInput};
 use vaxtrace_server::linker::{Linked, link, store_linked, unmatched};
-use vaxtrace_store::{AuditEntry, InsertOutcome, LinkDecision, NewShotRecord, Store};
+use vaxtrace_store::{InsertOutcome, LinkDecision, NewShotRecord, Store};
 
+use crate::commands::cli_audit;
 use crate::import::{Batcher, Rejects, peak_rss_kib, progress_bar, row_shape_error};
 use crate::synth_shots::SHOT_COLUMNS;
 
@@ -233,14 +234,7 @@ pub async fn import_vaccinations(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     store
-        .append_audit(vec![AuditEntry {
-            at: OffsetDateTime::now_utc(),
-            actor: "cli".into(),
-            role: "admin".into(),
-            action: "vaccinations.import".into(),
-            subject: None,
-            purpose: "vaccination_record".into(),
-            detail: Some(format!(
+        .append_audit(vec![cli_audit("vaccinations.import", None, "vaccination_record", format!(
                 "file={file_name} inserted={} replayed={} conflicts={} rejected={} auto={} review={} unmatched={} duplicate={}",
                 report.inserted,
                 report.replayed,
@@ -250,8 +244,7 @@ pub async fn import_vaccinations(
                 report.review,
                 report.unmatched,
                 report.duplicate
-            )),
-        }])
+            ))])
         .await?;
     Ok(report)
 }

@@ -17,7 +17,7 @@ use vaxtrace_server::signing::{self, issued_key};
 use vaxtrace_store::{LinkDecision, NewKey, Store};
 
 use crate::Db;
-use crate::commands::open_store;
+use crate::commands::{cli_audit, open_store};
 use crate::import_shots::{ShotImportOptions, ShotImportReport, import_vaccinations};
 use crate::synth_shots::{ShotGenOptions, generate_vaccinations};
 
@@ -221,22 +221,15 @@ pub async fn export(cmd: ExportCommand) -> anyhow::Result<()> {
     }
     w.flush()?;
     store
-        .append_audit(vec![cli_audit("links.export", format!("rows={n}"))])
+        .append_audit(vec![cli_audit(
+            "links.export",
+            None,
+            "vaccination_record",
+            format!("rows={n}"),
+        )])
         .await?;
     println!("wrote {n} links to {}", out.display());
     Ok(())
-}
-
-fn cli_audit(action: &str, detail: String) -> vaxtrace_store::AuditEntry {
-    vaxtrace_store::AuditEntry {
-        at: OffsetDateTime::now_utc(),
-        actor: "cli".into(),
-        role: "admin".into(),
-        action: action.into(),
-        subject: None,
-        purpose: "vaccination_record".into(),
-        detail: Some(detail),
-    }
 }
 
 /// Matching quality of the stored links against a generator's ground truth.
@@ -429,6 +422,8 @@ async fn issue_and_activate(
     store
         .append_audit(vec![cli_audit(
             "keys.issue",
+            None,
+            "vaccination_record",
             format!(
                 "{} {} {}",
                 key.profile.as_str(),
