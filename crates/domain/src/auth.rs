@@ -40,6 +40,8 @@ pub enum Permission {
     SignVaccinations,
     /// See a citizen's vaccination colour and validity only, not the medical details.
     ReadStatusColour,
+    /// Revoke a citizen's EU DCC certificate (scoped by jurisdiction).
+    RevokeCertificates,
 }
 
 impl Role {
@@ -93,7 +95,7 @@ impl Role {
     pub fn allows(self, permission: Permission) -> bool {
         use Permission::{
             ManageUsers, ReadAudit, ReadCitizen, ReadStatusColour, RecordVaccination,
-            ReviewVaccinations, SignVaccinations, VerifyIdentity,
+            ReviewVaccinations, RevokeCertificates, SignVaccinations, VerifyIdentity,
         };
         match permission {
             RecordVaccination => matches!(
@@ -124,6 +126,10 @@ impl Role {
                     | Self::CommuneSigner
             ),
             VerifyIdentity => !matches!(self, Self::MinistryAnalyst | Self::Citizen),
+            RevokeCertificates => matches!(
+                self,
+                Self::Admin | Self::ProvinceHealth | Self::DistrictHealth | Self::CommuneHealth
+            ),
             ManageUsers | ReadAudit => self == Self::Admin,
         }
     }

@@ -1,17 +1,23 @@
 //! EU Digital COVID Certificates for citizens: the latest signed dose as a vaccination HCERT,
 //! signed with the active DCC document signer. Shared by the API and `vaxtrace cert issue`.
 
+use std::collections::BTreeMap;
+
 use axum::http::StatusCode;
 use qrcode::{EcLevel, QrCode};
 use serde::Serialize;
 use serde_json::Value as Json;
 use time::{Duration, OffsetDateTime};
-use vaxtrace_cert::hcert::{VaccinationDcc, issue_hcert, new_uvci};
+
+use vaxtrace_cert::hcert::{
+    HashType, TrustList, VaccinationDcc, issue_hcert_signed, kid_of, new_uvci, revocation_hash,
+    verify_hc1,
+};
 use vaxtrace_cert::{CertError, CertProfile, SecretPassphrase, SigningKey};
 use vaxtrace_domain::date::vietnam_day;
 use vaxtrace_domain::status::evaluate;
 use vaxtrace_domain::{Citizen, PersonalId};
-use vaxtrace_store::{Store, StoreError};
+use vaxtrace_store::{NewCertificate, Store, StoreError, StoredCertificate};
 
 use crate::middleware::Caller;
 use crate::services::read_citizen;
@@ -21,7 +27,7 @@ use crate::{ApiError, AppState};
 /// How long an issued certificate stays valid (never past the DSC's own validity).
 const VALIDITY_DAYS: i64 = 365;
 /// Unit code of the national DCC keys.
-const DCC_UNIT: &str = "VN";
+pub const DCC_UNIT: &str = "VN";
 
 /// An issued certificate: the QR text, its identifier, what it says, and the QR code as SVG.
 #[derive(Debug, Clone, Serialize)]
@@ -30,6 +36,14 @@ pub struct IssuedCertificate {
     pub uvci: String,
     pub payload: Json,
     pub svg: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub issued_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// The record (and its version) the certificate states.
+    pub record_id: i64,
+    /// `true` when a current certificate for the same record version was returned again.
+    pub reused: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,12 +68,24 @@ impl From<SigningError> for CertificateError {
     }
 }
 
-/// Issues a certificate for the citizen's latest counted dose (linked and signed records only).
+/// The certificate for the citizen's latest counted dose (linked and signed records only): the
+/// current one if it still states that record version, else a newly signed and stored one.
 pub async fn issue_certificate(
     store: &dyn Store,
     citizen: &Citizen,
     passphrase: &SecretPassphrase,
     now: OffsetDateTime,
+) -> Result<IssuedCertificate, CertificateError> {
+    issue_replacing(store, citizen, passphrase, now, Vec::new()).await
+}
+
+/// Issues a certificate that supersedes `supersedes` (none: reuse a current one when it fits).
+async fn issue_replacing(
+    store: &dyn Store,
+    citizen: &Citizen,
+    passphrase: &SecretPassphrase,
+    now: OffsetDateTime,
+    supersedes: Vec<String>,
 ) -> Result<IssuedCertificate, CertificateError> {
     let records = store.records_for_citizen(citizen.personal_id).await?;
     let doses = crate::vaccinations::signed_doses(&records);
@@ -70,9 +96,29 @@ pub async fn issue_certificate(
         .filter(|d| status.counted.is_empty() || status.counted.contains(&d.record_id))
         .max_by_key(|d| (d.administered_on, d.dose_number, d.record_id))
         .ok_or(CertificateError::NoSignedDose)?;
+    let record_version = records
+        .iter()
+        .find(|r| r.id == latest.record_id)
+        .map(|r| r.version)
+        .ok_or(CertificateError::NoSignedDose)?;
+
+    if supersedes.is_empty()
+        && let Some(current) = store
+            .certificates_for_citizen(citizen.personal_id)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|c| {
+                c.is_current(now)
+                    && c.record_id == Some(latest.record_id)
+                    && c.record_version == Some(record_version)
+            })
+    {
+        return from_stored(current, true);
+    }
+
     let vaccine = latest.vaccine;
     let series_doses = vaccine.primary_doses.max(latest.dose_number);
-
     let stored = signing::active_key(store, DCC_UNIT, CertProfile::DocumentSigner, now).await?;
     let key = SigningKey::unlock(&issued_key(&stored)?, passphrase)?;
     let uvci = new_uvci()?;
@@ -89,14 +135,82 @@ pub async fn issue_certificate(
     }
     .payload()?;
     let exp = (now + Duration::days(VALIDITY_DAYS)).min(stored.not_after);
-    let hc1 = issue_hcert(&payload, &key, now.unix_timestamp(), exp.unix_timestamp())?;
+    let (hc1, signature) =
+        issue_hcert_signed(&payload, &key, now.unix_timestamp(), exp.unix_timestamp())?;
+    let signature_hash = revocation_hash(HashType::Signature, None, None, &signature)
+        .map(|h| h.to_vec())
+        .unwrap_or_default();
+    store
+        .insert_certificate(NewCertificate {
+            uvci: uvci.clone(),
+            personal_id: citizen.personal_id,
+            cert_type: "v".into(),
+            record_id: Some(latest.record_id),
+            record_version: Some(record_version),
+            dsc_key_id: stored.id,
+            kid: kid_of(&stored.certificate).to_vec(),
+            signature_hash,
+            hc1: hc1.clone(),
+            issued_at: now,
+            expires_at: exp,
+            supersedes,
+        })
+        .await?;
     let svg = qr_svg(&hc1)?;
     Ok(IssuedCertificate {
         hc1,
         uvci,
         payload,
         svg,
+        issued_at: now,
+        expires_at: exp,
+        record_id: latest.record_id,
+        reused: false,
     })
+}
+
+fn from_stored(c: StoredCertificate, reused: bool) -> Result<IssuedCertificate, CertificateError> {
+    // Decoding only: the payload of a certificate this server signed and stored.
+    let payload = verify_hc1(&c.hc1, &TrustList::new(), c.issued_at)
+        .payload
+        .ok_or_else(|| StoreError::Corrupt("certificate: hc1".into()))?;
+    Ok(IssuedCertificate {
+        svg: qr_svg(&c.hc1)?,
+        hc1: c.hc1,
+        uvci: c.uvci,
+        payload,
+        issued_at: c.issued_at,
+        expires_at: c.expires_at,
+        record_id: c.record_id.unwrap_or_default(),
+        reused,
+    })
+}
+
+/// Re-issues the certificates revoked because their record changed, for citizens whose records
+/// were just signed again. Returns the new UVCIs by citizen; a citizen left with no signed dose
+/// keeps the revocation pending until one is signed.
+pub async fn reissue_pending(
+    store: &dyn Store,
+    citizens: Vec<PersonalId>,
+    passphrase: &SecretPassphrase,
+    now: OffsetDateTime,
+) -> Result<Vec<(PersonalId, String)>, CertificateError> {
+    let mut by_citizen: BTreeMap<PersonalId, Vec<String>> = BTreeMap::new();
+    for c in store.pending_reissues(citizens).await? {
+        by_citizen.entry(c.personal_id).or_default().push(c.uvci);
+    }
+    let mut out = Vec::new();
+    for (id, old) in by_citizen {
+        let Some(citizen) = store.citizen(id).await? else {
+            continue;
+        };
+        match issue_replacing(store, &citizen, passphrase, now, old).await {
+            Ok(issued) => out.push((id, issued.uvci)),
+            Err(CertificateError::NoSignedDose) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
 }
 
 /// The QR code at error correction level Q, as the EU DCC guidelines recommend.
@@ -180,7 +294,7 @@ fn unavailable(vi: &str, en: &str) -> ApiError {
     )
 }
 
-fn api_error(e: CertificateError) -> ApiError {
+pub(crate) fn api_error(e: CertificateError) -> ApiError {
     match e {
         CertificateError::NoSignedDose => ApiError::new(
             StatusCode::CONFLICT,
@@ -210,4 +324,74 @@ fn api_error(e: CertificateError) -> ApiError {
         }
         CertificateError::Store(e) => e.into(),
     }
+}
+
+/// `GET /api/v1/citizens/{personal_id}/certificates`: every certificate issued, with revocations.
+pub async fn citizen_certificates(
+    state: &AppState,
+    caller: &Caller,
+    id: PersonalId,
+) -> Result<Vec<StoredCertificate>, ApiError> {
+    read_citizen(state, caller, id, "dcc_certificate").await?;
+    Ok(state.store.certificates_for_citizen(id).await?)
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct RevokeRequest {
+    /// Why, in a word or two: `wrong_data`, `fraud`, `holder_request`, …
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RevokeOutcome {
+    pub uvci: String,
+    /// `false` when it was revoked already.
+    pub revoked: bool,
+}
+
+/// Longest revocation reason kept.
+const MAX_REASON_CHARS: usize = 200;
+
+/// `POST /api/v1/certificates/{uvci}/revoke`: an officer whose jurisdiction holds the citizen
+/// revokes a certificate; the revocation list carries it from then on.
+pub async fn revoke(
+    state: &AppState,
+    caller: &Caller,
+    uvci: &str,
+    req: &RevokeRequest,
+) -> Result<RevokeOutcome, ApiError> {
+    let reason = req.reason.trim();
+    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+        let mut err = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_reason",
+            "Cần lý do thu hồi (tối đa 200 ký tự)",
+            "A revocation reason is required (at most 200 characters)",
+        );
+        err.field = Some("reason".into());
+        return Err(err);
+    }
+    let Some(cert) = state.store.certificate(uvci).await? else {
+        return Err(ApiError::not_found("chứng nhận", "Certificate"));
+    };
+    let purpose = "dcc_revocation";
+    read_citizen(state, caller, cert.personal_id, purpose).await?;
+    let revoked = state
+        .store
+        .revoke_certificate(uvci, reason, OffsetDateTime::now_utc())
+        .await?;
+    state
+        .audit
+        .access(
+            caller,
+            "certificate.revoke",
+            Some(cert.personal_id.to_string()),
+            purpose,
+            Some(format!("{uvci} {reason}")),
+        )
+        .await?;
+    Ok(RevokeOutcome {
+        uvci: uvci.to_owned(),
+        revoked,
+    })
 }

@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod certificates;
+pub mod dcc_lists;
 pub mod error;
 pub mod linker;
 mod middleware;
@@ -61,6 +62,7 @@ pub struct AppState {
     pub audit: audit::AuditSink,
     pub sessions: Arc<sessions::SessionCache>,
     pub config: Arc<ServerConfig>,
+    pub dcc_lists: Arc<dcc_lists::ListCache>,
 }
 
 impl AppState {
@@ -71,6 +73,7 @@ impl AppState {
             store,
             sessions: Arc::default(),
             config: Arc::new(config),
+            dcc_lists: Arc::default(),
         }
     }
 }

@@ -56,6 +56,11 @@ fn schemas() -> Value {
         "SignRequest": {"type": "object", "required": ["items"],
             "properties": {"items": {"type": "array", "maxItems": 200, "items": {"type": "object",
                 "properties": {"id": {"type": "integer"}, "version": {"type": "integer"}}}}}},
+        "RevokeRequest": {"type": "object", "required": ["reason"],
+            "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 200}}},
+        "VerifyDccRequest": {"type": "object", "required": ["qr"],
+            "properties": {"qr": {"type": "string", "maxLength": 8192, "description": "HC1:…"},
+                "at": {"type": "string", "description": "RFC 3339; default now"}}},
     })
 }
 

@@ -637,6 +637,8 @@ pub struct SignOutcome {
     pub signed: Vec<i64>,
     /// Changed since listed, not linked, or not of this commune.
     pub skipped: Vec<i64>,
+    /// New certificates issued for citizens whose certificate a correction had revoked.
+    pub certificates_reissued: usize,
 }
 
 fn signing_error(e: SigningError) -> ApiError {
@@ -687,6 +689,7 @@ pub async fn sign(
         .await
         .map_err(signing_error)?;
     let mut signatures = Vec::new();
+    let mut citizens = Vec::new();
     for item in &req.items {
         match state.store.shot_record(item.id).await? {
             Some(r)
@@ -703,6 +706,7 @@ pub async fn sign(
                     signature,
                     signing_key_id: key_id,
                 });
+                citizens.extend(r.personal_id.map(|p| (r.id, p)));
             }
             _ => {}
         }
@@ -727,7 +731,55 @@ pub async fn sign(
             Some(format!("signed:{} skipped:{}", signed.len(), skipped.len())),
         )
         .await?;
-    Ok(SignOutcome { signed, skipped })
+    let reissued = reissue_certificates(state, caller, &citizens, &signed, passphrase, now).await?;
+    Ok(SignOutcome {
+        signed,
+        skipped,
+        certificates_reissued: reissued,
+    })
+}
+
+/// After signing: new certificates for citizens whose certificate a correction revoked. A
+/// failure here never undoes the signatures; it is logged and the re-issue stays pending.
+async fn reissue_certificates(
+    state: &AppState,
+    caller: &Caller,
+    citizens: &[(i64, PersonalId)],
+    signed: &[i64],
+    passphrase: &vaxtrace_cert::SecretPassphrase,
+    now: OffsetDateTime,
+) -> Result<usize, ApiError> {
+    let mut ids: Vec<PersonalId> = citizens
+        .iter()
+        .filter(|(record, _)| signed.contains(record))
+        .map(|(_, p)| *p)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    match crate::certificates::reissue_pending(state.store.as_ref(), ids, passphrase, now).await {
+        Ok(reissued) => {
+            for (id, uvci) in &reissued {
+                state
+                    .audit
+                    .access(
+                        caller,
+                        "certificate.reissue",
+                        Some(id.to_string()),
+                        "dcc_certificate",
+                        Some(uvci.clone()),
+                    )
+                    .await?;
+            }
+            Ok(reissued.len())
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "certificate re-issue after signing failed; left pending");
+            Ok(0)
+        }
+    }
 }
 
 /// Checks one record's signature chain.

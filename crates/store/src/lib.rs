@@ -6,12 +6,15 @@
 //! suite (`tests/conformance.rs`) runs against both. This crate knows nothing of HTTP or the CLI.
 
 mod audit;
+mod certificates;
 mod citizen_row;
 mod error;
 mod migrate;
 mod postgres;
+mod postgres_certificates;
 mod postgres_vaccinations;
 mod sqlite;
+mod sqlite_certificates;
 mod sqlite_vaccinations;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -26,6 +29,9 @@ use time::OffsetDateTime;
 use vaxtrace_domain::{Citizen, Jurisdiction, PersonalId, Role};
 
 pub use audit::{AuditEntry, AuditVerification};
+pub use certificates::{
+    CertificateStore, ForeignDsc, NewCertificate, REVOKED_RECORD_CHANGED, StoredCertificate,
+};
 pub use error::{StoreError, StoreResult};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -78,7 +84,7 @@ pub struct User {
 
 /// The one storage interface; handlers and commands hold an `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: VaccinationStore + Send + Sync + Debug {
+pub trait Store: VaccinationStore + CertificateStore + Send + Sync + Debug {
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations and makes sure every secondary index exists. Idempotent.

@@ -10,6 +10,7 @@ use tokio_postgres::{Row, Statement, Transaction};
 use vaxtrace_domain::date::vietnam_day_range;
 use vaxtrace_domain::{Citizen, PersonalId};
 
+use crate::certificates::revoke_for_record_sql;
 use crate::citizen_row::{COLUMNS, CitizenRow};
 use crate::postgres::citizen_row;
 use crate::vaccinations::{
@@ -629,6 +630,9 @@ impl VaccinationStore for PostgresStore {
             &[&id, &now],
         )
         .await?;
+        // The record a certificate states has changed: that certificate no longer holds.
+        tx.execute(&revoke_for_record_sql('$'), &[&id, &now])
+            .await?;
         let after = load_record(&tx, id, false)
             .await?
             .ok_or(StoreError::NotFound("record"))?;

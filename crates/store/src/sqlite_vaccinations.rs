@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use vaxtrace_domain::date::vietnam_day_range;
 use vaxtrace_domain::{Citizen, PersonalId};
 
+use crate::certificates::revoke_for_record_sql;
 use crate::citizen_row::{COLUMNS, CitizenRow};
 use crate::sqlite::citizen_from_row;
 use crate::vaccinations::{
@@ -503,6 +504,8 @@ impl VaccinationStore for SqliteStore {
                 ],
             )?;
             apply_review(&tx, &record, &action, now)?;
+            // The record a certificate states has changed: that certificate no longer holds.
+            tx.execute(&revoke_for_record_sql('?'), params![id, now])?;
             let after = load_record(&tx, id)?.ok_or(StoreError::NotFound("record"))?;
             let affected: HashSet<i64> = [record.personal_id, after.personal_id]
                 .into_iter()

@@ -212,63 +212,186 @@ fn base32(bytes: &[u8]) -> String {
     out
 }
 
+/// The holder part every DCC shares: `ver`, `nam` and `dob`, checked, plus one `v`/`t`/`r` entry.
+fn dcc_payload(
+    full_name: &str,
+    date_of_birth: &str,
+    key: &str,
+    entry: Json,
+) -> Result<Json, CertError> {
+    let name = split_name(full_name)?;
+    let dob_ok = matches!(date_of_birth.len(), 0 | 4 | 7 | 10)
+        && date_of_birth.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        })
+        && (date_of_birth.is_empty()
+            || date_of_birth.starts_with("19")
+            || date_of_birth.starts_with("20"));
+    if !dob_ok {
+        return Err(invalid(
+            "ngày sinh không đúng dạng YYYY-MM-DD / the date of birth is not YYYY-MM-DD",
+        ));
+    }
+    let uvci = entry["ci"].as_str().unwrap_or_default();
+    if !uvci_checksum_is_valid(uvci) || uvci.len() > MAX_FIELD_CHARS {
+        return Err(invalid("mã chứng nhận không hợp lệ / invalid UVCI"));
+    }
+    let mut nam = json!({ "fn": name.family, "fnt": name.family_icao });
+    if !name.given.is_empty() {
+        nam["gn"] = json!(name.given);
+        nam["gnt"] = json!(name.given_icao);
+    }
+    Ok(json!({
+        "ver": DCC_SCHEMA_VERSION,
+        "nam": nam,
+        "dob": date_of_birth,
+        key: [entry],
+    }))
+}
+
+fn day(date: Date) -> Result<String, CertError> {
+    date.format(format_description!("[year]-[month]-[day]"))
+        .map_err(|_| invalid("ngày không hợp lệ / invalid date"))
+}
+
+fn codes_present(codes: &[&str]) -> Result<(), CertError> {
+    if codes
+        .iter()
+        .any(|c| c.is_empty() || c.chars().count() > MAX_FIELD_CHARS)
+    {
+        return Err(invalid("thiếu mã danh mục / missing value-set code"));
+    }
+    Ok(())
+}
+
 impl VaccinationDcc {
     /// The DCC JSON payload (schema 1.3.0).
     pub fn payload(&self) -> Result<Json, CertError> {
-        let name = split_name(&self.full_name)?;
-        let dob_ok = matches!(self.date_of_birth.len(), 0 | 4 | 7 | 10)
-            && self.date_of_birth.bytes().enumerate().all(|(i, b)| {
-                if i == 4 || i == 7 {
-                    b == b'-'
-                } else {
-                    b.is_ascii_digit()
-                }
-            })
-            && (self.date_of_birth.is_empty()
-                || self.date_of_birth.starts_with("19")
-                || self.date_of_birth.starts_with("20"));
-        if !dob_ok {
-            return Err(invalid(
-                "ngày sinh không đúng dạng YYYY-MM-DD / the date of birth is not YYYY-MM-DD",
-            ));
-        }
         if self.dose_number == 0 || self.series_doses == 0 {
             return Err(invalid("số mũi phải từ 1 / dose numbers start at 1"));
         }
-        if !uvci_checksum_is_valid(&self.uvci) || self.uvci.len() > MAX_FIELD_CHARS {
-            return Err(invalid("mã chứng nhận không hợp lệ / invalid UVCI"));
+        codes_present(&[&self.prophylaxis, &self.product, &self.manufacturer])?;
+        let entry = json!({
+            "tg": COVID_19,
+            "vp": self.prophylaxis,
+            "mp": self.product,
+            "ma": self.manufacturer,
+            "dn": self.dose_number,
+            "sd": self.series_doses,
+            "dt": day(self.vaccinated_on)?,
+            "co": ISSUER_COUNTRY,
+            "is": CERTIFICATE_ISSUER,
+            "ci": self.uvci,
+        });
+        dcc_payload(&self.full_name, &self.date_of_birth, "v", entry)
+    }
+}
+
+/// `tt` of a NAAT (PCR) test, from the EU value set `test-type`.
+pub const TEST_TYPE_NAAT: &str = "LP6464-4";
+/// `tt` of a rapid antigen test.
+pub const TEST_TYPE_RAT: &str = "LP217198-3";
+/// `tr`: SARS-CoV-2 not detected / detected (EU value set `test-result`).
+pub const TEST_NOT_DETECTED: &str = "260415000";
+pub const TEST_DETECTED: &str = "260373001";
+
+/// What a test certificate states.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestDcc {
+    pub full_name: String,
+    pub date_of_birth: String,
+    /// [`TEST_TYPE_NAAT`] or [`TEST_TYPE_RAT`].
+    pub test_type: String,
+    /// `nm`: the NAAT test's name, if known.
+    pub test_name: Option<String>,
+    /// `ma`: the rapid antigen device's code (EU value set), required for RATs.
+    pub device: Option<String>,
+    pub sampled_at: time::OffsetDateTime,
+    /// [`TEST_NOT_DETECTED`] or [`TEST_DETECTED`].
+    pub result: String,
+    /// `tc`: the testing centre.
+    pub centre: String,
+    pub uvci: String,
+}
+
+impl TestDcc {
+    pub fn payload(&self) -> Result<Json, CertError> {
+        if ![TEST_TYPE_NAAT, TEST_TYPE_RAT].contains(&self.test_type.as_str()) {
+            return Err(invalid("loại xét nghiệm không hợp lệ / unknown test type"));
         }
-        for code in [&self.prophylaxis, &self.product, &self.manufacturer] {
-            if code.is_empty() || code.chars().count() > MAX_FIELD_CHARS {
-                return Err(invalid("thiếu mã vắc xin / missing vaccine code"));
+        if ![TEST_NOT_DETECTED, TEST_DETECTED].contains(&self.result.as_str()) {
+            return Err(invalid(
+                "kết quả xét nghiệm không hợp lệ / unknown test result",
+            ));
+        }
+        codes_present(&[&self.centre])?;
+        let sc = self
+            .sampled_at
+            .to_offset(time::UtcOffset::UTC)
+            .format(format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+            ))
+            .map_err(|_| invalid("thời điểm lấy mẫu / sample time"))?;
+        let mut entry = json!({
+            "tg": COVID_19,
+            "tt": self.test_type,
+            "sc": sc,
+            "tr": self.result,
+            "tc": self.centre,
+            "co": ISSUER_COUNTRY,
+            "is": CERTIFICATE_ISSUER,
+            "ci": self.uvci,
+        });
+        match (&self.device, self.test_type.as_str()) {
+            (Some(device), _) => entry["ma"] = json!(device),
+            (None, TEST_TYPE_RAT) => {
+                return Err(invalid(
+                    "xét nghiệm nhanh cần mã thiết bị / a RAT needs its device code",
+                ));
             }
+            (None, _) => {}
         }
-        let dt = self
-            .vaccinated_on
-            .format(format_description!("[year]-[month]-[day]"))
-            .map_err(|_| invalid("ngày tiêm / vaccination date"))?;
-        let mut nam = json!({ "fn": name.family, "fnt": name.family_icao });
-        if !name.given.is_empty() {
-            nam["gn"] = json!(name.given);
-            nam["gnt"] = json!(name.given_icao);
+        if let Some(name) = &self.test_name {
+            entry["nm"] = json!(name);
         }
-        Ok(json!({
-            "ver": DCC_SCHEMA_VERSION,
-            "nam": nam,
-            "dob": self.date_of_birth,
-            "v": [{
-                "tg": COVID_19,
-                "vp": self.prophylaxis,
-                "mp": self.product,
-                "ma": self.manufacturer,
-                "dn": self.dose_number,
-                "sd": self.series_doses,
-                "dt": dt,
-                "co": ISSUER_COUNTRY,
-                "is": CERTIFICATE_ISSUER,
-                "ci": self.uvci,
-            }],
-        }))
+        dcc_payload(&self.full_name, &self.date_of_birth, "t", entry)
+    }
+}
+
+/// What a recovery certificate states.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryDcc {
+    pub full_name: String,
+    pub date_of_birth: String,
+    /// `fr`: the first positive test.
+    pub first_positive: Date,
+    /// `df`, `du`: the certificate's validity (at most 180 days after `fr` in the EU rules).
+    pub valid_from: Date,
+    pub valid_until: Date,
+    pub uvci: String,
+}
+
+impl RecoveryDcc {
+    pub fn payload(&self) -> Result<Json, CertError> {
+        if !(self.first_positive <= self.valid_from && self.valid_from <= self.valid_until) {
+            return Err(invalid(
+                "ngày khỏi bệnh không hợp lệ / recovery dates out of order",
+            ));
+        }
+        let entry = json!({
+            "tg": COVID_19,
+            "fr": day(self.first_positive)?,
+            "co": ISSUER_COUNTRY,
+            "is": CERTIFICATE_ISSUER,
+            "df": day(self.valid_from)?,
+            "du": day(self.valid_until)?,
+            "ci": self.uvci,
+        });
+        dcc_payload(&self.full_name, &self.date_of_birth, "r", entry)
     }
 }
 
@@ -280,6 +403,16 @@ pub fn issue_hcert(
     iat: i64,
     exp: i64,
 ) -> Result<String, CertError> {
+    issue_hcert_signed(payload, key, iat, exp).map(|(qr, _)| qr)
+}
+
+/// [`issue_hcert`], also returning the COSE signature (`r||s`), which revocation lists hash.
+pub fn issue_hcert_signed(
+    payload: &Json,
+    key: &SigningKey,
+    iat: i64,
+    exp: i64,
+) -> Result<(String, Vec<u8>), CertError> {
     if key.profile() != CertProfile::DocumentSigner {
         return Err(CertError::NotADocumentSigner);
     }
@@ -307,6 +440,7 @@ pub fn issue_hcert(
         .payload(cwt)
         .try_create_signature(b"", |tbs| key.sign(tbs))?
         .build();
+    let signature = sign1.signature.clone();
     let cose = sign1.to_tagged_vec().map_err(|e| encoding(&e))?;
 
     let mut zlib = ZlibEncoder::new(Vec::new(), Compression::best());
@@ -319,7 +453,7 @@ pub fn issue_hcert(
             qr.len()
         )));
     }
-    Ok(qr)
+    Ok((qr, signature))
 }
 
 fn invalid(reason: &str) -> CertError {
@@ -477,6 +611,59 @@ mod tests {
     }
 
     #[test]
+    fn test_and_recovery_payloads_share_the_holder_part_and_follow_the_schema() {
+        let schema_dir =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dcc/schema");
+        let schemas = SchemaSet::load(&schema_dir).unwrap();
+        let base = sample();
+        let test = TestDcc {
+            full_name: base.full_name.clone(),
+            date_of_birth: base.date_of_birth.clone(),
+            test_type: TEST_TYPE_RAT.into(),
+            test_name: None,
+            device: Some("1232".into()),
+            sampled_at: datetime!(2021-08-20 08:30 +07:00),
+            result: TEST_NOT_DETECTED.into(),
+            centre: "Trung tâm Y tế TP Rạch Giá".into(),
+            uvci: base.uvci.clone(),
+        };
+        let payload = test.payload().unwrap();
+        let errors = schemas.validate(&payload, DCC_SCHEMA_VERSION);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(payload["t"][0]["sc"], "2021-08-20T01:30:00Z");
+        assert_eq!(payload["nam"], base.payload().unwrap()["nam"]);
+        let no_device = TestDcc {
+            device: None,
+            ..test.clone()
+        };
+        assert!(matches!(no_device.payload(), Err(CertError::InvalidDcc(_))));
+        let pcr = TestDcc {
+            test_type: TEST_TYPE_NAAT.into(),
+            device: None,
+            ..test
+        };
+        assert!(pcr.payload().is_ok());
+
+        let recovery = RecoveryDcc {
+            full_name: base.full_name.clone(),
+            date_of_birth: base.date_of_birth.clone(),
+            first_positive: date!(2021 - 07 - 01),
+            valid_from: date!(2021 - 07 - 12),
+            valid_until: date!(2021 - 12 - 28),
+            uvci: base.uvci.clone(),
+        };
+        let payload = recovery.payload().unwrap();
+        let errors = schemas.validate(&payload, DCC_SCHEMA_VERSION);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(payload["r"][0]["du"], "2021-12-28");
+        let backwards = RecoveryDcc {
+            valid_until: date!(2021 - 06 - 01),
+            ..recovery
+        };
+        assert!(matches!(backwards.payload(), Err(CertError::InvalidDcc(_))));
+    }
+
+    #[test]
     fn issued_hcert_passes_every_verification_step() {
         let (_, dsc) = dsc();
         let key = SigningKey::unlock(&dsc, &pass()).unwrap();
@@ -500,6 +687,90 @@ mod tests {
         // After exp, and with an empty trust list, verification fails.
         assert!(!verify_hc1(&qr, &trust, datetime!(2025-06-01 0:00 UTC)).is_valid());
         assert!(!verify_hc1(&qr, &TrustList::new(), datetime!(2024-06-01 0:00 UTC)).is_valid());
+    }
+
+    #[test]
+    fn signed_lists_pin_the_csca_and_revocation_refuses_the_certificate() {
+        use base64::Engine;
+        use base64::engine::general_purpose::STANDARD;
+
+        use crate::hcert::{
+            HashType, REVOCATION_LIST_FORMAT, RevocationBatch, RevocationContent, RevocationEntry,
+            RevocationList, Step, TRUST_LIST_FORMAT, revocation_hash, sign_list, verify_hc1_with,
+        };
+        let (other_csca, _) = dsc();
+        let (csca, dsc) = dsc();
+        let csca_key = SigningKey::unlock(&csca, &pass()).unwrap();
+        let listed = crate::hcert::ListedDsc {
+            kid: crate::hcert::kid_of(&dsc.certificate_der).to_vec(),
+            country: Some("VN".to_owned()),
+            der: dsc.certificate_der.clone(),
+        };
+        let content = TrustList::gateway_content(&[listed], "2024-01-01T00:00:00Z");
+        let signed = sign_list(TRUST_LIST_FORMAT, &content, &csca_key).unwrap();
+        let anchors = [csca.certificate_der.clone()];
+        let trust = TrustList::from_signed(&signed, &anchors).unwrap();
+        assert_eq!(trust.len(), 1);
+
+        // Another CSCA, a trust list offered as a revocation list, one changed byte: refused.
+        assert!(TrustList::from_signed(&signed, &[other_csca.certificate_der]).is_err());
+        assert!(RevocationList::from_signed(&signed, &anchors).is_err());
+        let mut envelope: serde_json::Value = serde_json::from_str(&signed).unwrap();
+        let mut bytes = STANDARD
+            .decode(envelope["content"].as_str().unwrap())
+            .unwrap();
+        let last = bytes.len() - 2;
+        bytes[last] ^= 0x01;
+        envelope["content"] = json!(STANDARD.encode(&bytes));
+        let err = TrustList::from_signed(&envelope.to_string(), &anchors).unwrap_err();
+        assert!(err.to_string().contains("signature"), "{err}");
+        // Only a CSCA signs lists.
+        let dsc_key = SigningKey::unlock(&dsc, &pass()).unwrap();
+        assert!(sign_list(TRUST_LIST_FORMAT, &content, &dsc_key).is_err());
+
+        let holder = sample();
+        let payload = holder.payload().unwrap();
+        let at = datetime!(2024-06-01 0:00 UTC);
+        let qr = issue_hcert(
+            &payload,
+            &dsc_key,
+            at.unix_timestamp() - 10,
+            at.unix_timestamp() + 1000,
+        )
+        .unwrap();
+        let empty = RevocationList::default();
+        let ok = verify_hc1_with(&qr, &trust, at, Some(&empty));
+        assert!(ok.is_valid(), "{:?}", ok.steps);
+        assert_eq!(
+            ok.outcome(Step::Revocation),
+            Some(&crate::hcert::Outcome::Passed)
+        );
+
+        let uci = holder.uvci;
+        let revoked = RevocationContent {
+            country: "VN".into(),
+            issued_at: "2024-06-01T00:00:00Z".into(),
+            batches: vec![RevocationBatch {
+                country: "VN".into(),
+                expires: "2031-01-01T00:00:00Z".into(),
+                kid: STANDARD.encode(crate::hcert::kid_of(&dsc.certificate_der)),
+                hash_type: HashType::Uci,
+                entries: vec![RevocationEntry {
+                    hash: STANDARD
+                        .encode(revocation_hash(HashType::Uci, Some(&uci), None, &[]).unwrap()),
+                }],
+            }],
+        };
+        let signed = sign_list(
+            REVOCATION_LIST_FORMAT,
+            &serde_json::to_value(&revoked).unwrap(),
+            &csca_key,
+        )
+        .unwrap();
+        let list = RevocationList::from_signed(&signed, &anchors).unwrap();
+        let v = verify_hc1_with(&qr, &trust, at, Some(&list));
+        assert!(!v.is_valid());
+        assert_eq!(v.first_failure().map(|(s, _)| s), Some(Step::Revocation));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod base45;
 mod decode;
 mod dsc;
 mod issue;
+mod lists;
 mod picture;
 mod schema;
 mod suite;
@@ -21,15 +22,24 @@ pub use decode::{
 };
 pub use dsc::{KID_LEN, kid_of};
 pub use issue::{
-    CERTIFICATE_ISSUER, COVID_19, DCC_SCHEMA_VERSION, DccName, ISSUER_COUNTRY, VaccinationDcc,
-    icao_transliterate, issue_hcert, new_uvci, split_name, uvci, uvci_checksum,
+    CERTIFICATE_ISSUER, COVID_19, DCC_SCHEMA_VERSION, DccName, ISSUER_COUNTRY, RecoveryDcc,
+    TEST_DETECTED, TEST_NOT_DETECTED, TEST_TYPE_NAAT, TEST_TYPE_RAT, TestDcc, VaccinationDcc,
+    icao_transliterate, issue_hcert, issue_hcert_signed, new_uvci, split_name, uvci, uvci_checksum,
     uvci_checksum_is_valid,
+};
+pub use lists::{
+    HashType, REVOCATION_HASH_LEN, REVOCATION_LIST_FORMAT, RevocationBatch, RevocationContent,
+    RevocationEntry, RevocationList, SignedList, TRUST_LIST_FORMAT, open_list, revocation_hash,
+    sign_list,
 };
 pub use schema::{SchemaError, SchemaSet};
 pub use suite::{
     CaseReport, Check, Flag, SuiteReport, Verdict, parse_instant, run_suite, run_suite_with,
 };
-pub use trust::{RevocationCheck, RevocationQuery, TrustList, TrustStore};
+pub use trust::{
+    ListedDsc, RevocationCheck, RevocationQuery, TrustList, TrustStore, parse_gateway_list,
+    read_trust_list,
+};
 pub use verify::{Outcome, Step, StepResult, Verification, verify_hc1, verify_hc1_with};
 
 /// Errors of this layer that are not verification results: trust lists and schema files.
@@ -42,4 +52,7 @@ pub enum HcertError {
     /// A DCC JSON schema folder or file could not be read or used.
     #[error("invalid DCC schema: {0}")]
     Schema(String),
+    /// A signed trust or revocation list that is malformed, forged or signed by an unpinned key.
+    #[error("invalid signed list: {0}")]
+    SignedList(String),
 }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::HcertError;
 use super::dsc::kid_of;
+use super::lists::{TRUST_LIST_FORMAT, open_list};
 
 /// Document Signer Certificates by kid.
 pub trait TrustStore {
@@ -39,6 +40,57 @@ pub trait RevocationCheck {
     fn check(&self, query: &RevocationQuery<'_>) -> Result<(), String>;
 }
 
+/// One DSC as a trust list names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedDsc {
+    pub kid: Vec<u8>,
+    /// ISO 3166-1 alpha-2, when the list says.
+    pub country: Option<String>,
+    pub der: Vec<u8>,
+}
+
+/// The DSCs of a gateway-shaped JSON list.
+pub fn parse_gateway_list(json: &str) -> Result<Vec<ListedDsc>, HcertError> {
+    let list: GatewayList =
+        serde_json::from_str(json).map_err(|e| HcertError::TrustList(e.to_string()))?;
+    let mut out = Vec::with_capacity(list.certificates.len());
+    for (i, entry) in list.certificates.into_iter().enumerate() {
+        if entry
+            .certificate_type
+            .as_deref()
+            .is_some_and(|t| t != "DSC")
+        {
+            continue;
+        }
+        let der = STANDARD.decode(entry.raw_data.trim()).map_err(|e| {
+            HcertError::TrustList(format!("certificates[{i}].raw_data is not base64: {e}"))
+        })?;
+        let kid = match entry.kid {
+            Some(kid) => STANDARD.decode(kid.trim()).map_err(|e| {
+                HcertError::TrustList(format!("certificates[{i}].kid is not base64: {e}"))
+            })?,
+            None => kid_of(&der).to_vec(),
+        };
+        let country = entry
+            .country
+            .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()));
+        out.push(ListedDsc { kid, country, der });
+    }
+    Ok(out)
+}
+
+/// A trust list as a file holds it: signed (checked against `anchors`) when anchors are given,
+/// else the gateway's plain JSON.
+pub fn read_trust_list(text: &str, anchors: &[Vec<u8>]) -> Result<Vec<ListedDsc>, HcertError> {
+    if anchors.is_empty() {
+        return parse_gateway_list(text);
+    }
+    let content = open_list(text, TRUST_LIST_FORMAT, anchors)?;
+    let content = std::str::from_utf8(&content)
+        .map_err(|_| HcertError::TrustList("the content is not UTF-8".to_owned()))?;
+    parse_gateway_list(content)
+}
+
 /// An in-memory trust list, e.g. the EU gateway's DSC list.
 #[derive(Debug, Clone, Default)]
 pub struct TrustList {
@@ -50,6 +102,7 @@ pub struct TrustList {
 #[derive(Debug, Deserialize)]
 struct GatewayEntry {
     kid: Option<String>,
+    country: Option<String>,
     certificate_type: Option<String>,
     raw_data: String,
 }
@@ -82,31 +135,43 @@ impl TrustList {
     /// `{"certificates":[{"kid":"base64","country":"VN","certificate_type":"DSC","raw_data":"base64 DER"}]}`.
     /// Entries whose `certificate_type` is not `DSC` are skipped; without `kid` the kid is computed.
     pub fn from_gateway_json(json: &str) -> Result<Self, HcertError> {
-        let list: GatewayList =
-            serde_json::from_str(json).map_err(|e| HcertError::TrustList(e.to_string()))?;
+        Ok(Self::from_listed(parse_gateway_list(json)?))
+    }
+
+    pub fn from_listed(listed: Vec<ListedDsc>) -> Self {
         let mut trust = Self::new();
-        for (i, entry) in list.certificates.into_iter().enumerate() {
-            if entry
-                .certificate_type
-                .as_deref()
-                .is_some_and(|t| t != "DSC")
-            {
-                continue;
-            }
-            let der = STANDARD.decode(entry.raw_data.trim()).map_err(|e| {
-                HcertError::TrustList(format!("certificates[{i}].raw_data is not base64: {e}"))
-            })?;
-            match entry.kid {
-                Some(kid) => {
-                    let kid = STANDARD.decode(kid.trim()).map_err(|e| {
-                        HcertError::TrustList(format!("certificates[{i}].kid is not base64: {e}"))
-                    })?;
-                    trust.add_with_kid(kid, der);
-                }
-                None => trust.add(der),
-            }
+        for dsc in listed {
+            trust.add_with_kid(dsc.kid, dsc.der);
         }
-        Ok(trust)
+        trust
+    }
+
+    /// Opens a signed trust list (see [`open_list`]); its content has the gateway's shape.
+    pub fn from_signed(text: &str, anchors: &[Vec<u8>]) -> Result<Self, HcertError> {
+        Ok(Self::from_listed(read_trust_list(text, anchors)?))
+    }
+
+    /// The content of a published trust list, in the gateway's shape.
+    pub fn gateway_content(dscs: &[ListedDsc], issued_at: &str) -> serde_json::Value {
+        let certificates: Vec<_> = dscs
+            .iter()
+            .map(|d| {
+                serde_json::json!({
+                    "kid": STANDARD.encode(&d.kid),
+                    "country": d.country,
+                    "certificate_type": "DSC",
+                    "raw_data": STANDARD.encode(&d.der),
+                })
+            })
+            .collect();
+        serde_json::json!({ "issued_at": issued_at, "certificates": certificates })
+    }
+
+    /// Every `(kid, DSC DER)` entry.
+    pub fn entries(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.by_kid
+            .iter()
+            .flat_map(|(kid, ders)| ders.iter().map(move |d| (kid.as_slice(), d.as_slice())))
     }
 
     /// Number of distinct (kid, DSC) entries.

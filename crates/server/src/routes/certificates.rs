@@ -1,12 +1,16 @@
 //! EU Digital COVID Certificate handlers.
 
 use axum::extract::{Path, State};
-use axum::routing::{MethodRouter, get};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
 use axum::{Extension, Json};
 use vaxtrace_domain::PersonalId;
 
+use super::ApiJson;
 use crate::AppState;
-use crate::certificates as svc;
+use crate::certificates::{self as svc, RevokeRequest};
+use crate::dcc_lists::{self as lists, VerifyDccRequest};
 use crate::middleware::Caller;
 
 pub fn citizen_certificate() -> MethodRouter<AppState> {
@@ -18,6 +22,66 @@ pub fn citizen_certificate() -> MethodRouter<AppState> {
             svc::citizen_certificate(&state, &caller, id)
                 .await
                 .map(Json)
+        },
+    )
+}
+
+pub fn citizen_certificates() -> MethodRouter<AppState> {
+    get(
+        |State(state): State<AppState>,
+         Extension(caller): Extension<Caller>,
+         Path(raw): Path<String>| async move {
+            let id = PersonalId::parse(&raw)?;
+            svc::citizen_certificates(&state, &caller, id)
+                .await
+                .map(Json)
+        },
+    )
+}
+
+pub fn revoke() -> MethodRouter<AppState> {
+    post(
+        |State(state): State<AppState>,
+         Extension(caller): Extension<Caller>,
+         Path(uvci): Path<String>,
+         ApiJson(req): ApiJson<RevokeRequest>| async move {
+            svc::revoke(&state, &caller, &uvci, &req).await.map(Json)
+        },
+    )
+}
+
+/// A signed list as JSON text; verifiers may cache it for a minute.
+fn signed_list_response(text: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=60"),
+        ],
+        text,
+    )
+        .into_response()
+}
+
+pub fn trust_list() -> MethodRouter<AppState> {
+    get(|State(state): State<AppState>| async move {
+        lists::trust_list(&state).await.map(signed_list_response)
+    })
+}
+
+pub fn revocation_list() -> MethodRouter<AppState> {
+    get(|State(state): State<AppState>| async move {
+        lists::revocation_list(&state)
+            .await
+            .map(signed_list_response)
+    })
+}
+
+pub fn verify() -> MethodRouter<AppState> {
+    post(
+        |State(state): State<AppState>,
+         Extension(caller): Extension<Caller>,
+         ApiJson(req): ApiJson<VerifyDccRequest>| async move {
+            lists::verify(&state, &caller, &req).await.map(Json)
         },
     )
 }

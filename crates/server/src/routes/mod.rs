@@ -79,7 +79,12 @@ pub const ROUTES: &[Route] = &[
     route!(GET "/api/v1/citizens/{personal_id}/status", Access::Permission(Permission::ReadStatusColour), "vaccinations", "Vaccination colour and rule version; doses for health officers only", None, &[200, 401, 403, 404, 422]),
     route!(POST "/api/v1/citizens/status-by-qr", Access::Permission(Permission::ReadStatusColour), "vaccinations", "The same status from the chip ID card's QR text", Some("QrLookupRequest"), &[200, 401, 403, 404, 422]),
     route!(GET "/api/v1/citizens/{personal_id}/vaccinations", Access::Permission(Permission::ReadCitizen), "vaccinations", "Every record linked to a citizen", None, &[200, 401, 403, 404, 422]),
-    route!(GET "/api/v1/citizens/{personal_id}/certificate", Access::Permission(Permission::ReadCitizen), "vaccinations", "EU Digital COVID Certificate (HCERT) of the latest signed dose: {hc1, uvci, payload, svg}; 409 without a signed dose, 503 without a document signer key", None, &[200, 401, 403, 404, 409, 422, 503]),
+    route!(GET "/api/v1/citizens/{personal_id}/certificate", Access::Permission(Permission::ReadCitizen), "certificates", "EU Digital COVID Certificate (HCERT) of the latest signed dose: {hc1, uvci, payload, svg}; the current one again while its record is unchanged. 409 without a signed dose, 503 without a document signer key", None, &[200, 401, 403, 404, 409, 422, 503]),
+    route!(GET "/api/v1/citizens/{personal_id}/certificates", Access::Permission(Permission::ReadCitizen), "certificates", "Every certificate issued to a citizen, with revocations and replacements", None, &[200, 401, 403, 404, 422]),
+    route!(POST "/api/v1/certificates/{uvci}/revoke", Access::Permission(Permission::RevokeCertificates), "certificates", "Revoke a certificate; it is on the revocation list from then on", Some("RevokeRequest"), &[200, 401, 403, 404, 413, 415, 422]),
+    route!(GET "/api/v1/trust-list", Access::Public, "certificates", "The document signers to trust (this country's and imported ones), signed by the CSCA", None, &[200, 503]),
+    route!(GET "/api/v1/revocation-list", Access::Public, "certificates", "Revoked, unexpired certificates as EU-style UCI hash batches, signed by the CSCA", None, &[200, 503]),
+    route!(POST "/api/v1/dcc/verify", Access::Authenticated, "certificates", "Verify a scanned HC1 text step by step against the current trust and revocation lists", Some("VerifyDccRequest"), &[200, 401, 413, 415, 422]),
 ];
 
 fn handler(route: &Route) -> MethodRouter<AppState> {
@@ -106,6 +111,11 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         "/api/v1/citizens/status-by-qr" => vaccinations::status_by_qr(),
         "/api/v1/citizens/{personal_id}/vaccinations" => vaccinations::history(),
         "/api/v1/citizens/{personal_id}/certificate" => certificates::citizen_certificate(),
+        "/api/v1/citizens/{personal_id}/certificates" => certificates::citizen_certificates(),
+        "/api/v1/certificates/{uvci}/revoke" => certificates::revoke(),
+        "/api/v1/trust-list" => certificates::trust_list(),
+        "/api/v1/revocation-list" => certificates::revocation_list(),
+        "/api/v1/dcc/verify" => certificates::verify(),
         other => unreachable!("route {other} has no handler"),
     }
 }
