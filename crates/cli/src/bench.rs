@@ -26,6 +26,9 @@ pub enum BenchCommand {
     /// Record linkage: shot reports matched and stored per second against a registry, vs storing
     /// the same rows unmatched; with matching quality against the generator's truth.
     Match(crate::bench_match::MatchBench),
+    /// EU Digital COVID Certificates issued and verified per second per core, vs a bare P-256
+    /// check (ring), `openssl speed ecdsap256` and the `dgc` crate, same certificates.
+    Cert(crate::bench_cert::CertBench),
 }
 
 #[derive(Debug, Args)]
@@ -67,6 +70,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Import(args) => import(args).await,
         BenchCommand::Verify(args) => verify(args).await,
         BenchCommand::Match(args) => crate::bench_match::run(args).await,
+        BenchCommand::Cert(args) => crate::bench_cert::run(args).await,
     }
 }
 

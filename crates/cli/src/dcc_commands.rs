@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use vaxtrace_cert::hcert::{self, Outcome, TrustList, Verdict};
+use vaxtrace_cert::hcert::{self, Outcome, RevocationList, TrustList, Verdict};
 
 /// Largest trust list read (the EU gateway's full DSC list is a few MiB).
 const MAX_TRUST_LIST_BYTES: u64 = 64 * 1024 * 1024;
@@ -24,10 +24,18 @@ pub enum DccCommand {
 pub struct VerifyArgs {
     /// The QR code's text, starting with `HC1:`; `-` reads it from standard input.
     qr: String,
-    /// Trust list in the EU gateway's JSON shape:
-    /// `{"certificates":[{"kid":"base64","country":"VN","certificate_type":"DSC","raw_data":"base64 DER"}]}`.
+    /// Trust list: the EU gateway's JSON shape
+    /// `{"certificates":[{"kid":"base64","country":"VN","certificate_type":"DSC","raw_data":"base64 DER"}]}`,
+    /// or a signed list as `/api/v1/trust-list` publishes it (then give --trust-anchor).
     #[arg(long, value_name = "FILE")]
     trust_list: PathBuf,
+    /// CSCA certificate (DER) that signed the trust and revocation lists; repeat for several.
+    /// Without it the trust list is read as unsigned gateway JSON.
+    #[arg(long, value_name = "CSCA.der")]
+    trust_anchor: Vec<PathBuf>,
+    /// Signed revocation list as `/api/v1/revocation-list` publishes it (needs --trust-anchor).
+    #[arg(long, value_name = "FILE")]
+    revocation_list: Option<PathBuf>,
     /// Verify as of this instant (RFC 3339, e.g. 2021-06-01T12:00:00Z) instead of now.
     #[arg(long, value_name = "RFC3339")]
     at: Option<String>,
@@ -61,7 +69,26 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
     } else {
         args.qr.clone()
     };
-    let trust = read_trust_list(&args.trust_list)?;
+    let anchors = args
+        .trust_anchor
+        .iter()
+        .map(|p| {
+            std::fs::read(p).with_context(|| format!("cannot read trust anchor {}", p.display()))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let revocation = match &args.revocation_list {
+        None => None,
+        Some(_) if anchors.is_empty() => {
+            bail!(
+                "--revocation-list needs --trust-anchor: a revocation list is only as good as its signature"
+            )
+        }
+        Some(path) => Some(
+            RevocationList::from_signed(&read_limited(path, "revocation list")?, &anchors)
+                .with_context(|| format!("revocation list {}", path.display()))?,
+        ),
+    };
+    let trust = read_trust_list(&args.trust_list, &anchors)?;
     let at = match &args.at {
         Some(text) => OffsetDateTime::parse(text, &Rfc3339)
             .or_else(|_| hcert::parse_instant(text))
@@ -69,7 +96,14 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
         None => OffsetDateTime::now_utc(),
     };
 
-    let v = hcert::verify_hc1(&qr, &trust, at);
+    let v = hcert::verify_hc1_with(
+        &qr,
+        &trust,
+        at,
+        revocation
+            .as_ref()
+            .map(|r| r as &dyn hcert::RevocationCheck),
+    );
     if args.json {
         let mut out = serde_json::to_value(&v)?;
         if let Some(map) = out.as_object_mut() {
@@ -89,20 +123,29 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read_trust_list(path: &std::path::Path) -> anyhow::Result<TrustList> {
+/// A list file's text, refusing absurd sizes before reading.
+pub(crate) fn read_limited(path: &std::path::Path, what: &str) -> anyhow::Result<String> {
     let size = std::fs::metadata(path)
-        .with_context(|| format!("cannot read trust list {}", path.display()))?
+        .with_context(|| format!("cannot read {what} {}", path.display()))?
         .len();
     if size > MAX_TRUST_LIST_BYTES {
         bail!(
-            "trust list {} is larger than {MAX_TRUST_LIST_BYTES} bytes",
+            "{what} {} is larger than {MAX_TRUST_LIST_BYTES} bytes",
             path.display()
         );
     }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read trust list {}", path.display()))?;
-    let trust = TrustList::from_gateway_json(&text)
-        .with_context(|| format!("trust list {}", path.display()))?;
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {what} {}", path.display()))
+}
+
+fn read_trust_list(path: &std::path::Path, anchors: &[Vec<u8>]) -> anyhow::Result<TrustList> {
+    let text = read_limited(path, "trust list")?;
+    let listed = hcert::read_trust_list(&text, anchors).with_context(|| {
+        format!(
+            "trust list {} (a signed list needs --trust-anchor CSCA.der)",
+            path.display()
+        )
+    })?;
+    let trust = TrustList::from_listed(listed);
     if trust.is_empty() {
         bail!("trust list {} holds no DSC", path.display());
     }

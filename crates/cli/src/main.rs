@@ -3,6 +3,7 @@
 //! exit non-zero.
 
 mod bench;
+mod bench_cert;
 mod bench_match;
 mod cert_commands;
 mod commands;

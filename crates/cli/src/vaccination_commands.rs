@@ -394,11 +394,38 @@ pub enum KeysCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write the active CSCA certificate (DER): the trust anchor verifiers pin to check the
+    /// trust list, the revocation list and the DSCs.
+    ExportCsca {
+        #[command(flatten)]
+        db: Db,
+        /// Output file (DER).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// List keys: profile, unit, validity, fingerprint, active.
     List {
         #[command(flatten)]
         db: Db,
     },
+}
+
+/// Writes the active national certificate of `profile` (DER).
+async fn export_certificate(
+    db: &Db,
+    profile: CertProfile,
+    command: &str,
+    out: &std::path::Path,
+    now: time::OffsetDateTime,
+) -> anyhow::Result<()> {
+    let store = open_store(db).await?;
+    let key = signing::active_key(store.as_ref(), "VN", profile, now)
+        .await
+        .with_context(|| format!("no active {profile}: run `vaxtrace keys {command}` first"))?;
+    std::fs::write(out, &key.certificate)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    println!("wrote {profile} {} to {}", key.fingerprint, out.display());
+    Ok(())
 }
 
 async fn issue_and_activate(
@@ -610,13 +637,10 @@ pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
             issue_dsc(&store, &passphrase, &name, years).await?;
         }
         KeysCommand::ExportDsc { db, out } => {
-            let store = open_store(&db).await?;
-            let dsc = signing::active_key(store.as_ref(), "VN", CertProfile::DocumentSigner, now)
-                .await
-                .context("no active DSC: run `vaxtrace keys dsc` first")?;
-            std::fs::write(&out, &dsc.certificate)
-                .with_context(|| format!("cannot write {}", out.display()))?;
-            println!("wrote DSC {} to {}", dsc.fingerprint, out.display());
+            export_certificate(&db, CertProfile::DocumentSigner, "dsc", &out, now).await?;
+        }
+        KeysCommand::ExportCsca { db, out } => {
+            export_certificate(&db, CertProfile::Csca, "csca", &out, now).await?;
         }
         KeysCommand::List { db } => {
             let store = open_store(&db).await?;

@@ -18,7 +18,7 @@ use vaxtrace_cert::hcert::{
     RevocationEntry, RevocationList, TRUST_LIST_FORMAT, TrustList, revocation_hash, sign_list,
     verify_hc1_with,
 };
-use vaxtrace_cert::{CertProfile, SigningKey};
+use vaxtrace_cert::{CertProfile, SecretPassphrase, SigningKey};
 use vaxtrace_store::{Store, StoreError};
 
 use crate::certificates::DCC_UNIT;
@@ -112,72 +112,120 @@ pub async fn revocation_content(
     })
 }
 
+/// Why a list could not be signed.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error("no signing key passphrase configured")]
+    NoPassphrase,
+    #[error("no active CSCA: run `vaxtrace keys csca`")]
+    NoCsca,
+    #[error("the CSCA key cannot be unlocked")]
+    Locked,
+    #[error("list signing failed: {0}")]
+    Sign(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<ListError> for ApiError {
+    fn from(e: ListError) -> Self {
+        let unavailable = |vi: &str, en: &str| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "list_signing_unavailable",
+                vi,
+                en,
+            )
+        };
+        match e {
+            ListError::NoPassphrase => unavailable(
+                "Máy chủ chưa được cấu hình mật khẩu khóa ký",
+                "The server has no signing key passphrase configured",
+            ),
+            ListError::NoCsca => unavailable(
+                "Chưa có CSCA đang hoạt động (vaxtrace keys csca)",
+                "No active CSCA (vaxtrace keys csca)",
+            ),
+            ListError::Locked => {
+                tracing::error!("CSCA key cannot be unlocked");
+                unavailable("Không mở được khóa CSCA", "The CSCA key cannot be unlocked")
+            }
+            ListError::Sign(reason) => {
+                tracing::error!(%reason, "list signing failed");
+                ApiError::internal()
+            }
+            ListError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// The trust list's content, `issued_at` left empty.
+pub async fn trust_list_content(
+    store: &dyn Store,
+    now: OffsetDateTime,
+) -> Result<Json, StoreError> {
+    Ok(TrustList::gateway_content(
+        &trusted_dscs(store, now).await?,
+        "",
+    ))
+}
+
+/// The revocation list's content as JSON, `issued_at` left empty.
+pub async fn revocation_list_content(
+    store: &dyn Store,
+    now: OffsetDateTime,
+) -> Result<Json, StoreError> {
+    let content = revocation_content(store, now).await?;
+    serde_json::to_value(content).map_err(|e| StoreError::Database(e.to_string()))
+}
+
+/// Signs `content` with the active CSCA, setting its `issued_at` to `now`.
+pub async fn sign_with_csca(
+    store: &dyn Store,
+    passphrase: Option<&SecretPassphrase>,
+    format: &str,
+    mut content: Json,
+    now: OffsetDateTime,
+) -> Result<String, ListError> {
+    let passphrase = passphrase.ok_or(ListError::NoPassphrase)?;
+    let stored = signing::active_key(store, DCC_UNIT, CertProfile::Csca, now)
+        .await
+        .map_err(|_| ListError::NoCsca)?;
+    let key = issued_key(&stored)
+        .ok()
+        .and_then(|k| SigningKey::unlock(&k, passphrase).ok())
+        .ok_or(ListError::Locked)?;
+    content["issued_at"] = Json::from(now.format(&Rfc3339).unwrap_or_default());
+    sign_list(format, &content, &key).map_err(|e| ListError::Sign(e.to_string()))
+}
+
 /// `GET /api/v1/trust-list`.
 pub async fn trust_list(state: &AppState) -> Result<String, ApiError> {
     let now = OffsetDateTime::now_utc();
-    let dscs = trusted_dscs(state.store.as_ref(), now).await?;
-    signed(
-        state,
-        TRUST_LIST_FORMAT,
-        TrustList::gateway_content(&dscs, ""),
-        now,
-    )
-    .await
+    let content = trust_list_content(state.store.as_ref(), now).await?;
+    signed(state, TRUST_LIST_FORMAT, content, now).await
 }
 
 /// `GET /api/v1/revocation-list`.
 pub async fn revocation_list(state: &AppState) -> Result<String, ApiError> {
     let now = OffsetDateTime::now_utc();
-    let content = revocation_content(state.store.as_ref(), now).await?;
-    let content = serde_json::to_value(content).map_err(|_| ApiError::internal())?;
+    let content = revocation_list_content(state.store.as_ref(), now).await?;
     signed(state, REVOCATION_LIST_FORMAT, content, now).await
 }
 
-/// Signs `content` (its `issued_at` set to now) unless the same content is signed already.
+/// The signed list for `content`, re-signed only when the content changed since last time.
 async fn signed(
     state: &AppState,
     format: &'static str,
-    mut content: Json,
+    content: Json,
     now: OffsetDateTime,
 ) -> Result<String, ApiError> {
     let digest: [u8; 32] = Sha256::digest(content.to_string().as_bytes()).into();
     if let Some(text) = state.dcc_lists.get(format, &digest) {
         return Ok(text);
     }
-    let unavailable = |vi: &str, en: &str| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "list_signing_unavailable",
-            vi,
-            en,
-        )
-    };
-    let Some(passphrase) = state.config.key_passphrase.as_deref() else {
-        return Err(unavailable(
-            "Máy chủ chưa được cấu hình mật khẩu khóa ký",
-            "The server has no signing key passphrase configured",
-        ));
-    };
-    let stored = signing::active_key(state.store.as_ref(), DCC_UNIT, CertProfile::Csca, now)
-        .await
-        .map_err(|_| {
-            unavailable(
-                "Chưa có CSCA đang hoạt động (vaxtrace keys csca)",
-                "No active CSCA (vaxtrace keys csca)",
-            )
-        })?;
-    let key = issued_key(&stored)
-        .ok()
-        .and_then(|k| SigningKey::unlock(&k, passphrase).ok())
-        .ok_or_else(|| {
-            tracing::error!("CSCA key cannot be unlocked");
-            unavailable("Không mở được khóa CSCA", "The CSCA key cannot be unlocked")
-        })?;
-    content["issued_at"] = Json::from(now.format(&Rfc3339).unwrap_or_default());
-    let text = sign_list(format, &content, &key).map_err(|e| {
-        tracing::error!(error = %e, "list signing failed");
-        ApiError::internal()
-    })?;
+    let passphrase = state.config.key_passphrase.as_deref();
+    let text = sign_with_csca(state.store.as_ref(), passphrase, format, content, now).await?;
     state.dcc_lists.put(format, digest, text.clone());
     Ok(text)
 }

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod certificate_page;
 pub mod certificates;
 pub mod dcc_lists;
 pub mod error;

@@ -47,6 +47,10 @@ pub fn router() -> Router<AppState> {
             asset!("app.css", "text/css; charset=utf-8"),
         )
         .route(
+            "/static/certificate.css",
+            asset!("certificate.css", "text/css; charset=utf-8"),
+        )
+        .route(
             "/static/index.js",
             asset!("index.js", "text/javascript; charset=utf-8"),
         )

@@ -120,6 +120,14 @@ impl Dsc {
             .map_err(|_| format!("the {alg} signature does not match the DSC key"))
     }
 
+    /// The uncompressed P-256 point, when the DSC has an EC P-256 key.
+    pub(crate) fn p256_key(&self) -> Option<&[u8]> {
+        match &self.key {
+            Key::P256(key) => Some(key),
+            _ => None,
+        }
+    }
+
     /// Whether the extended key usage allows `kind`.
     pub(crate) fn allows(&self, kind: DccType) -> Result<(), String> {
         match &self.usages {

@@ -32,6 +32,7 @@ pub use lists::{
     RevocationEntry, RevocationList, SignedList, TRUST_LIST_FORMAT, open_list, revocation_hash,
     sign_list,
 };
+pub use picture::decode_png_qr;
 pub use schema::{SchemaError, SchemaSet};
 pub use suite::{
     CaseReport, Check, Flag, SuiteReport, Verdict, parse_instant, run_suite, run_suite_with,
@@ -40,7 +41,9 @@ pub use trust::{
     ListedDsc, RevocationCheck, RevocationQuery, TrustList, TrustStore, parse_gateway_list,
     read_trust_list,
 };
-pub use verify::{Outcome, Step, StepResult, Verification, verify_hc1, verify_hc1_with};
+pub use verify::{
+    BareSignature, Outcome, Step, StepResult, Verification, verify_hc1, verify_hc1_with,
+};
 
 /// Errors of this layer that are not verification results: trust lists and schema files.
 #[derive(Debug, thiserror::Error)]

@@ -6,7 +6,7 @@ const MAX_PIXELS: usize = 4096 * 4096;
 const MAX_PNG_ALLOC: usize = 64 * 1024 * 1024;
 
 /// The text of the first readable QR code in a PNG image.
-pub(crate) fn decode_png_qr(png_bytes: &[u8]) -> Result<String, String> {
+pub fn decode_png_qr(png_bytes: &[u8]) -> Result<String, String> {
     let (width, height, luma) = png_luma(png_bytes)?;
     // rqrr is third-party image analysis on untrusted pixels: contain any panic as a failure.
     std::panic::catch_unwind(|| {

@@ -83,6 +83,11 @@ pub fn parse_gateway_list(json: &str) -> Result<Vec<ListedDsc>, HcertError> {
 /// else the gateway's plain JSON.
 pub fn read_trust_list(text: &str, anchors: &[Vec<u8>]) -> Result<Vec<ListedDsc>, HcertError> {
     if anchors.is_empty() {
+        if serde_json::from_str::<super::lists::SignedList>(text).is_ok() {
+            return Err(HcertError::TrustList(
+                "the list is signed: pin the CSCA certificate that signed it".to_owned(),
+            ));
+        }
         return parse_gateway_list(text);
     }
     let content = open_list(text, TRUST_LIST_FORMAT, anchors)?;

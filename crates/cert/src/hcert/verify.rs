@@ -340,3 +340,56 @@ fn first_entry(payload: &Json) -> Option<&serde_json::Map<String, Json>> {
         .and_then(|a| a.get(0))
         .and_then(Json::as_object)
 }
+
+/// An HCERT's `Sig_structure` and ES256 signature with the P-256 key of the DSC that signed it:
+/// what a bare signature check works on. For measuring what [`verify_hc1`] costs beyond the
+/// signature check itself (`vaxtrace bench cert`); building one verifies nothing.
+#[derive(Debug, Clone)]
+pub struct BareSignature {
+    public_key: Vec<u8>,
+    message: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl BareSignature {
+    /// Decodes `qr` (prefix, Base45, zlib, `COSE_Sign1`, no other check) and takes the key of
+    /// `dsc_der`, which must be an EC P-256 key.
+    pub fn from_hc1(qr: &str, dsc_der: &[u8]) -> Result<Self, String> {
+        let text = decode::unprefix(qr)?;
+        let compressed = base45::decode(text).map_err(|e| e.to_string())?;
+        let cose = decode::cose(&decode::inflate(&compressed, MAX_INFLATED_BYTES)?)?;
+        let dsc = Dsc::parse(dsc_der)?;
+        let public_key = dsc.p256_key().ok_or("the DSC has no P-256 key")?.to_vec();
+        Ok(Self {
+            public_key,
+            message: cose.to_be_signed(),
+            signature: cose.signature,
+        })
+    }
+
+    /// ring's ECDSA P-256 / SHA-256 verification of the signature over the `Sig_structure`, and
+    /// nothing else.
+    pub fn verify(&self) -> bool {
+        ring::signature::UnparsedPublicKey::new(
+            &ring::signature::ECDSA_P256_SHA256_FIXED,
+            &self.public_key,
+        )
+        .verify(&self.message, &self.signature)
+        .is_ok()
+    }
+
+    /// The uncompressed P-256 point of the DSC.
+    pub fn public_key(&self) -> &[u8] {
+        &self.public_key
+    }
+
+    /// The COSE `Sig_structure` `["Signature1", protected, h'', payload]`, as signed.
+    pub fn message(&self) -> &[u8] {
+        &self.message
+    }
+
+    /// The 64-byte `r||s` signature.
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+}

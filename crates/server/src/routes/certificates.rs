@@ -2,16 +2,17 @@
 
 use axum::extract::{Path, State};
 use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use axum::{Extension, Json};
 use vaxtrace_domain::PersonalId;
 
 use super::ApiJson;
-use crate::AppState;
+use crate::certificate_page::{Styles, render};
 use crate::certificates::{self as svc, RevokeRequest};
 use crate::dcc_lists::{self as lists, VerifyDccRequest};
 use crate::middleware::Caller;
+use crate::{ApiError, AppState};
 
 pub fn citizen_certificate() -> MethodRouter<AppState> {
     get(
@@ -22,6 +23,18 @@ pub fn citizen_certificate() -> MethodRouter<AppState> {
             svc::citizen_certificate(&state, &caller, id)
                 .await
                 .map(Json)
+        },
+    )
+}
+
+pub fn printable() -> MethodRouter<AppState> {
+    get(
+        |State(state): State<AppState>,
+         Extension(caller): Extension<Caller>,
+         Path(raw): Path<String>| async move {
+            let id = PersonalId::parse(&raw)?;
+            let cert = svc::citizen_certificate(&state, &caller, id).await?;
+            Ok::<_, ApiError>(Html(render(&cert, Styles::Linked)))
         },
     )
 }

@@ -1,0 +1,87 @@
+//! `dgc-peer`: the `dgc` crate's verification of HCERT QR texts, timed, for `vaxtrace bench cert`.
+//!
+//! Standard input: the first line is the DSC certificate (base64 DER), then one `HC1:` text per
+//! line. Every text is validated once unmeasured (and must be `SignatureValidity::Valid`), then
+//! `dgc::validate` runs over all of them in whole rounds for at least `SECONDS` (the first
+//! argument, default 2). Prints one JSON line: `{"verified_per_s": …, "count": …}`.
+
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Upper bound on rounds, whatever the time, so the peer always stops.
+const MAX_ROUNDS: usize = 10_000;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            let _ = writeln!(std::io::stderr(), "dgc-peer: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<String, String> {
+    let seconds: f64 = match std::env::args().nth(1) {
+        Some(arg) => arg
+            .parse()
+            .ok()
+            .filter(|s: &f64| s.is_finite() && *s > 0.0)
+            .ok_or_else(|| format!("the argument {arg:?} is not a number of seconds"))?,
+        None => 2.0,
+    };
+    let mut lines = std::io::stdin().lock().lines();
+    let dsc = lines
+        .next()
+        .ok_or("no DSC line on standard input")?
+        .map_err(|e| format!("cannot read standard input: {e}"))?;
+    let mut trust = dgc::TrustList::default();
+    trust
+        .add_key_from_certificate(dsc.trim())
+        .map_err(|e| format!("the DSC line is not a usable certificate: {e}"))?;
+    let mut texts = Vec::new();
+    for line in lines {
+        let line = line.map_err(|e| format!("cannot read standard input: {e}"))?;
+        let line = line.trim();
+        if !line.is_empty() {
+            texts.push(line.to_owned());
+        }
+    }
+    if texts.is_empty() {
+        return Err("no HC1: texts on standard input".to_owned());
+    }
+    // Warm-up, unmeasured, and proof that dgc accepts every text.
+    for (i, text) in texts.iter().enumerate() {
+        let (_, validity) =
+            dgc::validate(text, &trust).map_err(|e| format!("text {i} does not parse: {e}"))?;
+        if !validity.is_valid() {
+            return Err(format!("text {i} does not verify: {validity:?}"));
+        }
+    }
+    let started = Instant::now();
+    let mut verified = 0usize;
+    for _ in 0..MAX_ROUNDS {
+        for text in &texts {
+            let (container, validity) =
+                dgc::validate(text, &trust).map_err(|e| format!("a text stopped parsing: {e}"))?;
+            if !validity.is_valid() {
+                return Err("a text stopped verifying".to_owned());
+            }
+            std::hint::black_box(container);
+        }
+        verified += texts.len();
+        if started.elapsed().as_secs_f64() >= seconds {
+            break;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64().max(1e-9);
+    Ok(format!(
+        "{{\"verified_per_s\": {:.1}, \"count\": {}, \"verified\": {verified}, \"seconds\": {elapsed:.3}}}",
+        verified as f64 / elapsed,
+        texts.len()
+    ))
+}
