@@ -5,6 +5,7 @@ link on import, one noisy report for Trần Thị Bình that waits in her commun
 signing-key chain (national root → province 91 → communes 30730 and 30733) and one user per role the
 tests play. Shared page helpers (login, waits) live here too.
 """
+import contextlib
 import json
 import os
 import pathlib
@@ -93,15 +94,84 @@ def server(tmp_path_factory):
     proc.wait(timeout=10)
 
 
-@pytest.fixture()
-def browser(tmp_path):
+def run(*args, env=None, **kw):
+    """Runs the vaxtrace binary; raises on a non-zero exit."""
+    return subprocess.run([BIN, *args], env=env, check=True, capture_output=True, **kw)
+
+
+def api(base, path, body=None, token=None):
+    """One JSON API call; raises urllib.error.HTTPError on 4xx/5xx."""
+    req = urllib.request.Request(base + path, data=None if body is None else json.dumps(body).encode(),
+                                 method="GET" if body is None else "POST")
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(req, timeout=10) as res:
+        return json.loads(res.read())
+
+
+def key_env():
+    return {**os.environ, "VAXTRACE_KEY_PASSPHRASE": KEY_PASSPHRASE}
+
+
+def dcc_database(work, users):
+    """A fresh SQLite database with the two citizens, their shots, every key (record chain, CSCA,
+    DSC) and `users` [(username, role, jurisdiction)]; returns its URL."""
+    url = f"sqlite:{work / 'dcc.db'}"
+    (work / "people.csv").write_text(HEADER + ROWS, encoding="utf-8")
+    (work / "shots.csv").write_text(SHOT_HEADER + SHOTS, encoding="utf-8")
+    run("import", "citizens", str(work / "people.csv"), "--database-url", url, "--no-progress")
+    run("import", "vaccinations", str(work / "shots.csv"), "--database-url", url, "--no-progress")
+    for args in (["root"], ["province", "91"], ["commune", "30730"], ["csca"], ["dsc"]):
+        run("keys", *args, "--database-url", url, env=key_env())
+    for username, role, jurisdiction in users:
+        run("user", "add", "--database-url", url, "--username", username, "--role", role,
+            "--jurisdiction", jurisdiction, input=(PASSWORD + "\n").encode())
+    return url
+
+
+@contextlib.contextmanager
+def serving(url):
+    """`vaxtrace serve` on a free loopback port, stopped on exit; yields its base URL."""
+    port = free_port()
+    proc = subprocess.Popen([BIN, "serve", "--database-url", url, "--addr", f"127.0.0.1:{port}"], env=key_env())
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("vaxtrace serve did not start")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def sign_pending(base, signer):
+    """Signs every record waiting for `signer`; returns the sign outcome."""
+    token = api(base, "/api/v1/auth/login", {"username": signer, "password": PASSWORD})["token"]
+    pending = api(base, "/api/v1/signing/pending", token=token)
+    items = [{"id": r["id"], "version": r["version"]} for r in pending]
+    return api(base, "/api/v1/signing/sign", {"items": items}, token=token)
+
+
+def chromium_options(tmp_path, *extra):
     opts = webdriver.ChromeOptions()
     opts.binary_location = "/usr/bin/chromium"
     for arg in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
-                "--window-size=1000,1000", f"--user-data-dir={tmp_path / 'profile'}"]:
+                "--window-size=1000,1000", f"--user-data-dir={tmp_path / 'profile'}", *extra]:
         opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    return opts
+
+
+@pytest.fixture()
+def browser(tmp_path):
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=chromium_options(tmp_path))
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()

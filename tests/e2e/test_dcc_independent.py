@@ -6,11 +6,8 @@ records): two doses for Nguyễn Văn An, the record key chain, the CSCA and DSC
 through the API; then the CLI issues the certificate.
 """
 import hashlib
-import json
-import os
 import subprocess
 import time
-import urllib.request
 import zlib
 
 import base45
@@ -21,39 +18,16 @@ from cose.messages import CoseMessage
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from conftest import (AN_ID, BIN, HEADER, KEY_PASSPHRASE, PASSWORD, ROWS, SHOT_HEADER, SHOTS,
-                      free_port)
+from conftest import AN_ID, BIN, dcc_database, key_env, run, serving, sign_pending
 
 EKU_VACCINATION = "1.3.6.1.4.1.1847.2021.1.2"
-
-
-def run(*args, env=None, **kw):
-    return subprocess.run([BIN, *args], env=env, check=True, capture_output=True, **kw)
-
-
-def api(base, path, body=None, token=None):
-    req = urllib.request.Request(base + path, data=None if body is None else json.dumps(body).encode(),
-                                 method="GET" if body is None else "POST")
-    req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(req, timeout=10) as res:
-        return json.loads(res.read())
 
 
 @pytest.fixture(scope="module")
 def issued(tmp_path_factory):
     work = tmp_path_factory.mktemp("dcc")
-    url = f"sqlite:{work / 'dcc.db'}"
-    env = {**os.environ, "VAXTRACE_KEY_PASSPHRASE": KEY_PASSPHRASE}
-    (work / "people.csv").write_text(HEADER + ROWS, encoding="utf-8")
-    (work / "shots.csv").write_text(SHOT_HEADER + SHOTS, encoding="utf-8")
-    run("import", "citizens", str(work / "people.csv"), "--database-url", url, "--no-progress")
-    run("import", "vaccinations", str(work / "shots.csv"), "--database-url", url, "--no-progress")
-    for args in (["root"], ["province", "91"], ["commune", "30730"], ["csca"], ["dsc"]):
-        run("keys", *args, "--database-url", url, env=env)
-    run("user", "add", "--database-url", url, "--username", "ubnd.xa30730", "--role", "commune_signer",
-        "--jurisdiction", "30730", input=(PASSWORD + "\n").encode())
+    url = dcc_database(work, [("ubnd.xa30730", "commune_signer", "30730")])
+    env = key_env()
 
     # No signed dose yet: a clear refusal, in both languages.
     refused = subprocess.run([BIN, "cert", "issue", AN_ID, "--database-url", url], env=env,
@@ -61,24 +35,9 @@ def issued(tmp_path_factory):
     assert refused.returncode != 0
     assert "chưa có mũi tiêm" in refused.stderr and "no signed vaccination record" in refused.stderr
 
-    port = free_port()
-    proc = subprocess.Popen([BIN, "serve", "--database-url", url, "--addr", f"127.0.0.1:{port}"], env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.05)
-        token = api(base, "/api/v1/auth/login", {"username": "ubnd.xa30730", "password": PASSWORD})["token"]
-        pending = api(base, "/api/v1/signing/pending", token=token)
-        items = [{"id": r["id"], "version": r["version"]} for r in pending]
-        signed = api(base, "/api/v1/signing/sign", {"items": items}, token=token)
+    with serving(url) as base:
+        signed = sign_pending(base, "ubnd.xa30730")
         assert len(signed["signed"]) == 2, signed
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
     svg, png = work / "an.svg", work / "an.png"
     out = run("cert", "issue", AN_ID, "--database-url", url, "--out-svg", str(svg), "--out-png", str(png),

@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/review", page!("review.html"))
         .route("/signing", page!("signing.html"))
         .route("/history", page!("history.html"))
+        .route("/scan", page!("scan.html"))
         .route(
             "/static/app.js",
             asset!("app.js", "text/javascript; charset=utf-8"),
@@ -77,5 +78,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/static/history.js",
             asset!("history.js", "text/javascript; charset=utf-8"),
+        )
+        .route(
+            "/static/scan.js",
+            asset!("scan.js", "text/javascript; charset=utf-8"),
+        )
+        // jsQR 1.4.0 (Apache-2.0), see web/vendor/jsqr/NOTICE.md.
+        .route(
+            "/static/vendor/jsQR.js",
+            asset!("vendor/jsqr/jsQR.js", "text/javascript; charset=utf-8"),
         )
 }

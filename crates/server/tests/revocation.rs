@@ -178,8 +178,9 @@ async fn revocation_by_hand_is_scoped_and_validated(backend: Backend) {
         .get_json(&format!("/api/v1/citizens/{AN}/certificate"), Some(&health))
         .await;
     let uvci = cert["uvci"].as_str().unwrap();
-    // The UVCI's checksum follows a '#', which a URL path must escape.
-    let path = format!("/api/v1/certificates/{}/revoke", uvci.replace('#', "%23"));
+    // The checksum follows a '#' and may itself be '/' or ':': escape the UVCI for the path.
+    let escaped = uvci.replace('#', "%23").replace('/', "%2F");
+    let path = format!("/api/v1/certificates/{escaped}/revoke");
     let reason = json!({"reason": "wrong_data"});
     assert_error(
         app.post_json(&path, None, &reason).await,

@@ -47,7 +47,8 @@ const VT = {
       VT.el("a", { href: "/verify" }, VT.bi("Xác minh danh tính", "Verify identity")),
       VT.el("a", { href: "/history" }, VT.bi("Tình trạng tiêm", "Vaccination status")),
       VT.el("a", { href: "/review" }, VT.bi("Duyệt dữ liệu tiêm", "Review queue")),
-      VT.el("a", { href: "/signing" }, VT.bi("Ký số", "Signing")));
+      VT.el("a", { href: "/signing" }, VT.bi("Ký số", "Signing")),
+      VT.el("a", { href: "/scan" }, VT.bi("Kiểm tra chứng nhận", "Check certificate")));
     const who = VT.el("span", { class: "who", id: "who" });
     header.append(who);
     document.body.prepend(header);

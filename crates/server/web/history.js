@@ -31,5 +31,10 @@ document.addEventListener("DOMContentLoaded", async () => {
       VT.el("td", {}, x.administered_at.slice(0, 10)), VT.el("td", {}, x.vaccine_name), VT.el("td", {}, x.dose_number),
       VT.el("td", {}, x.lot || ""), VT.el("td", {}, x.signed ? "✓" : "—"), VT.el("td", {}, x.counted ? "✓" : "—")))));
     box.append(table);
+    if (d.doses.some((x) => x.signed)) {
+      const id = q.split("|")[0];
+      box.append(VT.el("p", {}, VT.el("a", { id: "print-certificate", href: "/api/v1/citizens/" + encodeURIComponent(id) + "/certificate.html", target: "_blank", rel: "noopener" },
+        VT.bi("In chứng nhận tiêm chủng (EU DCC)", "Print the vaccination certificate (EU DCC)"))));
+    }
   });
 });
