@@ -532,6 +532,14 @@ pub async fn demo(mut args: DemoArgs) -> anyhow::Result<()> {
             println!("  {}  {}  {}", c.personal_id, c.full_name, c.birth_date);
         }
         println!("Data era: ages are relative to {REFERENCE_DAY}.");
+        println!(
+            "Pages: /review (tramyte…), /signing (ubnd…), /history (print a certificate), \
+             /scan (chot…: check a certificate QR)"
+        );
+        println!(
+            "Verifiers: {url}/api/v1/trust-list and {url}/api/v1/revocation-list, signed by the \
+             CSCA (`vaxtrace keys export-csca --out csca.der`)"
+        );
         println!("\nOpen {url}/login   (Ctrl-C to stop)");
     };
     if args.no_serve {
