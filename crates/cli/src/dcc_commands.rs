@@ -18,6 +18,23 @@ pub enum DccCommand {
     Verify(VerifyArgs),
     /// Run the dgc-testdata conformance cases under DIR; exit 0 only when none fails.
     CheckSuite(CheckSuiteArgs),
+    /// Download the trust list and revocation list from a vaxtrace server, check their CSCA
+    /// signatures, and replace the local copies only with genuine lists no older than them.
+    Refresh(RefreshArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    /// The server, e.g. `http://127.0.0.1:8080`. Plain HTTP is enough for integrity: a list is
+    /// kept only when the pinned CSCA signed it.
+    #[arg(long, value_name = "URL")]
+    from: String,
+    /// CSCA certificate (DER) the lists must be signed by; repeat for several.
+    #[arg(long, value_name = "CSCA.der", required = true)]
+    trust_anchor: Vec<PathBuf>,
+    /// Folder for `trust-list.json` and `revocation-list.json`.
+    #[arg(long, value_name = "DIR")]
+    out_dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -51,11 +68,28 @@ pub struct CheckSuiteArgs {
     dir: PathBuf,
 }
 
-pub fn run(command: DccCommand) -> anyhow::Result<()> {
+pub async fn run(command: DccCommand) -> anyhow::Result<()> {
     match command {
         DccCommand::Verify(args) => verify(&args),
         DccCommand::CheckSuite(args) => check_suite(&args),
+        DccCommand::Refresh(args) => {
+            crate::dcc_refresh::refresh(
+                &args.from,
+                &read_anchors(&args.trust_anchor)?,
+                &args.out_dir,
+            )
+            .await
+        }
     }
+}
+
+fn read_anchors(paths: &[PathBuf]) -> anyhow::Result<Vec<Vec<u8>>> {
+    paths
+        .iter()
+        .map(|p| {
+            std::fs::read(p).with_context(|| format!("cannot read trust anchor {}", p.display()))
+        })
+        .collect()
 }
 
 fn verify(args: &VerifyArgs) -> anyhow::Result<()> {

@@ -8,6 +8,7 @@ mod bench_match;
 mod cert_commands;
 mod commands;
 mod dcc_commands;
+mod dcc_refresh;
 mod import;
 mod import_shots;
 mod synth;
@@ -160,7 +161,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Keys(cmd) => vaccination_commands::keys(cmd).await,
         Command::VerifyRecord(args) => vaccination_commands::verify_record(&args).await,
         Command::Bench(cmd) => bench::run(cmd).await,
-        Command::Dcc(cmd) => dcc_commands::run(cmd),
+        Command::Dcc(cmd) => dcc_commands::run(cmd).await,
         Command::Cert(cmd) => cert_commands::run(cmd).await,
     }
 }

@@ -393,4 +393,164 @@ async fn foreign_trust_lists_are_imported(backend: Backend) {
     assert!(String::from_utf8_lossy(&o.stderr).contains("base64"));
 }
 
-vaxtrace_store::on_both_backends!(issue_verify_revoke, foreign_trust_lists_are_imported);
+/// `vaxtrace serve` on a free loopback port, killed when dropped.
+struct Server {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Server {
+    fn start(db: &TestDb) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_vaxtrace"))
+            .env("VAXTRACE_KEY_PASSPHRASE", PASSPHRASE)
+            .args(["--log", "warn", "serve", "--database-url", &db.url])
+            .args(["--addr", &format!("127.0.0.1:{port}")])
+            .spawn()
+            .unwrap();
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Self {
+                    child,
+                    url: format!("http://127.0.0.1:{port}"),
+                };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("vaxtrace serve did not start");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn verifiers_refresh_the_lists(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await.unwrap() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let id = setup(&db, dir.path()).await;
+    let hc1 = ok(&["cert", "issue", &id, "--database-url", &db.url])
+        .trim()
+        .to_owned();
+    let csca = dir.path().join("csca.der");
+    ok(&[
+        "keys",
+        "export-csca",
+        "--out",
+        p(&csca),
+        "--database-url",
+        &db.url,
+    ]);
+    let server = Server::start(&db);
+    let lists = dir.path().join("lists");
+    let refresh = || {
+        vaxtrace(&[
+            "dcc",
+            "refresh",
+            "--from",
+            &server.url,
+            "--trust-anchor",
+            p(&csca),
+            "--out-dir",
+            p(&lists),
+        ])
+    };
+    let verify = || {
+        vaxtrace(&[
+            "dcc",
+            "verify",
+            &hc1,
+            "--trust-anchor",
+            p(&csca),
+            "--trust-list",
+            p(&lists.join("trust-list.json")),
+            "--revocation-list",
+            p(&lists.join("revocation-list.json")),
+        ])
+    };
+    assert!(refresh().status.success());
+    assert!(
+        verify().status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify().stdout)
+    );
+
+    // A replayed older list is refused: the local copy is newer than the server's cached one.
+    ok(&[
+        "cert",
+        "export-revocation-list",
+        "--out",
+        p(&lists.join("revocation-list.json")),
+        "--database-url",
+        &db.url,
+    ]);
+    let o = refresh();
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("kept the newer one"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    let uvci = String::from_utf8_lossy(
+        &vaxtrace(&["cert", "issue", &id, "--database-url", &db.url]).stderr,
+    )
+    .lines()
+    .find_map(|l| l.strip_prefix("UVCI ").map(str::to_owned))
+    .unwrap();
+    ok(&[
+        "cert",
+        "revoke",
+        &uvci,
+        "--reason",
+        "wrong_data",
+        "--database-url",
+        &db.url,
+    ]);
+    assert!(refresh().status.success());
+    let o = verify();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("✗ revocation"));
+
+    // A server whose lists another CSCA signed is not believed.
+    let other = dir.path().join("other.der");
+    std::fs::write(&other, b"not the anchor").unwrap();
+    let o = vaxtrace(&[
+        "dcc",
+        "refresh",
+        "--from",
+        &server.url,
+        "--trust-anchor",
+        p(&other),
+        "--out-dir",
+        p(&lists),
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a genuine list"));
+    let o = vaxtrace(&[
+        "dcc",
+        "refresh",
+        "--from",
+        "https://example.invalid",
+        "--trust-anchor",
+        p(&csca),
+        "--out-dir",
+        p(&lists),
+    ]);
+    assert!(!o.status.success());
+}
+
+vaxtrace_store::on_both_backends!(
+    issue_verify_revoke,
+    foreign_trust_lists_are_imported,
+    verifiers_refresh_the_lists,
+);

@@ -3,6 +3,8 @@
 //! Every function takes untrusted bytes and returns a reason string on failure; nothing here
 //! panics on any input, and every size is bounded before it is allocated.
 
+use std::cell::RefCell;
+
 use ciborium::value::Value;
 use coset::{AsCborValue, CoseSign1, iana};
 use serde::Serialize;
@@ -164,7 +166,12 @@ pub(crate) fn unprefix(qr: &str) -> Result<&str, String> {
 /// Inflates a zlib stream, refusing to produce more than `limit` bytes (zip bombs) and refusing
 /// data that is not one complete zlib stream. Trailing bytes after the stream are ignored.
 pub(crate) fn inflate(compressed: &[u8], limit: usize) -> Result<Vec<u8>, String> {
-    use flate2::{Decompress, FlushDecompress, Status};
+    use flate2::Decompress;
+
+    thread_local! {
+        /// The inflater's state (about 40 KiB) is reset, not reallocated, for each certificate.
+        static INFLATER: RefCell<Decompress> = RefCell::new(Decompress::new(true));
+    }
 
     // Checked up front because some issuers emit raw COSE, which must not pass for a stream:
     // CM = 8 (deflate) and the header checksum.
@@ -173,7 +180,24 @@ pub(crate) fn inflate(compressed: &[u8], limit: usize) -> Result<Vec<u8>, String
         }
         _ => return Err("the data is not a zlib stream (no zlib header)".to_owned()),
     }
-    let mut inflater = Decompress::new(true);
+    INFLATER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut inflater) => {
+            inflater.reset(true);
+            inflate_with(&mut inflater, compressed, limit)
+        }
+        // Not reachable (nothing here re-enters), but a fresh state is always correct.
+        Err(_) => inflate_with(&mut Decompress::new(true), compressed, limit),
+    })
+}
+
+/// [`inflate`] with a fresh or freshly reset zlib state.
+fn inflate_with(
+    inflater: &mut flate2::Decompress,
+    compressed: &[u8],
+    limit: usize,
+) -> Result<Vec<u8>, String> {
+    use flate2::{FlushDecompress, Status};
+
     // Real certificates inflate about 1.5x; the buffer grows (bounded) only when needed.
     let mut out = Vec::with_capacity(compressed.len().saturating_mul(2).max(256).min(limit + 1));
     loop {
@@ -269,6 +293,15 @@ pub(crate) fn cose(bytes: &[u8]) -> Result<CoseParts, String> {
 
 /// The CWT claims and the DCC payload (as JSON) of a COSE payload.
 pub(crate) fn claims(payload: &[u8]) -> Result<(CwtClaims, Json), String> {
+    if let Some(found) = FastReader::new(payload).claims() {
+        return Ok(found);
+    }
+    claims_general(payload)
+}
+
+/// [`claims`] through a CBOR value tree: decides every input the fast reader gives up on, and
+/// words every error.
+fn claims_general(payload: &[u8]) -> Result<(CwtClaims, Json), String> {
     let Value::Map(entries) = cbor(payload)? else {
         return Err("the CWT claims are not a CBOR map".to_owned());
     };
@@ -398,6 +431,252 @@ pub(crate) fn to_json(value: Value, depth: usize) -> Result<Json, String> {
         Value::Bytes(_) => return Err("the payload holds a byte string".to_owned()),
         _ => return Err("the payload holds an unsupported CBOR value".to_owned()),
     })
+}
+
+/// A CBOR reader for the common, well-formed shape of CWT claims, straight to JSON without a
+/// value tree. It accepts a strict subset of what [`claims_general`] accepts (definite lengths,
+/// no tags, no byte strings in the payload, no simple values but false/true/null, no half
+/// floats) and returns `None` at the first thing it does not take, or any error, so that the
+/// general path decides: for any input, [`claims`] returns what [`claims_general`] would.
+struct FastReader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+/// CBOR major types.
+const MAJOR_UNSIGNED: u8 = 0;
+const MAJOR_NEGATIVE: u8 = 1;
+const MAJOR_BYTES: u8 = 2;
+const MAJOR_TEXT: u8 = 3;
+const MAJOR_ARRAY: u8 = 4;
+const MAJOR_MAP: u8 = 5;
+const MAJOR_SIMPLE: u8 = 7;
+/// Additional information of major type 7.
+const SIMPLE_FALSE: u8 = 20;
+const SIMPLE_TRUE: u8 = 21;
+const SIMPLE_NULL: u8 = 22;
+const FLOAT_32: u8 = 26;
+const FLOAT_64: u8 = 27;
+
+impl<'a> FastReader<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes, pos: 0 }
+    }
+
+    /// The whole input as CWT claims, as [`claims_general`] reads it.
+    fn claims(mut self) -> Option<(CwtClaims, Json)> {
+        let (major, _, entries) = self.head()?;
+        if major != MAJOR_MAP {
+            return None;
+        }
+        let mut claims = CwtClaims {
+            iss: None,
+            iat: None,
+            exp: None,
+        };
+        let mut dcc = None;
+        let mut seen: Vec<i128> = Vec::new();
+        for _ in 0..entries {
+            let Some(key) = self.integer_key()? else {
+                self.skip(0)?;
+                continue;
+            };
+            if seen.contains(&key) {
+                return None;
+            }
+            seen.push(key);
+            match key {
+                CLAIM_ISS => {
+                    let (major, _, len) = self.head()?;
+                    if major != MAJOR_TEXT {
+                        return None;
+                    }
+                    claims.iss = Some(self.text(len)?.to_owned());
+                }
+                CLAIM_EXP => claims.exp = Some(self.numeric_date()?),
+                CLAIM_IAT => claims.iat = Some(self.numeric_date()?),
+                CLAIM_HCERT => dcc = Some(self.hcert()?),
+                _ => self.skip(0)?,
+            }
+        }
+        (self.pos == self.bytes.len()).then_some(())?;
+        Some((claims, dcc?))
+    }
+
+    /// `-260 → {1: DCC}`, as [`hcert_payload`] reads it.
+    fn hcert(&mut self) -> Option<Json> {
+        let (major, _, entries) = self.head()?;
+        if major != MAJOR_MAP {
+            return None;
+        }
+        let mut found = None;
+        for _ in 0..entries {
+            if self.integer_key()? == Some(HCERT_EU_DCC) {
+                if found.is_some() || self.peek_major()? != MAJOR_MAP {
+                    return None;
+                }
+                found = Some(self.json(0)?);
+            } else {
+                self.skip(0)?;
+            }
+        }
+        found
+    }
+
+    /// As [`numeric_date`].
+    fn numeric_date(&mut self) -> Option<i64> {
+        let (major, info, n) = self.head()?;
+        match major {
+            MAJOR_UNSIGNED => i64::try_from(n).ok(),
+            MAJOR_NEGATIVE => i64::try_from(-1 - i128::from(n)).ok(),
+            MAJOR_SIMPLE => {
+                let f = float(info, n)?;
+                (f.is_finite() && f.abs() < 1e15).then(|| f.floor() as i64)
+            }
+            _ => None,
+        }
+    }
+
+    /// A map key: `Some(Some(n))` for an integer, `Some(None)` for any other item (read past).
+    fn integer_key(&mut self) -> Option<Option<i128>> {
+        let start = self.pos;
+        let (major, _, n) = self.head()?;
+        match major {
+            MAJOR_UNSIGNED => Some(Some(i128::from(n))),
+            MAJOR_NEGATIVE => Some(Some(-1 - i128::from(n))),
+            _ => {
+                self.pos = start;
+                self.skip(0)?;
+                Some(None)
+            }
+        }
+    }
+
+    /// One item as JSON, as [`to_json`] converts it.
+    fn json(&mut self, depth: usize) -> Option<Json> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let (major, info, n) = self.head()?;
+        Some(match major {
+            MAJOR_UNSIGNED => Json::Number(n.into()),
+            MAJOR_NEGATIVE => Json::Number(i64::try_from(-1 - i128::from(n)).ok()?.into()),
+            MAJOR_TEXT => Json::String(self.text(n)?.to_owned()),
+            MAJOR_ARRAY => {
+                let mut items = Vec::with_capacity(self.bounded(n));
+                for _ in 0..n {
+                    items.push(self.json(depth + 1)?);
+                }
+                Json::Array(items)
+            }
+            MAJOR_MAP => {
+                let mut map = Map::new();
+                for _ in 0..n {
+                    let (major, _, len) = self.head()?;
+                    if major != MAJOR_TEXT {
+                        return None;
+                    }
+                    let key = self.text(len)?;
+                    if map.contains_key(key) {
+                        return None;
+                    }
+                    let key = key.to_owned();
+                    let value = self.json(depth + 1)?;
+                    map.insert(key, value);
+                }
+                Json::Object(map)
+            }
+            MAJOR_SIMPLE => match info {
+                SIMPLE_FALSE => Json::Bool(false),
+                SIMPLE_TRUE => Json::Bool(true),
+                SIMPLE_NULL => Json::Null,
+                _ => Json::Number(Number::from_f64(float(info, n)?)?),
+            },
+            _ => return None,
+        })
+    }
+
+    /// Reads past one well-formed item of the accepted subset (byte strings included).
+    fn skip(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let (major, info, n) = self.head()?;
+        match major {
+            MAJOR_UNSIGNED | MAJOR_NEGATIVE => {}
+            MAJOR_BYTES => {
+                self.take(n)?;
+            }
+            MAJOR_TEXT => {
+                self.text(n)?;
+            }
+            MAJOR_ARRAY => {
+                for _ in 0..n {
+                    self.skip(depth + 1)?;
+                }
+            }
+            MAJOR_MAP => {
+                for _ in 0..n {
+                    self.skip(depth + 1)?;
+                    self.skip(depth + 1)?;
+                }
+            }
+            MAJOR_SIMPLE
+                if matches!(
+                    info,
+                    SIMPLE_FALSE | SIMPLE_TRUE | SIMPLE_NULL | FLOAT_32 | FLOAT_64
+                ) => {}
+            _ => return None,
+        }
+        Some(())
+    }
+
+    /// Major type, additional information and argument of the next item; definite lengths only.
+    fn head(&mut self) -> Option<(u8, u8, u64)> {
+        let first = *self.bytes.get(self.pos)?;
+        self.pos += 1;
+        let (major, info) = (first >> 5, first & 0x1F);
+        let n = match info {
+            0..=23 => u64::from(info),
+            24 => u64::from(self.take(1)?[0]),
+            25 => u64::from(u16::from_be_bytes(self.take(2)?.try_into().ok()?)),
+            26 => u64::from(u32::from_be_bytes(self.take(4)?.try_into().ok()?)),
+            27 => u64::from_be_bytes(self.take(8)?.try_into().ok()?),
+            _ => return None,
+        };
+        Some((major, info, n))
+    }
+
+    fn peek_major(&self) -> Option<u8> {
+        self.bytes.get(self.pos).map(|b| b >> 5)
+    }
+
+    fn take(&mut self, len: u64) -> Option<&'a [u8]> {
+        let end = self.pos.checked_add(usize::try_from(len).ok()?)?;
+        let bytes = self.bytes.get(self.pos..end)?;
+        self.pos = end;
+        Some(bytes)
+    }
+
+    fn text(&mut self, len: u64) -> Option<&'a str> {
+        std::str::from_utf8(self.take(len)?).ok()
+    }
+
+    /// A capacity for `n` items that the remaining input could hold (each takes a byte or more).
+    fn bounded(&self, n: u64) -> usize {
+        usize::try_from(n)
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len() - self.pos)
+    }
+}
+
+/// A single- or double-precision float of major type 7.
+fn float(info: u8, bits: u64) -> Option<f64> {
+    match info {
+        FLOAT_32 => Some(f64::from(f32::from_bits(bits as u32))),
+        FLOAT_64 => Some(f64::from_bits(bits)),
+        _ => None,
+    }
 }
 
 /// The certificate type: exactly one of `v`, `t`, `r` must be present.
@@ -533,6 +812,104 @@ mod tests {
             push_head(&mut out, 2, n);
             assert_eq!(out, head, "{n}");
         }
+    }
+
+    /// The COSE payloads (CWT claims) of the conformance cases that decode that far.
+    fn case_payloads() -> Vec<(String, Vec<u8>)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dcc/cases");
+        let mut out = Vec::new();
+        for country in std::fs::read_dir(dir).unwrap() {
+            for case in std::fs::read_dir(country.unwrap().path()).unwrap() {
+                let path = case.unwrap().path();
+                let text = std::fs::read_to_string(&path).unwrap();
+                let Ok(case) = serde_json::from_str::<Json>(&text) else {
+                    continue;
+                };
+                let Some(qr) = case["PREFIX"].as_str() else {
+                    continue;
+                };
+                let payload = unprefix(qr)
+                    .ok()
+                    .and_then(|t| crate::hcert::base45::decode(t).ok())
+                    .and_then(|z| inflate(&z, MAX_INFLATED_BYTES).ok())
+                    .and_then(|raw| cose(&raw).ok())
+                    .map(|c| c.payload);
+                if let Some(payload) = payload {
+                    out.push((path.display().to_string(), payload));
+                }
+            }
+        }
+        out
+    }
+
+    /// Whenever the fast reader answers, the general path gives the same claims.
+    fn assert_agrees(bytes: &[u8], what: &str) -> bool {
+        let Some(fast) = FastReader::new(bytes).claims() else {
+            return false;
+        };
+        assert_eq!(
+            claims_general(bytes).as_ref(),
+            Ok(&fast),
+            "{what}: the fast reader accepted what the general path reads otherwise"
+        );
+        true
+    }
+
+    #[test]
+    fn fast_claims_reader_agrees_with_the_general_path() {
+        let payloads = case_payloads();
+        assert!(payloads.len() > 60, "{} cases decoded", payloads.len());
+        let mut fast = 0;
+        for (name, payload) in &payloads {
+            if claims_general(payload).is_ok() && assert_agrees(payload, name) {
+                fast += 1;
+            }
+        }
+        // Most issuers' payloads take the fast path (the rest use tags, half floats, …).
+        assert!(
+            fast * 10 >= payloads.len() * 7,
+            "{fast} of {}",
+            payloads.len()
+        );
+        // Hostile variants: every byte flipped a few ways, every truncation, trailing data.
+        for (name, payload) in payloads.iter().take(12) {
+            for i in 0..payload.len() {
+                for mask in [0x01, 0x20, 0x80, 0xFF] {
+                    let mut bad = payload.clone();
+                    bad[i] ^= mask;
+                    assert_agrees(&bad, &format!("{name} byte {i} ^ {mask:#x}"));
+                }
+                assert_agrees(&payload[..i], &format!("{name} cut at {i}"));
+            }
+            let mut longer = payload.clone();
+            longer.push(0);
+            assert!(!assert_agrees(&longer, name));
+        }
+    }
+
+    #[test]
+    fn fast_claims_reader_gives_up_on_what_it_does_not_take() {
+        // {1: "VN", 4: 1, 6: 1, -260: {1: {"a": X}}} with X a byte string, a tag, undefined,
+        // a half float, an indefinite-length array; then duplicate keys and an iss number.
+        for x in ["4100", "c06161", "f7", "f93c00", "9fff"] {
+            let hex = format!("a4016256 4e0401 0601 390103a101a16161{x}").replace(' ', "");
+            let bytes = hex::decode(&hex).unwrap();
+            assert!(FastReader::new(&bytes).claims().is_none(), "{hex}");
+        }
+        for hex in ["a2010101 01".replace(' ', ""), "a10101".to_owned()] {
+            let bytes = hex::decode(&hex).unwrap();
+            assert!(FastReader::new(&bytes).claims().is_none(), "{hex}");
+            assert!(claims(&bytes).is_err(), "{hex}");
+        }
+        let ok =
+            hex::decode("a4016256 4e04fb41d0000000000000 0601 390103a101a16161f5".replace(' ', ""))
+                .unwrap();
+        let (claims, dcc) = FastReader::new(&ok).claims().unwrap();
+        assert_eq!(
+            (claims.iss.as_deref(), claims.exp, claims.iat),
+            (Some("VN"), Some(1_073_741_824), Some(1))
+        );
+        assert_eq!(dcc, serde_json::json!({"a": true}));
     }
 
     #[test]

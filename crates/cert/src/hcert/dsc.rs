@@ -37,7 +37,7 @@ const DCC_EKU_ARCS: [&[u8]; 2] = [
     ],
 ];
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Key {
     /// Uncompressed P-256 point.
     P256(Vec<u8>),
@@ -47,7 +47,7 @@ enum Key {
 }
 
 /// What HCERT verification needs of a DSC.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Dsc {
     key: Key,
     pub(crate) not_before: OffsetDateTime,

@@ -217,7 +217,7 @@ fn dcc_payload(
     full_name: &str,
     date_of_birth: &str,
     key: &str,
-    entry: Json,
+    entry: &Json,
 ) -> Result<Json, CertError> {
     let name = split_name(full_name)?;
     let dob_ok = matches!(date_of_birth.len(), 0 | 4 | 7 | 10)
@@ -287,7 +287,7 @@ impl VaccinationDcc {
             "is": CERTIFICATE_ISSUER,
             "ci": self.uvci,
         });
-        dcc_payload(&self.full_name, &self.date_of_birth, "v", entry)
+        dcc_payload(&self.full_name, &self.date_of_birth, "v", &entry)
     }
 }
 
@@ -358,7 +358,7 @@ impl TestDcc {
         if let Some(name) = &self.test_name {
             entry["nm"] = json!(name);
         }
-        dcc_payload(&self.full_name, &self.date_of_birth, "t", entry)
+        dcc_payload(&self.full_name, &self.date_of_birth, "t", &entry)
     }
 }
 
@@ -391,7 +391,7 @@ impl RecoveryDcc {
             "du": day(self.valid_until)?,
             "ci": self.uvci,
         });
-        dcc_payload(&self.full_name, &self.date_of_birth, "r", entry)
+        dcc_payload(&self.full_name, &self.date_of_birth, "r", &entry)
     }
 }
 
@@ -719,8 +719,8 @@ mod tests {
         let mut bytes = STANDARD
             .decode(envelope["content"].as_str().unwrap())
             .unwrap();
-        let last = bytes.len() - 2;
-        bytes[last] ^= 0x01;
+        let near_end = bytes.len() - 2;
+        bytes[near_end] ^= 0x01;
         envelope["content"] = json!(STANDARD.encode(&bytes));
         let err = TrustList::from_signed(&envelope.to_string(), &anchors).unwrap_err();
         assert!(err.to_string().contains("signature"), "{err}");

@@ -89,7 +89,7 @@ pub fn open_list(text: &str, format: &str, anchors: &[Vec<u8>]) -> Result<Vec<u8
     let content = decode("content", &envelope.content)?;
     let signature = decode("signature", &envelope.signature)?;
     let signer = decode("signer", &envelope.signer)?;
-    if !anchors.iter().any(|a| *a == signer) {
+    if !anchors.contains(&signer) {
         return Err(bad(
             "the list is signed by a certificate that is not a pinned trust anchor".to_owned(),
         ));
@@ -275,12 +275,12 @@ mod tests {
         assert_eq!(revocation_hash(HashType::Uci, None, Some("VN"), &sig), None);
     }
 
-    fn batch(kid: [u8; 8], kind: HashType, hashes: Vec<String>) -> RevocationBatch {
+    fn batch(kid: [u8; 8], hash_type: HashType, hashes: Vec<String>) -> RevocationBatch {
         RevocationBatch {
             country: "VN".into(),
             expires: "2031-01-01T00:00:00Z".into(),
             kid: STANDARD.encode(kid),
-            hash_type: kind,
+            hash_type,
             entries: hashes
                 .into_iter()
                 .map(|hash| RevocationEntry { hash })

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
 use super::HcertError;
-use super::dsc::kid_of;
+use super::dsc::{Dsc, kid_of};
 use super::lists::{TRUST_LIST_FORMAT, open_list};
 
 /// Document Signer Certificates by kid.
@@ -16,6 +16,47 @@ pub trait TrustStore {
     /// DER of every trusted DSC with this kid. Several DSCs may share a kid (it is only 8 bytes
     /// of a hash), so verification tries each.
     fn lookup(&self, kid: &[u8]) -> Vec<Cow<'_, [u8]>>;
+
+    /// The same DSCs as [`lookup`](Self::lookup), already parsed, when the store keeps them so:
+    /// a [`TrustList`] parses each DSC once, when it is added, instead of on every verification.
+    /// `None` (the default) makes verification parse the DER that `lookup` returns.
+    #[doc(hidden)]
+    fn lookup_prepared(&self, kid: &[u8]) -> Option<&[PreparedDsc]> {
+        let _ = kid;
+        None
+    }
+}
+
+/// A trusted DSC with what verification derives from its DER, computed once: the parsed key,
+/// validity and key usages (or why it cannot be read), and its fingerprint.
+#[derive(Debug, Clone)]
+pub struct PreparedDsc {
+    der: Vec<u8>,
+    dsc: Result<Dsc, String>,
+    fingerprint: String,
+}
+
+impl PreparedDsc {
+    fn new(der: Vec<u8>) -> Self {
+        Self {
+            dsc: Dsc::parse(&der),
+            fingerprint: crate::fingerprint(&der),
+            der,
+        }
+    }
+
+    pub(crate) fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// What [`Dsc::parse`] returned for the DER.
+    pub(crate) fn dsc(&self) -> Result<&Dsc, &str> {
+        self.dsc.as_ref().map_err(String::as_str)
+    }
+
+    pub(crate) fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
 }
 
 /// What a revocation list may be keyed on (the EU scheme hashes the UCI, country + UCI, or the
@@ -96,10 +137,11 @@ pub fn read_trust_list(text: &str, anchors: &[Vec<u8>]) -> Result<Vec<ListedDsc>
     parse_gateway_list(content)
 }
 
-/// An in-memory trust list, e.g. the EU gateway's DSC list.
+/// An in-memory trust list, e.g. the EU gateway's DSC list. Each DSC is parsed when it is added,
+/// so verification finds its key ready.
 #[derive(Debug, Clone, Default)]
 pub struct TrustList {
-    by_kid: HashMap<Vec<u8>, Vec<Vec<u8>>>,
+    by_kid: HashMap<Vec<u8>, Vec<PreparedDsc>>,
     len: usize,
 }
 
@@ -130,8 +172,8 @@ impl TrustList {
     /// Adds a DSC under a kid given by the list (the gateway's may differ from the computed one).
     pub fn add_with_kid(&mut self, kid: Vec<u8>, der: Vec<u8>) {
         let entry = self.by_kid.entry(kid).or_default();
-        if !entry.contains(&der) {
-            entry.push(der);
+        if !entry.iter().any(|d| d.der == der) {
+            entry.push(PreparedDsc::new(der));
             self.len += 1;
         }
     }
@@ -176,7 +218,7 @@ impl TrustList {
     pub fn entries(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
         self.by_kid
             .iter()
-            .flat_map(|(kid, ders)| ders.iter().map(move |d| (kid.as_slice(), d.as_slice())))
+            .flat_map(|(kid, dscs)| dscs.iter().map(move |d| (kid.as_slice(), d.der())))
     }
 
     /// Number of distinct (kid, DSC) entries.
@@ -193,7 +235,11 @@ impl TrustStore for TrustList {
     fn lookup(&self, kid: &[u8]) -> Vec<Cow<'_, [u8]>> {
         self.by_kid
             .get(kid)
-            .map(|ders| ders.iter().map(|d| Cow::Borrowed(d.as_slice())).collect())
+            .map(|dscs| dscs.iter().map(|d| Cow::Borrowed(d.der())).collect())
             .unwrap_or_default()
+    }
+
+    fn lookup_prepared(&self, kid: &[u8]) -> Option<&[PreparedDsc]> {
+        Some(self.by_kid.get(kid).map_or(&[], Vec::as_slice))
     }
 }

@@ -1,5 +1,7 @@
 //! Verifying an HCERT QR text step by step.
 
+use std::borrow::Cow;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
@@ -11,7 +13,7 @@ use super::decode::{
     self, CoseParts, CwtClaims, DccType, KidSource, MAX_INFLATED_BYTES, MAX_QR_BYTES,
 };
 use super::dsc::Dsc;
-use super::trust::{RevocationCheck, RevocationQuery, TrustStore};
+use super::trust::{PreparedDsc, RevocationCheck, RevocationQuery, TrustStore};
 
 /// The steps of verification, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -217,12 +219,15 @@ pub fn verify_hc1_with(
     );
     let dcc_type = payload.as_ref().and_then(|p| decode::dcc_type(p).ok());
 
-    let kid = cose.as_ref().map(|c| c.kid.clone());
+    let kid = cose.as_ref().map(|c| c.kid.as_ref());
     let candidates = v.run(Step::KidLookup, kid, "no COSE_Sign1", |kid| {
         let (kid, _) = kid.ok_or("no kid in the COSE headers")?;
-        let found = trust.lookup(&kid);
+        let found = match trust.lookup_prepared(kid) {
+            Some(prepared) => Candidates::Prepared(prepared),
+            None => Candidates::Der(trust.lookup(kid)),
+        };
         if found.is_empty() {
-            return Err(format!("no trusted DSC has kid {}", STANDARD.encode(&kid)));
+            return Err(format!("no trusted DSC has kid {}", STANDARD.encode(kid)));
         }
         Ok(found)
     });
@@ -231,16 +236,7 @@ pub fn verify_hc1_with(
         Step::Signature,
         inputs,
         "no DSC for the kid",
-        |(cose, dscs)| {
-            let mut reasons = Vec::new();
-            for der in dscs {
-                match Dsc::parse(der).and_then(|dsc| dsc.verify(cose).map(|()| dsc)) {
-                    Ok(dsc) => return Ok((der.as_ref(), dsc)),
-                    Err(reason) => reasons.push(reason),
-                }
-            }
-            Err(reasons.join("; "))
-        },
+        |(cose, candidates)| candidates.verify(cose),
     );
 
     let inputs = signer.as_ref().zip(dcc_type);
@@ -248,16 +244,16 @@ pub fn verify_hc1_with(
         Step::KeyUsage,
         inputs,
         "no verified DSC or no payload type",
-        |((_, dsc), kind)| dsc.allows(kind),
+        |(signer, kind)| signer.dsc.allows(kind),
     );
     v.run(Step::Expiry, claims.as_ref(), "no CWT claims", |claims| {
         cwt_window(claims, at)?;
         match &signer {
-            Some((_, dsc)) => dsc.valid_at(at),
+            Some(signer) => signer.dsc.valid_at(at),
             None => Ok(()),
         }
     });
-    let revocation_inputs = cose.as_ref().zip(signer.as_ref().map(|(der, _)| *der));
+    let revocation_inputs = cose.as_ref().zip(signer.as_ref().map(|s| s.der));
     check_revocation(
         &mut v,
         revocation,
@@ -270,11 +266,77 @@ pub fn verify_hc1_with(
         v.kid = Some(STANDARD.encode(kid));
         v.kid_source = Some(*source);
     }
-    v.dsc_fingerprint = signer.map(|(der, _)| crate::fingerprint(der));
+    v.dsc_fingerprint = signer.map(|s| {
+        s.fingerprint
+            .map_or_else(|| crate::fingerprint(s.der), str::to_owned)
+    });
     v.claims = claims;
     v.payload = payload;
     v.dcc_type = dcc_type;
     v
+}
+
+/// The DSCs a trust store holds for a kid: parsed when it keeps them so, else DER to parse.
+enum Candidates<'a> {
+    Prepared(&'a [PreparedDsc]),
+    Der(Vec<Cow<'a, [u8]>>),
+}
+
+/// The DSC whose key verified the signature.
+struct Signer<'a> {
+    der: &'a [u8],
+    dsc: Cow<'a, Dsc>,
+    /// Known when the trust store computed it beforehand.
+    fingerprint: Option<&'a str>,
+}
+
+impl Candidates<'_> {
+    fn is_empty(&self) -> bool {
+        match self {
+            Self::Prepared(dscs) => dscs.is_empty(),
+            Self::Der(ders) => ders.is_empty(),
+        }
+    }
+
+    /// The first candidate whose key verifies the signature, else every candidate's reason.
+    fn verify(&self, cose: &CoseParts) -> Result<Signer<'_>, String> {
+        let mut reasons = Vec::new();
+        match self {
+            Self::Prepared(dscs) => {
+                for prepared in *dscs {
+                    let verified = prepared
+                        .dsc()
+                        .map_err(str::to_owned)
+                        .and_then(|dsc| dsc.verify(cose).map(|()| dsc));
+                    match verified {
+                        Ok(dsc) => {
+                            return Ok(Signer {
+                                der: prepared.der(),
+                                dsc: Cow::Borrowed(dsc),
+                                fingerprint: Some(prepared.fingerprint()),
+                            });
+                        }
+                        Err(reason) => reasons.push(reason),
+                    }
+                }
+            }
+            Self::Der(ders) => {
+                for der in ders {
+                    match Dsc::parse(der).and_then(|dsc| dsc.verify(cose).map(|()| dsc)) {
+                        Ok(dsc) => {
+                            return Ok(Signer {
+                                der: der.as_ref(),
+                                dsc: Cow::Owned(dsc),
+                                fingerprint: None,
+                            });
+                        }
+                        Err(reason) => reasons.push(reason),
+                    }
+                }
+            }
+        }
+        Err(reasons.join("; "))
+    }
 }
 
 /// The revocation step: skipped without a check, else asked about the verified certificate.
