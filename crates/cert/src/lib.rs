@@ -12,6 +12,7 @@ pub mod hcert;
 mod issue;
 mod keyfile;
 mod parse;
+pub mod pass;
 mod passphrase;
 mod profile;
 mod sign;

@@ -26,15 +26,19 @@ pub enum CertProfile {
     Csca,
     /// EU DCC Document Signer (DSC): signs HCERTs, issued by the CSCA, issues nothing.
     DocumentSigner,
+    /// Signs the 72-hour travel passes; issued by the national root, issues nothing. Apart from
+    /// the DCC keys, so a pass key can never sign a certificate other countries trust.
+    PassSigner,
 }
 
 impl CertProfile {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::NationalRoot,
         Self::ProvinceCa,
         Self::CommuneSigner,
         Self::Csca,
         Self::DocumentSigner,
+        Self::PassSigner,
     ];
 
     /// Stable token stored in certificates and databases; never change an existing one.
@@ -45,6 +49,7 @@ impl CertProfile {
             Self::CommuneSigner => "commune_signer",
             Self::Csca => "csca",
             Self::DocumentSigner => "document_signer",
+            Self::PassSigner => "pass_signer",
         }
     }
 
@@ -52,7 +57,7 @@ impl CertProfile {
     pub const fn issuer(self) -> Option<Self> {
         match self {
             Self::NationalRoot | Self::Csca => None,
-            Self::ProvinceCa => Some(Self::NationalRoot),
+            Self::ProvinceCa | Self::PassSigner => Some(Self::NationalRoot),
             Self::CommuneSigner => Some(Self::ProvinceCa),
             Self::DocumentSigner => Some(Self::Csca),
         }
@@ -66,7 +71,7 @@ impl CertProfile {
     pub const fn is_ca(self) -> bool {
         match self {
             Self::NationalRoot | Self::ProvinceCa | Self::Csca => true,
-            Self::CommuneSigner | Self::DocumentSigner => false,
+            Self::CommuneSigner | Self::DocumentSigner | Self::PassSigner => false,
         }
     }
 
@@ -80,7 +85,7 @@ impl CertProfile {
         match self {
             Self::NationalRoot => Some(1),
             Self::ProvinceCa | Self::Csca => Some(0),
-            Self::CommuneSigner | Self::DocumentSigner => None,
+            Self::CommuneSigner | Self::DocumentSigner | Self::PassSigner => None,
         }
     }
 
@@ -93,7 +98,7 @@ impl CertProfile {
                 KeyUsagePurpose::DigitalSignature,
                 KeyUsagePurpose::ContentCommitment,
             ],
-            Self::DocumentSigner => vec![KeyUsagePurpose::DigitalSignature],
+            Self::DocumentSigner | Self::PassSigner => vec![KeyUsagePurpose::DigitalSignature],
         }
     }
 
@@ -114,7 +119,9 @@ impl CertProfile {
         let digits = |n: usize| code.len() == n && code.bytes().all(|b| b.is_ascii_digit());
         match self {
             // The DCC keys are national: one CSCA, and DSCs rotated under the same unit.
-            Self::NationalRoot | Self::Csca | Self::DocumentSigner => code == "VN",
+            Self::NationalRoot | Self::Csca | Self::DocumentSigner | Self::PassSigner => {
+                code == "VN"
+            }
             Self::ProvinceCa => digits(2),
             Self::CommuneSigner => digits(5),
         }
@@ -129,6 +136,7 @@ impl fmt::Display for CertProfile {
             Self::CommuneSigner => "commune signer",
             Self::Csca => "DCC country signing CA",
             Self::DocumentSigner => "DCC document signer",
+            Self::PassSigner => "travel pass signer",
         })
     }
 }

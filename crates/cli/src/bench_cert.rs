@@ -49,6 +49,8 @@ fn seconds(text: &str) -> Result<f64, String> {
 
 /// Upper bound on rounds of any measurement, whatever the time, so every loop ends.
 const MAX_ROUNDS: u64 = 100_000;
+/// Turns of `dgc-peer` and of ours taken one after the other.
+const DGC_TURNS: usize = 3;
 const PASSPHRASE: &str = "bench cert passphrase, throwaway keys";
 
 /// The targets of the issue, as (ratio name, threshold).
@@ -116,80 +118,197 @@ fn prepare(args: &CertBench, now: OffsetDateTime) -> anyhow::Result<Material> {
     })
 }
 
-/// Runs `round` (which does `per_round` operations) until `seconds` have passed; operations/s.
-fn timed(
-    seconds: f64,
-    per_round: usize,
-    mut round: impl FnMut() -> anyhow::Result<()>,
-) -> anyhow::Result<f64> {
-    let started = Instant::now();
-    let mut rounds = 0u64;
-    while rounds < MAX_ROUNDS {
-        round()?;
-        rounds += 1;
-        if started.elapsed().as_secs_f64() >= seconds {
-            break;
-        }
+/// Operations done in a measurement, its wall-clock time and the CPU time of the threads that
+/// did them (`None` where the kernel does not say).
+#[derive(Debug, Clone, Copy)]
+struct Rate {
+    operations: u64,
+    wall: Duration,
+    cpu: Option<Duration>,
+}
+
+impl Rate {
+    /// Operations per second of CPU time: what one core does while it runs this (how
+    /// `openssl speed` counts, so a busy machine does not lower it). Wall clock without CPU time.
+    fn per_core(&self) -> f64 {
+        per_second(self.operations, self.cpu.unwrap_or(self.wall))
     }
-    Ok(per_second(rounds * per_round as u64, started.elapsed()))
+
+    /// Adds another measurement of the same work (CPU time only while both have it).
+    fn add(&mut self, other: Self) {
+        self.operations += other.operations;
+        self.wall += other.wall;
+        self.cpu = self.cpu.zip(other.cpu).map(|(a, b)| a + b);
+    }
+
+    fn per_wall_second(&self) -> f64 {
+        per_second(self.operations, self.wall)
+    }
+
+    fn to_json(self) -> Json {
+        json!({"operations": self.operations, "wall_s": self.wall.as_secs_f64(),
+            "cpu_s": self.cpu.map(|c| c.as_secs_f64()), "per_core_per_s": self.per_core(),
+            "wall_per_s": self.per_wall_second()})
+    }
 }
 
 fn per_second(operations: u64, elapsed: Duration) -> f64 {
     operations as f64 / elapsed.as_secs_f64().max(1e-9)
 }
 
-/// `verify_hc1` on `threads` threads at once, each walking all texts from its own offset;
-/// verifications per second over the whole run.
+/// CPU time of the calling thread so far: the first field of `/proc/thread-self/schedstat`
+/// (nanoseconds on a CPU). `None` off Linux or when unreadable.
+fn thread_cpu() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    parse_schedstat(&text)
+}
+
+fn parse_schedstat(text: &str) -> Option<Duration> {
+    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// A stopwatch of wall-clock and thread CPU time.
+struct Stopwatch {
+    wall: Instant,
+    cpu: Option<Duration>,
+}
+
+impl Stopwatch {
+    fn start() -> Self {
+        Self {
+            cpu: thread_cpu(),
+            wall: Instant::now(),
+        }
+    }
+
+    fn elapsed_seconds(&self) -> f64 {
+        self.wall.elapsed().as_secs_f64()
+    }
+
+    fn stop(&self, operations: u64) -> Rate {
+        let wall = self.wall.elapsed();
+        // CPU time counts only when both readings exist and make sense against the wall clock.
+        let cpu = self
+            .cpu
+            .zip(thread_cpu())
+            .and_then(|(start, end)| end.checked_sub(start))
+            .filter(|cpu| !cpu.is_zero() && cpu.as_secs_f64() <= wall.as_secs_f64() * 1.05 + 0.01);
+        Rate {
+            operations,
+            wall,
+            cpu,
+        }
+    }
+}
+
+/// Runs `round` (which does `per_round` operations) in whole rounds until `seconds` have passed.
+fn timed(
+    seconds: f64,
+    per_round: usize,
+    mut round: impl FnMut() -> anyhow::Result<()>,
+) -> anyhow::Result<Rate> {
+    let watch = Stopwatch::start();
+    let mut rounds = 0u64;
+    while rounds < MAX_ROUNDS {
+        round()?;
+        rounds += 1;
+        if watch.elapsed_seconds() >= seconds {
+            break;
+        }
+    }
+    Ok(watch.stop(rounds * per_round as u64))
+}
+
+/// Runs the `work` items (each doing `per_round` operations a call) in turn, a slice of whole
+/// rounds of one, then of the next, until each has had `seconds`: peers compared this way see
+/// the same machine, even when other processes come and go.
+fn alternating<const K: usize>(
+    seconds: f64,
+    per_round: usize,
+    mut work: [&mut dyn FnMut() -> anyhow::Result<()>; K],
+) -> anyhow::Result<[Rate; K]> {
+    let slice = (seconds / 8.0).max(0.01);
+    let mut rates = [Rate {
+        operations: 0,
+        wall: Duration::ZERO,
+        cpu: Some(Duration::ZERO),
+    }; K];
+    let mut rounds = 0u64;
+    while rates.iter().any(|r| r.wall.as_secs_f64() < seconds) && rounds < MAX_ROUNDS {
+        for (rate, round) in rates.iter_mut().zip(work.iter_mut()) {
+            let watch = Stopwatch::start();
+            let mut done = 0u64;
+            loop {
+                round()?;
+                done += 1;
+                if watch.elapsed_seconds() >= slice || rounds + done >= MAX_ROUNDS {
+                    break;
+                }
+            }
+            rounds += done;
+            rate.add(watch.stop(done * per_round as u64));
+        }
+    }
+    Ok(rates)
+}
+
+/// `verify_hc1` on `threads` threads at once, each walking all texts from its own offset in
+/// whole rounds; the wall clock runs from the common start to the last thread's end, the CPU
+/// time is the threads' sum.
 fn verify_parallel(
     qrs: &[String],
     trust: &TrustList,
     at: OffsetDateTime,
     threads: usize,
     seconds: f64,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<Rate> {
     let barrier = std::sync::Barrier::new(threads + 1);
-    let (done, elapsed) = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|t| {
                 let barrier = &barrier;
                 scope.spawn(move || {
                     barrier.wait();
-                    let started = Instant::now();
                     let offset = t * qrs.len() / threads;
-                    let mut done = 0u64;
-                    for _ in 0..MAX_ROUNDS {
+                    timed(seconds, qrs.len(), || {
                         for qr in qrs[offset..].iter().chain(&qrs[..offset]) {
-                            if !hcert::verify_hc1(qr, trust, at).is_valid() {
-                                return Err(anyhow::anyhow!("a certificate did not verify"));
-                            }
+                            anyhow::ensure!(
+                                hcert::verify_hc1(qr, trust, at).is_valid(),
+                                "a certificate did not verify"
+                            );
                         }
-                        done += qrs.len() as u64;
-                        if started.elapsed().as_secs_f64() >= seconds {
-                            break;
-                        }
-                    }
-                    Ok(done)
+                        Ok(())
+                    })
                 })
             })
             .collect();
         barrier.wait();
         let started = Instant::now();
-        let mut done = 0;
+        let (mut operations, mut cpu) = (0, Some(Duration::ZERO));
         for w in workers {
-            done += w
+            let rate = w
                 .join()
                 .map_err(|_| anyhow::anyhow!("a verification thread panicked"))??;
+            operations += rate.operations;
+            cpu = cpu.zip(rate.cpu).map(|(a, b)| a + b);
         }
-        Ok::<_, anyhow::Error>((done, started.elapsed()))
-    })?;
-    Ok(per_second(done, elapsed))
+        Ok(Rate {
+            operations,
+            wall: started.elapsed(),
+            cpu,
+        })
+    })
 }
 
 /// What `dgc-peer` prints.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 struct PeerReport {
+    /// Per second of the peer's CPU time (wall clock where it cannot tell).
     verified_per_s: f64,
     count: u64,
+    #[serde(default)]
+    wall_per_s: Option<f64>,
 }
 
 /// Where `dgc-peer` is: beside the `vaxtrace` executable (`target/release/`).
@@ -354,39 +473,51 @@ impl Target {
     }
 }
 
-/// The figures of one run.
-#[derive(Debug, Clone, Serialize)]
+/// The figures of one run; rates are per core (per second of CPU time) unless named wall.
+#[derive(Debug, Clone)]
 struct Results {
     count: usize,
     cores: usize,
     threads: usize,
-    issue_per_s: f64,
-    bare_verify_per_s: f64,
-    verify_per_s: f64,
-    verify_all_cores_per_s: f64,
-    dgc_verify_per_s: Option<f64>,
-    openssl: Option<OpensslSpeed>,
     qr_chars_mean: f64,
+    issue: Rate,
+    /// ring's ECDSA P-256 signing of the same `Sig_structure`s: issuing's floor.
+    bare_sign: Rate,
+    bare_verify: Rate,
+    verify: Rate,
+    verify_all_cores: Rate,
+    /// `dgc-peer`'s report, and ours measured in turns with it.
+    dgc: Option<(PeerReport, Rate)>,
+    openssl: Option<OpensslSpeed>,
 }
 
 impl Results {
+    /// Verifications per wall-clock second on all threads over one thread's per-core rate.
     fn scaling(&self) -> f64 {
-        self.verify_all_cores_per_s / self.verify_per_s.max(1e-9)
+        self.verify_all_cores.per_wall_second() / self.verify.per_core().max(1e-9)
+    }
+
+    /// Share of `threads` cores that our threads got during the all-cores run.
+    fn cpu_share(&self) -> Option<f64> {
+        let cpu = self.verify_all_cores.cpu?;
+        Some(cpu.as_secs_f64() / (self.threads as f64 * self.verify_all_cores.wall.as_secs_f64()))
     }
 
     fn targets(&self) -> [Target; 4] {
+        let verify = self.verify.per_core().max(1e-9);
         [
             Target {
                 name: "full verification costs at most 1.15x a bare signature check",
-                value: Some(self.bare_verify_per_s / self.verify_per_s.max(1e-9)),
+                value: Some(self.bare_verify.per_core() / verify),
                 threshold: VERIFY_OVER_BARE_MAX,
                 at_most: true,
             },
             Target {
                 name: "full verification beats dgc by at least 1.3x",
                 value: self
-                    .dgc_verify_per_s
-                    .map(|d| self.verify_per_s / d.max(1e-9)),
+                    .dgc
+                    .as_ref()
+                    .map(|(d, ours)| ours.per_core() / d.verified_per_s.max(1e-9)),
                 threshold: OURS_OVER_DGC_MIN,
                 at_most: false,
             },
@@ -394,12 +525,12 @@ impl Results {
                 name: "issuing reaches at least 0.8x OpenSSL's raw signing rate",
                 value: self
                     .openssl
-                    .map(|o| self.issue_per_s / o.sign_per_s.max(1e-9)),
+                    .map(|o| self.issue.per_core() / o.sign_per_s.max(1e-9)),
                 threshold: ISSUE_OVER_OPENSSL_SIGN_MIN,
                 at_most: false,
             },
             Target {
-                name: "verification scales with cores (all-cores rate / one-thread rate)",
+                name: "verification scales with cores (all threads / one thread)",
                 value: Some(self.scaling()),
                 threshold: SCALING_EFFICIENCY_MIN * self.threads.min(self.cores) as f64,
                 at_most: false,
@@ -413,68 +544,110 @@ impl Results {
             .iter()
             .map(|t| json!({"name": t.name, "value": t.value, "threshold": t.threshold, "at_most": t.at_most, "pass": t.pass()}))
             .collect();
-        json!({"bench": "cert", "results": self, "scaling": self.scaling(), "targets": targets})
+        json!({
+            "bench": "cert", "count": self.count, "cores": self.cores, "threads": self.threads,
+            "qr_chars_mean": self.qr_chars_mean,
+            "issue": self.issue.to_json(), "ring_sign": self.bare_sign.to_json(),
+            "ring_verify": self.bare_verify.to_json(), "verify": self.verify.to_json(),
+            "verify_all_threads": self.verify_all_cores.to_json(),
+            "scaling": self.scaling(), "cpu_share_all_threads": self.cpu_share(),
+            "dgc": self.dgc.as_ref().map(|(d, ours)| json!({"verified_per_s": d.verified_per_s, "wall_per_s": d.wall_per_s, "ours_in_turns": ours.to_json()})),
+            "openssl": self.openssl,
+            "targets": targets,
+        })
     }
 
     fn print(&self) {
         let us = |rate: f64| 1e6 / rate.max(1e-9);
         let row = |label: &str, rate: f64, note: &str| {
-            println!("  {label:<40} {rate:>9.0} /s  {:>7.1} µs  {note}", us(rate));
+            println!("  {label:<36} {rate:>8.0} /s {:>7.1} µs  {note}", us(rate));
         };
         println!(
-            "Certificates: {} vaccination HCERTs (ES256, {:.0} characters on average), {} cores; one thread unless said",
+            "Certificates: {} vaccination HCERTs (ES256, {:.0} characters on average), {} cores.",
             self.count, self.qr_chars_mean, self.cores
         );
+        println!(
+            "Per core: operations per second of CPU time on one thread, as openssl speed counts."
+        );
+        println!("Issuing");
         row(
-            "issue: payload → HC1: text",
-            self.issue_per_s,
-            "issue_hcert",
+            "issue_hcert: payload → HC1: text",
+            self.issue.per_core(),
+            "ours",
+        );
+        row(
+            "ring P-256 sign of the Sig_structure",
+            self.bare_sign.per_core(),
+            "peer: the signature alone",
         );
         match self.openssl {
-            Some(o) => {
-                row("  openssl speed ecdsap256, sign", o.sign_per_s, "peer");
-                row("  openssl speed ecdsap256, verify", o.verify_per_s, "peer");
-            }
+            Some(o) => row(
+                "openssl speed ecdsap256, sign",
+                o.sign_per_s,
+                "peer: raw signing",
+            ),
             None => println!("  openssl speed: not measured"),
         }
+        println!("Verification");
         row(
-            "bare P-256 verify (ring)",
-            self.bare_verify_per_s,
-            "peer: Sig_structure + signature only",
+            "verify_hc1: HC1: text → all checks",
+            self.verify.per_core(),
+            "ours: base45 → zlib → COSE → CWT → payload → signature → key usage, expiry",
         );
         row(
-            "verify_hc1: HC1: text → verified",
-            self.verify_per_s,
-            "base45 → zlib → COSE → CWT → checks → signature",
+            "ring P-256 verify of the Sig_structure",
+            self.bare_verify.per_core(),
+            "peer: the signature check alone",
         );
-        row(
-            &format!("verify_hc1 on {} threads", self.threads),
-            self.verify_all_cores_per_s,
-            &format!("{:.2}× the one-thread rate", self.scaling()),
-        );
-        match self.dgc_verify_per_s {
-            Some(d) => row("dgc::validate (dgc 0.0.7)", d, "peer, own process"),
+        match &self.dgc {
+            Some((d, ours)) => row(
+                "dgc::validate (dgc 0.0.7, ring 0.16)",
+                d.verified_per_s,
+                &format!(
+                    "peer: decode + signature, own process; ours in turns with it {:.0} /s",
+                    ours.per_core()
+                ),
+            ),
             None => println!("  dgc::validate: not measured"),
         }
-        let overhead = us(self.verify_per_s) - us(self.bare_verify_per_s);
-        println!(
-            "  verification beyond the signature check: {overhead:.1} µs ({:.0} % of a bare check)",
-            100.0 * overhead / us(self.bare_verify_per_s)
-        );
         if let Some(o) = self.openssl {
-            println!(
-                "  ring verifies at {:.2}× OpenSSL's rate",
-                self.bare_verify_per_s / o.verify_per_s
+            row(
+                "openssl speed ecdsap256, verify",
+                o.verify_per_s,
+                "peer: raw verification",
             );
         }
-        println!("Targets:");
+        let overhead = us(self.verify.per_core()) - us(self.bare_verify.per_core());
+        println!(
+            "  verify_hc1 beyond the signature check: {overhead:.1} µs per certificate ({:.0} % of a bare check)",
+            100.0 * overhead / us(self.bare_verify.per_core())
+        );
+        let share = self.cpu_share().map_or_else(String::new, |s| {
+            format!(
+                "; our threads got {:.0} % of {} cores{}",
+                100.0 * s,
+                self.threads,
+                if s < 0.9 {
+                    " (the machine was busy)"
+                } else {
+                    ""
+                }
+            )
+        });
+        println!(
+            "  verify_hc1 on {} threads: {:.0} /s (wall clock), {:.2}× one core{share}",
+            self.threads,
+            self.verify_all_cores.per_wall_second(),
+            self.scaling()
+        );
+        println!("Targets");
         for t in self.targets() {
             let value = t
                 .value
                 .map_or_else(|| "–".to_owned(), |v| format!("{v:.2}×"));
             let op = if t.at_most { "≤" } else { "≥" };
             println!(
-                "  {:<70} {value:>7} (target {op} {:.2}×)  {}",
+                "  {:<64} {value:>6} (target {op} {:.2}×)  {}",
                 t.name,
                 t.threshold,
                 t.verdict()
@@ -484,7 +657,7 @@ impl Results {
 }
 
 fn progress(json: bool) -> ProgressBar {
-    let bar = ProgressBar::new(7);
+    let bar = ProgressBar::new(6);
     if json {
         return bar;
     }
@@ -518,32 +691,35 @@ fn bench(args: &CertBench) -> anyhow::Result<()> {
     for payload in &material.payloads {
         qrs.push(hcert::issue_hcert(payload, &material.key, iat, exp)?);
     }
-    let issue_per_s = timed(args.seconds, n, || {
-        for payload in &material.payloads {
-            std::hint::black_box(hcert::issue_hcert(payload, &material.key, iat, exp)?);
-        }
-        Ok(())
-    })?;
-
-    let at = OffsetDateTime::now_utc();
-    let mut trust = TrustList::new();
-    trust.add(material.dsc_der.clone());
-    bar.inc(1);
-    bar.set_message("bare P-256 verification (ring), one thread");
     let bare: Vec<BareSignature> = qrs
         .iter()
         .map(|qr| BareSignature::from_hc1(qr, &material.dsc_der))
         .collect::<Result<_, _>>()
         .map_err(|e| anyhow::anyhow!("cannot decode our own certificate: {e}"))?;
-    let bare_verify_per_s = timed(args.seconds, n, || {
-        for b in &bare {
-            anyhow::ensure!(b.verify(), "a bare signature check failed");
-        }
-        Ok(())
-    })?;
+    let [issue, bare_sign] = alternating(
+        args.seconds,
+        n,
+        [
+            &mut || {
+                for payload in &material.payloads {
+                    std::hint::black_box(hcert::issue_hcert(payload, &material.key, iat, exp)?);
+                }
+                Ok(())
+            },
+            &mut || {
+                for b in &bare {
+                    std::hint::black_box(material.key.sign(b.message())?);
+                }
+                Ok(())
+            },
+        ],
+    )?;
 
     bar.inc(1);
-    bar.set_message("verify_hc1, one thread");
+    bar.set_message("verify_hc1 and a bare P-256 verification (ring), one thread");
+    let at = OffsetDateTime::now_utc();
+    let mut trust = TrustList::new();
+    trust.add(material.dsc_der.clone());
     for qr in &qrs {
         let v = hcert::verify_hc1(qr, &trust, at);
         if !v.is_valid() {
@@ -553,7 +729,7 @@ fn bench(args: &CertBench) -> anyhow::Result<()> {
             );
         }
     }
-    let verify_per_s = timed(args.seconds, n, || {
+    let mut ours = || {
         for qr in &qrs {
             anyhow::ensure!(
                 hcert::verify_hc1(qr, &trust, at).is_valid(),
@@ -561,22 +737,71 @@ fn bench(args: &CertBench) -> anyhow::Result<()> {
             );
         }
         Ok(())
-    })?;
+    };
+    let [verify, bare_verify] = alternating(
+        args.seconds,
+        n,
+        [&mut ours, &mut || {
+            for b in &bare {
+                anyhow::ensure!(b.verify(), "a bare signature check failed");
+            }
+            Ok(())
+        }],
+    )?;
 
     bar.inc(1);
     bar.set_message(format!("verify_hc1, {threads} threads"));
-    let verify_all_cores_per_s = verify_parallel(&qrs, &trust, at, threads, args.seconds)?;
+    let verify_all_cores = verify_parallel(&qrs, &trust, at, threads, args.seconds)?;
 
     bar.inc(1);
-    bar.set_message("dgc::validate (dgc-peer), one thread");
+    bar.set_message("dgc::validate (dgc-peer) and verify_hc1 in turns, one thread");
     let peer = dgc_peer_path()?;
-    let dgc_verify_per_s = if peer.exists() {
-        match dgc_peer(&peer, &material.dsc_der, &qrs, args.seconds) {
-            Ok(report) => Some(report.verified_per_s),
-            Err(e) => {
-                bar.suspend(|| eprintln!("dgc peer: skipped ({e:#})"));
-                None
+    let dgc = if peer.exists() {
+        // Turns of each, so both see the same machine.
+        let mut dgc: Option<PeerReport> = None;
+        let mut failed = None;
+        let mut beside = Rate {
+            operations: 0,
+            wall: Duration::ZERO,
+            cpu: Some(Duration::ZERO),
+        };
+        for _ in 0..DGC_TURNS {
+            beside.add(alternating(args.seconds / DGC_TURNS as f64, n, [&mut ours])?[0]);
+            match dgc_peer(
+                &peer,
+                &material.dsc_der,
+                &qrs,
+                args.seconds / DGC_TURNS as f64,
+            ) {
+                Ok(report) => {
+                    dgc = Some(match dgc {
+                        None => report,
+                        Some(sum) => PeerReport {
+                            verified_per_s: sum.verified_per_s + report.verified_per_s,
+                            count: report.count,
+                            wall_per_s: sum.wall_per_s.zip(report.wall_per_s).map(|(a, b)| a + b),
+                        },
+                    });
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
             }
+        }
+        if let Some(e) = failed {
+            bar.suspend(|| eprintln!("dgc peer: skipped ({e:#})"));
+            None
+        } else {
+            // The mean of the turns' rates (each turn runs about as long).
+            dgc.map(|sum| {
+                let report = PeerReport {
+                    verified_per_s: sum.verified_per_s / DGC_TURNS as f64,
+                    count: sum.count,
+                    wall_per_s: sum.wall_per_s.map(|w| w / DGC_TURNS as f64),
+                };
+                (report, beside)
+            })
         }
     } else {
         bar.suspend(|| {
@@ -603,13 +828,14 @@ fn bench(args: &CertBench) -> anyhow::Result<()> {
         count: n,
         cores,
         threads,
-        issue_per_s,
-        bare_verify_per_s,
-        verify_per_s,
-        verify_all_cores_per_s,
-        dgc_verify_per_s,
-        openssl,
         qr_chars_mean: qrs.iter().map(String::len).sum::<usize>() as f64 / n.max(1) as f64,
+        issue,
+        bare_sign,
+        bare_verify,
+        verify,
+        verify_all_cores,
+        dgc,
+        openssl,
     };
     if args.json {
         println!("{}", results.to_json());
@@ -697,35 +923,70 @@ CPUINFO: OPENSSL_ia32cap=0xfffa3203078bffff:0x405fc6f1bf07ab
         assert_eq!(base64(&[0xFB, 0xFF]), "+/8=");
     }
 
+    fn rate(per_s: f64) -> Rate {
+        Rate {
+            operations: per_s as u64,
+            wall: Duration::from_secs(1),
+            cpu: Some(Duration::from_secs(1)),
+        }
+    }
+
     #[test]
     fn targets_pass_and_fail_on_their_side_of_the_threshold() {
         let mut r = Results {
             count: 10,
             cores: 2,
             threads: 2,
-            issue_per_s: 40_000.0,
-            bare_verify_per_s: 16_000.0,
-            verify_per_s: 14_000.0,
-            verify_all_cores_per_s: 27_000.0,
-            dgc_verify_per_s: Some(10_000.0),
+            qr_chars_mean: 500.0,
+            issue: rate(40_000.0),
+            bare_sign: rate(45_000.0),
+            bare_verify: rate(16_000.0),
+            verify: rate(14_000.0),
+            verify_all_cores: rate(27_000.0),
+            dgc: Some((
+                PeerReport {
+                    verified_per_s: 10_000.0,
+                    count: 10,
+                    wall_per_s: None,
+                },
+                rate(14_000.0),
+            )),
             openssl: Some(OpensslSpeed {
                 sign_per_s: 50_000.0,
                 verify_per_s: 16_000.0,
             }),
-            qr_chars_mean: 500.0,
         };
         let passes = |r: &Results| r.targets().map(|t| t.pass());
         assert_eq!(passes(&r), [Some(true); 4]);
-        r.verify_per_s = 13_100.0; // 16/13.1 = 1.22 > 1.15; 13.1/10 still beats 1.3
-        r.issue_per_s = 39_000.0;
-        r.verify_all_cores_per_s = 20_000.0;
+        r.verify = rate(13_100.0); // 16/13.1 = 1.22 > 1.15
+        r.dgc.as_mut().unwrap().1 = rate(13_100.0); // 13.1/10 still beats 1.3
+        r.issue = rate(39_000.0);
+        r.verify_all_cores = rate(20_000.0); // 20/13.1 = 1.53 < 1.6
         assert_eq!(
             passes(&r),
             [Some(false), Some(true), Some(false), Some(false)]
         );
-        r.dgc_verify_per_s = None;
+        r.dgc = None;
         r.openssl = None;
         assert_eq!(passes(&r)[1], None);
         assert_eq!(passes(&r)[2], None);
+    }
+
+    #[test]
+    fn reads_schedstat_and_drops_cpu_time_that_makes_no_sense() {
+        assert_eq!(
+            parse_schedstat("531000013 31576684 90\n"),
+            Some(Duration::from_nanos(531_000_013))
+        );
+        assert_eq!(parse_schedstat(""), None);
+        assert_eq!(parse_schedstat("x 1 2"), None);
+        let r = Rate {
+            operations: 1000,
+            wall: Duration::from_secs(2),
+            cpu: Some(Duration::from_secs(1)),
+        };
+        assert!((r.per_core() - 1000.0).abs() < 1e-9);
+        assert!((r.per_wall_second() - 500.0).abs() < 1e-9);
+        assert!((Rate { cpu: None, ..r }.per_core() - 500.0).abs() < 1e-9);
     }
 }

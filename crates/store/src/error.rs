@@ -38,7 +38,11 @@ impl From<tokio_postgres::Error> for StoreError {
                 Self::Conflict(db.message().to_owned())
             }
             Some(db) => Self::Database(format!("{}: {}", db.code().code(), db.message())),
-            None => Self::Database(e.to_string()),
+            // Client-side failures (e.g. a type mismatch) name types, never values.
+            None => Self::Database(match std::error::Error::source(&e) {
+                Some(cause) => format!("{e}: {cause}"),
+                None => e.to_string(),
+            }),
         }
     }
 }

@@ -8,13 +8,16 @@
 mod audit;
 mod certificates;
 mod citizen_row;
+mod declarations;
 mod error;
 mod migrate;
 mod postgres;
 mod postgres_certificates;
+mod postgres_declarations;
 mod postgres_vaccinations;
 mod sqlite;
 mod sqlite_certificates;
+mod sqlite_declarations;
 mod sqlite_vaccinations;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -31,6 +34,10 @@ use vaxtrace_domain::{Citizen, Jurisdiction, PersonalId, Role};
 pub use audit::{AuditEntry, AuditVerification};
 pub use certificates::{
     CertificateStore, ForeignDsc, NewCertificate, REVOKED_RECORD_CHANGED, StoredCertificate,
+};
+pub use declarations::{
+    Checkpoint, DeclarationStore, InboxCount, InboxEntry, InboxFilter, NewDeclaration, NewScan,
+    OutbreakArea, Purged, StoredDeclaration, StoredScan,
 };
 pub use error::{StoreError, StoreResult};
 pub use postgres::PostgresStore;
@@ -84,7 +91,9 @@ pub struct User {
 
 /// The one storage interface; handlers and commands hold an `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: VaccinationStore + CertificateStore + Send + Sync + Debug {
+pub trait Store:
+    VaccinationStore + CertificateStore + DeclarationStore + Send + Sync + Debug
+{
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations and makes sure every secondary index exists. Idempotent.
