@@ -253,6 +253,45 @@ fn alternating<const K: usize>(
     Ok(rates)
 }
 
+/// Issues every payload once (the texts verification works on, and their signed parts), then
+/// times issuing and ring's signing of the same `Sig_structure`s in turns.
+fn issuing(
+    material: &Material,
+    iat: i64,
+    exp: i64,
+    seconds: f64,
+) -> anyhow::Result<(Vec<String>, Vec<BareSignature>, Rate, Rate)> {
+    let qrs = material
+        .payloads
+        .iter()
+        .map(|payload| hcert::issue_hcert(payload, &material.key, iat, exp))
+        .collect::<Result<Vec<_>, _>>()?;
+    let bare: Vec<BareSignature> = qrs
+        .iter()
+        .map(|qr| BareSignature::from_hc1(qr, &material.dsc_der))
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!("cannot decode our own certificate: {e}"))?;
+    let [issue, bare_sign] = alternating(
+        seconds,
+        qrs.len(),
+        [
+            &mut || {
+                for payload in &material.payloads {
+                    std::hint::black_box(hcert::issue_hcert(payload, &material.key, iat, exp)?);
+                }
+                Ok(())
+            },
+            &mut || {
+                for b in &bare {
+                    std::hint::black_box(material.key.sign(b.message())?);
+                }
+                Ok(())
+            },
+        ],
+    )?;
+    Ok((qrs, bare, issue, bare_sign))
+}
+
 /// `verify_hc1` on `threads` threads at once, each walking all texts from its own offset in
 /// whole rounds; the wall clock runs from the common start to the last thread's end, the CPU
 /// time is the threads' sum.
@@ -309,6 +348,9 @@ struct PeerReport {
     count: u64,
     #[serde(default)]
     wall_per_s: Option<f64>,
+    /// `dgc::decode` alone, per CPU second.
+    #[serde(default)]
+    decoded_per_s: Option<f64>,
 }
 
 /// Where `dgc-peer` is: beside the `vaxtrace` executable (`target/release/`).
@@ -354,6 +396,43 @@ fn dgc_peer(
         qrs.len()
     );
     Ok(report)
+}
+
+/// `dgc-peer` and `ours` (one round of our verification) in [`DGC_TURNS`] turns each, so both
+/// see the same machine: the mean of the peer's turns, and ours over its turns.
+fn dgc_in_turns(
+    peer: &Path,
+    dsc_der: &[u8],
+    qrs: &[String],
+    seconds: f64,
+    ours: &mut dyn FnMut() -> anyhow::Result<()>,
+) -> anyhow::Result<(PeerReport, Rate)> {
+    let turn = seconds / DGC_TURNS as f64;
+    let mut beside = Rate {
+        operations: 0,
+        wall: Duration::ZERO,
+        cpu: Some(Duration::ZERO),
+    };
+    let mut reports = Vec::with_capacity(DGC_TURNS);
+    for _ in 0..DGC_TURNS {
+        beside.add(alternating(turn, qrs.len(), [&mut *ours])?[0]);
+        reports.push(dgc_peer(peer, dsc_der, qrs, turn)?);
+    }
+    let turns = reports.len() as f64;
+    let mean = |f: &dyn Fn(&PeerReport) -> Option<f64>| -> Option<f64> {
+        reports
+            .iter()
+            .map(f)
+            .sum::<Option<f64>>()
+            .map(|sum| sum / turns)
+    };
+    let report = PeerReport {
+        verified_per_s: mean(&|r| Some(r.verified_per_s)).unwrap_or_default(),
+        count: qrs.len() as u64,
+        wall_per_s: mean(&|r| r.wall_per_s),
+        decoded_per_s: mean(&|r| r.decoded_per_s),
+    };
+    Ok((report, beside))
 }
 
 /// The last JSON line of `dgc-peer`'s output.
@@ -551,7 +630,8 @@ impl Results {
             "ring_verify": self.bare_verify.to_json(), "verify": self.verify.to_json(),
             "verify_all_threads": self.verify_all_cores.to_json(),
             "scaling": self.scaling(), "cpu_share_all_threads": self.cpu_share(),
-            "dgc": self.dgc.as_ref().map(|(d, ours)| json!({"verified_per_s": d.verified_per_s, "wall_per_s": d.wall_per_s, "ours_in_turns": ours.to_json()})),
+            "dgc": self.dgc.as_ref().map(|(d, ours)| json!({"verified_per_s": d.verified_per_s, "wall_per_s": d.wall_per_s,
+                "decoded_per_s": d.decoded_per_s, "ours_in_turns": ours.to_json()})),
             "openssl": self.openssl,
             "targets": targets,
         })
@@ -560,7 +640,7 @@ impl Results {
     fn print(&self) {
         let us = |rate: f64| 1e6 / rate.max(1e-9);
         let row = |label: &str, rate: f64, note: &str| {
-            println!("  {label:<36} {rate:>8.0} /s {:>7.1} µs  {note}", us(rate));
+            println!("  {label:<40} {rate:>8.0} /s {:>7.1} µs  {note}", us(rate));
         };
         println!(
             "Certificates: {} vaccination HCERTs (ES256, {:.0} characters on average), {} cores.",
@@ -588,6 +668,14 @@ impl Results {
             ),
             None => println!("  openssl speed: not measured"),
         }
+        self.print_verification();
+    }
+
+    fn print_verification(&self) {
+        let us = |rate: f64| 1e6 / rate.max(1e-9);
+        let row = |label: &str, rate: f64, note: &str| {
+            println!("  {label:<40} {rate:>8.0} /s {:>7.1} µs  {note}", us(rate));
+        };
         println!("Verification");
         row(
             "verify_hc1: HC1: text → all checks",
@@ -610,6 +698,13 @@ impl Results {
             ),
             None => println!("  dgc::validate: not measured"),
         }
+        if let Some(decode) = self.dgc.as_ref().and_then(|(d, _)| d.decoded_per_s) {
+            row(
+                "dgc::decode (no signature check)",
+                decode,
+                "peer: dgc's decoding alone",
+            );
+        }
         if let Some(o) = self.openssl {
             row(
                 "openssl speed ecdsap256, verify",
@@ -622,6 +717,10 @@ impl Results {
             "  verify_hc1 beyond the signature check: {overhead:.1} µs per certificate ({:.0} % of a bare check)",
             100.0 * overhead / us(self.bare_verify.per_core())
         );
+        self.print_scaling();
+    }
+
+    fn print_scaling(&self) {
         let share = self.cpu_share().map_or_else(String::new, |s| {
             format!(
                 "; our threads got {:.0} % of {} cores{}",
@@ -640,6 +739,10 @@ impl Results {
             self.verify_all_cores.per_wall_second(),
             self.scaling()
         );
+        self.print_targets();
+    }
+
+    fn print_targets(&self) {
         println!("Targets");
         for t in self.targets() {
             let value = t
@@ -686,34 +789,8 @@ fn bench(args: &CertBench) -> anyhow::Result<()> {
     let n = material.payloads.len();
 
     bar.inc(1);
-    bar.set_message("issuing (issue_hcert), one thread");
-    let mut qrs: Vec<String> = Vec::with_capacity(n);
-    for payload in &material.payloads {
-        qrs.push(hcert::issue_hcert(payload, &material.key, iat, exp)?);
-    }
-    let bare: Vec<BareSignature> = qrs
-        .iter()
-        .map(|qr| BareSignature::from_hc1(qr, &material.dsc_der))
-        .collect::<Result<_, _>>()
-        .map_err(|e| anyhow::anyhow!("cannot decode our own certificate: {e}"))?;
-    let [issue, bare_sign] = alternating(
-        args.seconds,
-        n,
-        [
-            &mut || {
-                for payload in &material.payloads {
-                    std::hint::black_box(hcert::issue_hcert(payload, &material.key, iat, exp)?);
-                }
-                Ok(())
-            },
-            &mut || {
-                for b in &bare {
-                    std::hint::black_box(material.key.sign(b.message())?);
-                }
-                Ok(())
-            },
-        ],
-    )?;
+    bar.set_message("issuing (issue_hcert) and a bare P-256 signature (ring), one thread");
+    let (qrs, bare, issue, bare_sign) = issuing(&material, iat, exp, args.seconds)?;
 
     bar.inc(1);
     bar.set_message("verify_hc1 and a bare P-256 verification (ring), one thread");
@@ -755,73 +832,23 @@ fn bench(args: &CertBench) -> anyhow::Result<()> {
 
     bar.inc(1);
     bar.set_message("dgc::validate (dgc-peer) and verify_hc1 in turns, one thread");
-    let peer = dgc_peer_path()?;
-    let dgc = if peer.exists() {
-        // Turns of each, so both see the same machine.
-        let mut dgc: Option<PeerReport> = None;
-        let mut failed = None;
-        let mut beside = Rate {
-            operations: 0,
-            wall: Duration::ZERO,
-            cpu: Some(Duration::ZERO),
-        };
-        for _ in 0..DGC_TURNS {
-            beside.add(alternating(args.seconds / DGC_TURNS as f64, n, [&mut ours])?[0]);
-            match dgc_peer(
-                &peer,
-                &material.dsc_der,
-                &qrs,
-                args.seconds / DGC_TURNS as f64,
-            ) {
-                Ok(report) => {
-                    dgc = Some(match dgc {
-                        None => report,
-                        Some(sum) => PeerReport {
-                            verified_per_s: sum.verified_per_s + report.verified_per_s,
-                            count: report.count,
-                            wall_per_s: sum.wall_per_s.zip(report.wall_per_s).map(|(a, b)| a + b),
-                        },
-                    });
-                }
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
-            }
-        }
-        if let Some(e) = failed {
-            bar.suspend(|| eprintln!("dgc peer: skipped ({e:#})"));
-            None
-        } else {
-            // The mean of the turns' rates (each turn runs about as long).
-            dgc.map(|sum| {
-                let report = PeerReport {
-                    verified_per_s: sum.verified_per_s / DGC_TURNS as f64,
-                    count: sum.count,
-                    wall_per_s: sum.wall_per_s.map(|w| w / DGC_TURNS as f64),
-                };
-                (report, beside)
-            })
-        }
-    } else {
-        bar.suspend(|| {
-            eprintln!(
-                "dgc peer: skipped, {} is missing (build it with `cargo build --release -p vaxtrace-bench-dgc`)",
-                peer.display()
-            );
-        });
-        None
-    };
+    let dgc = dgc_peer_path().and_then(|peer| {
+        anyhow::ensure!(
+            peer.exists(),
+            "{} is missing (build it with `cargo build --release -p vaxtrace-bench-dgc`)",
+            peer.display()
+        );
+        dgc_in_turns(&peer, &material.dsc_der, &qrs, args.seconds, &mut ours)
+    });
+    let dgc = dgc
+        .map_err(|e| bar.suspend(|| eprintln!("dgc peer: skipped, {e:#}")))
+        .ok();
 
     bar.inc(1);
     bar.set_message("openssl speed ecdsap256");
-    let openssl = match openssl_speed(args.seconds) {
-        Ok(o) => Some(o),
-        Err(e) => {
-            bar.suspend(|| eprintln!("openssl peer: skipped ({e:#})"));
-            None
-        }
-    };
+    let openssl = openssl_speed(args.seconds)
+        .map_err(|e| bar.suspend(|| eprintln!("openssl peer: skipped, {e:#}")))
+        .ok();
     bar.finish_and_clear();
 
     let results = Results {
@@ -948,6 +975,7 @@ CPUINFO: OPENSSL_ia32cap=0xfffa3203078bffff:0x405fc6f1bf07ab
                     verified_per_s: 10_000.0,
                     count: 10,
                     wall_per_s: None,
+                    decoded_per_s: None,
                 },
                 rate(14_000.0),
             )),

@@ -80,8 +80,32 @@ fn server_config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
         session_ttl: Duration::from_secs(args.session_minutes * 60),
         cookie_secure: args.cookie_secure,
         key_passphrase,
+        movement_retention_days: args.movement_retention_days,
         ..ServerConfig::default()
     })
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RetentionArgs {
+    #[command(flatten)]
+    pub db: Db,
+    /// Delete what is older than this many days.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub days: u32,
+}
+
+/// `vaxtrace retention`: the hourly purge of `serve`, run once.
+pub async fn retention(args: &RetentionArgs) -> anyhow::Result<()> {
+    let store = open_store(&args.db).await?;
+    let state = vaxtrace_server::AppState::new(store, ServerConfig::default());
+    let purged = vaxtrace_server::declarations::purge_expired(&state, args.days)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
+    println!(
+        "deleted {} declarations, {} inbox entries, {} checkpoint scans older than {} days",
+        purged.declarations, purged.inbox_entries, purged.scans, args.days
+    );
+    Ok(())
 }
 
 async fn run_server(

@@ -66,6 +66,9 @@ pub struct ServeArgs {
     /// Passphrase of the commune signing keys; without it the server cannot sign records.
     #[arg(long, env = "VAXTRACE_KEY_PASSPHRASE", hide_env_values = true)]
     key_passphrase: Option<String>,
+    /// Days declarations and checkpoint scans are kept; older ones are deleted every hour.
+    #[arg(long, env = "VAXTRACE_MOVEMENT_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    movement_retention_days: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,6 +98,8 @@ enum Command {
     /// Record-linkage quality against a generator's ground truth.
     #[command(subcommand)]
     Linkage(vaccination_commands::LinkageCommand),
+    /// Delete movement data (declarations, checkpoint scans) older than the retention period.
+    Retention(commands::RetentionArgs),
     /// Signing keys: national root, province CAs, commune signers (create and rotate).
     #[command(subcommand)]
     Keys(vaccination_commands::KeysCommand),
@@ -158,6 +163,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Audit(cmd) => commands::audit(cmd).await,
         Command::Export(cmd) => vaccination_commands::export(cmd).await,
         Command::Linkage(cmd) => vaccination_commands::linkage(&cmd),
+        Command::Retention(args) => commands::retention(&args).await,
         Command::Keys(cmd) => vaccination_commands::keys(cmd).await,
         Command::VerifyRecord(args) => vaccination_commands::verify_record(&args).await,
         Command::Bench(cmd) => bench::run(cmd).await,

@@ -386,6 +386,17 @@ pub enum KeysCommand {
         #[arg(long, default_value_t = 2)]
         years: i64,
     },
+    /// Issue (or rotate) the signer of the 72-hour travel passes under the national root.
+    PassSigner {
+        #[command(flatten)]
+        db: Db,
+        #[command(flatten)]
+        passphrase: Passphrase,
+        #[arg(long, default_value = "Ký thẻ đi lại 72 giờ - Bộ Công an")]
+        name: String,
+        #[arg(long, default_value_t = 1)]
+        years: i64,
+    },
     /// Write the active DSC certificate (DER), for verifiers' trust lists.
     ExportDsc {
         #[command(flatten)]
@@ -549,22 +560,32 @@ async fn issue_csca(
 }
 
 /// Issues (or rotates) the document signer of certificates under the active CSCA.
-async fn issue_dsc(
+/// Issues a national leaf key (DSC under the CSCA, pass signer under the national root).
+async fn issue_national_leaf(
     store: &Arc<dyn Store>,
     passphrase: &Passphrase,
+    profile: CertProfile,
     name: &str,
     years: i64,
 ) -> anyhow::Result<i64> {
     let now = OffsetDateTime::now_utc();
     let secret = passphrase.secret()?;
-    let csca = signing::active_key(store.as_ref(), "VN", CertProfile::Csca, now)
+    let issuer_profile = profile.issuer().context("not a leaf profile")?;
+    let command = if issuer_profile == CertProfile::Csca {
+        "csca"
+    } else {
+        "root"
+    };
+    let issuer = signing::active_key(store.as_ref(), "VN", issuer_profile, now)
         .await
-        .context("no active CSCA: run `vaxtrace keys csca` first")?;
-    let until = (now + Duration::days(365 * years)).min(csca.not_after);
+        .with_context(|| {
+            format!("no active {issuer_profile}: run `vaxtrace keys {command}` first")
+        })?;
+    let until = (now + Duration::days(365 * years)).min(issuer.not_after);
     let key = vaxtrace_cert::issue(
-        &issued_key(&csca)?,
+        &issued_key(&issuer)?,
         &secret,
-        CertProfile::DocumentSigner,
+        profile,
         "VN",
         name,
         now,
@@ -572,7 +593,7 @@ async fn issue_dsc(
         &secret,
         &|_| None,
     )?;
-    issue_and_activate(store, key, Some(csca.id)).await
+    issue_and_activate(store, key, Some(issuer.id)).await
 }
 
 pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
@@ -634,7 +655,23 @@ pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
             years,
         } => {
             let store = open_store(&db).await?;
-            issue_dsc(&store, &passphrase, &name, years).await?;
+            issue_national_leaf(
+                &store,
+                &passphrase,
+                CertProfile::DocumentSigner,
+                &name,
+                years,
+            )
+            .await?;
+        }
+        KeysCommand::PassSigner {
+            db,
+            passphrase,
+            name,
+            years,
+        } => {
+            let store = open_store(&db).await?;
+            issue_national_leaf(&store, &passphrase, CertProfile::PassSigner, &name, years).await?;
         }
         KeysCommand::ExportDsc { db, out } => {
             export_certificate(&db, CertProfile::DocumentSigner, "dsc", &out, now).await?;
@@ -776,7 +813,18 @@ pub async fn ensure_demo_keys(
         issue_csca(store, &pass, "CSCA Việt Nam (demo)", 10).await?;
     }
     if !has("VN".into(), CertProfile::DocumentSigner).await {
-        issue_dsc(store, &pass, "DSC Bộ Y tế (demo)", 2).await?;
+        issue_national_leaf(
+            store,
+            &pass,
+            CertProfile::DocumentSigner,
+            "DSC Bộ Y tế (demo)",
+            2,
+        )
+        .await?;
+    }
+    if !has("VN".into(), CertProfile::PassSigner).await {
+        let name = "Ký thẻ đi lại 72 giờ (demo)";
+        issue_national_leaf(store, &pass, CertProfile::PassSigner, name, 1).await?;
     }
     Ok(pass.value)
 }

@@ -42,6 +42,14 @@ pub enum Permission {
     ReadStatusColour,
     /// Revoke a citizen's EU DCC certificate (scoped by jurisdiction).
     RevokeCertificates,
+    /// Scan travel passes and chip ID cards at a checkpoint of one's area.
+    ScanCheckpoint,
+    /// Read and acknowledge the declarations routed to one's commune.
+    ReadDeclarationInbox,
+    /// See declaration counts per commune of one's area.
+    ReadMovementCounts,
+    /// Register checkpoints and mark outbreak areas in one's area.
+    ManageMovementControl,
 }
 
 impl Role {
@@ -94,6 +102,9 @@ impl Role {
     /// The permission table: the single place that says which role may do what.
     pub fn allows(self, permission: Permission) -> bool {
         use Permission::{
+            ManageMovementControl, ReadDeclarationInbox, ReadMovementCounts, ScanCheckpoint,
+        };
+        use Permission::{
             ManageUsers, ReadAudit, ReadCitizen, ReadStatusColour, RecordVaccination,
             ReviewVaccinations, RevokeCertificates, SignVaccinations, VerifyIdentity,
         };
@@ -130,6 +141,20 @@ impl Role {
                 self,
                 Self::Admin | Self::ProvinceHealth | Self::DistrictHealth | Self::CommuneHealth
             ),
+            ScanCheckpoint => matches!(
+                self,
+                Self::Admin | Self::CheckpointOfficer | Self::CommunePolice
+            ),
+            ReadDeclarationInbox => self == Self::CommunePolice,
+            ReadMovementCounts => matches!(
+                self,
+                Self::Admin
+                    | Self::MinistryAnalyst
+                    | Self::ProvinceHealth
+                    | Self::DistrictHealth
+                    | Self::CommunePolice
+            ),
+            ManageMovementControl => matches!(self, Self::Admin | Self::ProvinceHealth),
             ManageUsers | ReadAudit => self == Self::Admin,
         }
     }

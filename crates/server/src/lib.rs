@@ -11,10 +11,12 @@ pub mod audit;
 pub mod certificate_page;
 pub mod certificates;
 pub mod dcc_lists;
+pub mod declarations;
 pub mod error;
 pub mod linker;
 mod middleware;
 pub mod openapi;
+pub mod passes;
 pub mod routes;
 pub mod services;
 pub mod sessions;
@@ -43,6 +45,8 @@ pub struct ServerConfig {
     pub link_thresholds: vaxtrace_domain::linkage::Thresholds,
     /// Unlocks the commune signing keys; without it the server cannot sign records.
     pub key_passphrase: Option<Arc<vaxtrace_cert::SecretPassphrase>>,
+    /// Declarations and checkpoint scans are deleted once older than this many days.
+    pub movement_retention_days: u32,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +57,7 @@ impl Default for ServerConfig {
             max_body_bytes: 64 * 1024,
             link_thresholds: vaxtrace_domain::linkage::Thresholds::default(),
             key_passphrase: None,
+            movement_retention_days: 30,
         }
     }
 }
@@ -64,6 +69,7 @@ pub struct AppState {
     pub sessions: Arc<sessions::SessionCache>,
     pub config: Arc<ServerConfig>,
     pub dcc_lists: Arc<dcc_lists::ListCache>,
+    pub passes: Arc<passes::PassKeys>,
 }
 
 impl AppState {
@@ -75,6 +81,7 @@ impl AppState {
             sessions: Arc::default(),
             config: Arc::new(config),
             dcc_lists: Arc::default(),
+            passes: Arc::default(),
         }
     }
 }
@@ -89,7 +96,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
+    let retention = tokio::spawn(declarations::retention_loop(state.clone()));
+    let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    retention.abort();
+    served
 }

@@ -283,3 +283,31 @@ pub async fn sign_all_pending(app: &TestApp, signer: &str, expected: usize) -> V
     );
     items
 }
+
+/// A pass signer under the stored national root (call after [`install_keys`]); returns it.
+pub async fn install_pass_signer(store: &Arc<dyn Store>) -> IssuedKey {
+    let root = store
+        .keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| k.profile == "national_root")
+        .unwrap();
+    let root_key = vaxtrace_server::signing::issued_key(&root).unwrap();
+    let now = OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    let pass = passphrase();
+    let signer = vaxtrace_cert::issue(
+        &root_key,
+        &pass,
+        CertProfile::PassSigner,
+        "VN",
+        "Ký thẻ đi lại",
+        now,
+        root.not_after,
+        &pass,
+        &|_| None,
+    )
+    .unwrap();
+    store_key(store, &signer, Some(root.id)).await;
+    signer
+}

@@ -248,6 +248,15 @@ pub(crate) fn cbor(bytes: &[u8]) -> Result<Value, String> {
 
 /// Parses a `COSE_Sign1`, optionally tagged 18 and optionally wrapped in the CWT tag 61.
 pub(crate) fn cose(bytes: &[u8]) -> Result<CoseParts, String> {
+    if let Some(parts) = FastReader::new(bytes).cose() {
+        return Ok(parts);
+    }
+    cose_general(bytes)
+}
+
+/// [`cose`] through a CBOR value tree and `coset`: decides every input the fast reader gives up
+/// on, and words every error.
+fn cose_general(bytes: &[u8]) -> Result<CoseParts, String> {
     let mut value = cbor(bytes)?;
     if let Value::Tag(TAG_CWT, inner) = value {
         value = *inner;
@@ -443,6 +452,14 @@ struct FastReader<'a> {
     pos: usize,
 }
 
+/// A map key as [`FastReader`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MapKey {
+    Integer(i128),
+    /// Any other item, which CWT claims and the HCERT claim ignore.
+    Other,
+}
+
 /// CBOR major types.
 const MAJOR_UNSIGNED: u8 = 0;
 const MAJOR_NEGATIVE: u8 = 1;
@@ -450,7 +467,13 @@ const MAJOR_BYTES: u8 = 2;
 const MAJOR_TEXT: u8 = 3;
 const MAJOR_ARRAY: u8 = 4;
 const MAJOR_MAP: u8 = 5;
+const MAJOR_TAG: u8 = 6;
 const MAJOR_SIMPLE: u8 = 7;
+/// COSE header labels and algorithm values (RFC 9052, IANA) the fast reader takes.
+const HEADER_ALG: i128 = 1;
+const HEADER_KID: i128 = 4;
+const ALG_ES256: i128 = -7;
+const ALG_PS256: i128 = -37;
 /// Additional information of major type 7.
 const SIMPLE_FALSE: u8 = 20;
 const SIMPLE_TRUE: u8 = 21;
@@ -477,7 +500,7 @@ impl<'a> FastReader<'a> {
         let mut dcc = None;
         let mut seen: Vec<i128> = Vec::new();
         for _ in 0..entries {
-            let Some(key) = self.integer_key()? else {
+            let MapKey::Integer(key) = self.integer_key()? else {
                 self.skip(0)?;
                 continue;
             };
@@ -503,6 +526,89 @@ impl<'a> FastReader<'a> {
         Some((claims, dcc?))
     }
 
+    /// The whole input as a `COSE_Sign1` whose headers hold only `alg` (ES256 or PS256) and
+    /// `kid`, as [`cose_general`] reads it.
+    fn cose(mut self) -> Option<CoseParts> {
+        let (mut major, _, mut n) = self.head()?;
+        if major == MAJOR_TAG && n == TAG_CWT {
+            (major, _, n) = self.head()?;
+        }
+        if major == MAJOR_TAG && n == TAG_COSE_SIGN1 {
+            (major, _, n) = self.head()?;
+        }
+        if major != MAJOR_ARRAY || n != 4 {
+            return None;
+        }
+        let protected = self.bytes_item()?;
+        if protected.is_empty() {
+            return None;
+        }
+        let mut inner = FastReader::new(protected);
+        let (prot_alg, prot_kid) = inner.cose_header()?;
+        (inner.pos == protected.len()).then_some(())?;
+        let (unprot_alg, unprot_kid) = self.cose_header()?;
+        let payload = self.bytes_item()?.to_vec();
+        let signature = self.bytes_item()?.to_vec();
+        (self.pos == self.bytes.len()).then_some(())?;
+        let alg = match prot_alg.or(unprot_alg)? {
+            ALG_ES256 => Algorithm::Es256,
+            ALG_PS256 => Algorithm::Ps256,
+            _ => return None,
+        };
+        let kid = match (prot_kid, unprot_kid) {
+            (Some(kid), _) => Some((kid.to_vec(), KidSource::Protected)),
+            (None, Some(kid)) => Some((kid.to_vec(), KidSource::Unprotected)),
+            (None, None) => None,
+        };
+        Some(CoseParts {
+            protected: protected.to_vec(),
+            alg: Ok(alg),
+            kid,
+            payload,
+            signature,
+        })
+    }
+
+    /// A COSE header map with no labels but `alg` (an integer) and `kid` (a non-empty byte
+    /// string), each at most once.
+    fn cose_header(&mut self) -> Option<(Option<i128>, Option<&'a [u8]>)> {
+        let (major, _, entries) = self.head()?;
+        if major != MAJOR_MAP {
+            return None;
+        }
+        let (mut alg, mut kid) = (None, None);
+        for _ in 0..entries {
+            match self.integer_key()? {
+                MapKey::Integer(HEADER_ALG) if alg.is_none() => {
+                    let (major, _, n) = self.head()?;
+                    alg = Some(match major {
+                        MAJOR_UNSIGNED => i128::from(n),
+                        MAJOR_NEGATIVE => -1 - i128::from(n),
+                        _ => return None,
+                    });
+                }
+                MapKey::Integer(HEADER_KID) if kid.is_none() => {
+                    let id = self.bytes_item()?;
+                    if id.is_empty() {
+                        return None;
+                    }
+                    kid = Some(id);
+                }
+                _ => return None,
+            }
+        }
+        Some((alg, kid))
+    }
+
+    /// A definite-length byte string.
+    fn bytes_item(&mut self) -> Option<&'a [u8]> {
+        let (major, _, len) = self.head()?;
+        if major != MAJOR_BYTES {
+            return None;
+        }
+        self.take(len)
+    }
+
     /// `-260 → {1: DCC}`, as [`hcert_payload`] reads it.
     fn hcert(&mut self) -> Option<Json> {
         let (major, _, entries) = self.head()?;
@@ -511,7 +617,7 @@ impl<'a> FastReader<'a> {
         }
         let mut found = None;
         for _ in 0..entries {
-            if self.integer_key()? == Some(HCERT_EU_DCC) {
+            if self.integer_key()? == MapKey::Integer(HCERT_EU_DCC) {
                 if found.is_some() || self.peek_major()? != MAJOR_MAP {
                     return None;
                 }
@@ -537,17 +643,17 @@ impl<'a> FastReader<'a> {
         }
     }
 
-    /// A map key: `Some(Some(n))` for an integer, `Some(None)` for any other item (read past).
-    fn integer_key(&mut self) -> Option<Option<i128>> {
+    /// A map key; any item but an integer is read past.
+    fn integer_key(&mut self) -> Option<MapKey> {
         let start = self.pos;
         let (major, _, n) = self.head()?;
         match major {
-            MAJOR_UNSIGNED => Some(Some(i128::from(n))),
-            MAJOR_NEGATIVE => Some(Some(-1 - i128::from(n))),
+            MAJOR_UNSIGNED => Some(MapKey::Integer(i128::from(n))),
+            MAJOR_NEGATIVE => Some(MapKey::Integer(-1 - i128::from(n))),
             _ => {
                 self.pos = start;
                 self.skip(0)?;
-                Some(None)
+                Some(MapKey::Other)
             }
         }
     }
@@ -702,19 +808,19 @@ pub(crate) fn basic_shape(payload: &Json) -> Result<DccType, String> {
     let Some(object) = payload.as_object() else {
         return Err("the DCC payload is not an object".to_owned());
     };
-    let text = |parent: &Map<String, Json>, key: &str, ctx: &str| -> Result<(), String> {
-        match parent.get(key) {
+    // The context of a message (e.g. `v[0].`) is formatted only when there is an error.
+    let text =
+        |parent: &Map<String, Json>, key: &str, ctx: &dyn Fn() -> String| match parent.get(key) {
             Some(Json::String(_)) => Ok(()),
-            Some(_) => Err(format!("{ctx}{key} is not a string")),
-            None => Err(format!("{ctx}{key} is missing")),
-        }
-    };
-    text(object, "ver", "")?;
-    text(object, "dob", "")?;
+            Some(_) => Err(format!("{}{key} is not a string", ctx())),
+            None => Err(format!("{}{key} is missing", ctx())),
+        };
+    text(object, "ver", &String::new)?;
+    text(object, "dob", &String::new)?;
     let Some(Json::Object(nam)) = object.get("nam") else {
         return Err("nam is missing or not an object".to_owned());
     };
-    text(nam, "fnt", "nam.")?;
+    text(nam, "fnt", &|| "nam.".to_owned())?;
     for key in ["fn", "gn", "gnt"] {
         if nam.get(key).is_some_and(|v| !v.is_string()) {
             return Err(format!("nam.{key} is not a string"));
@@ -733,7 +839,7 @@ pub(crate) fn basic_shape(payload: &Json) -> Result<DccType, String> {
             return Err(format!("{key}[{i}] is not an object"));
         };
         for field in ["tg", "co", "is", "ci"] {
-            text(entry, field, &format!("{key}[{i}]."))?;
+            text(entry, field, &|| format!("{key}[{i}]."))?;
         }
     }
     Ok(kind)
@@ -885,6 +991,98 @@ mod tests {
             longer.push(0);
             assert!(!assert_agrees(&longer, name));
         }
+    }
+
+    /// Whenever the fast reader answers, the general path gives the same `COSE_Sign1` parts.
+    fn assert_cose_agrees(bytes: &[u8], what: &str) -> bool {
+        let Some(fast) = FastReader::new(bytes).cose() else {
+            return false;
+        };
+        let general = cose_general(bytes)
+            .unwrap_or_else(|e| panic!("{what}: the fast reader accepted what fails: {e}"));
+        let parts = |c: &CoseParts| {
+            (
+                c.protected.clone(),
+                c.alg.clone(),
+                c.kid.clone(),
+                c.payload.clone(),
+                c.signature.clone(),
+            )
+        };
+        assert_eq!(parts(&fast), parts(&general), "{what}");
+        true
+    }
+
+    /// The inflated `COSE_Sign1` of every conformance case that gets that far.
+    fn case_coses() -> Vec<(String, Vec<u8>)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dcc/cases");
+        let mut out = Vec::new();
+        for country in std::fs::read_dir(dir).unwrap() {
+            for case in std::fs::read_dir(country.unwrap().path()).unwrap() {
+                let path = case.unwrap().path();
+                let text = std::fs::read_to_string(&path).unwrap();
+                let Ok(case) = serde_json::from_str::<Json>(&text) else {
+                    continue;
+                };
+                let raw = case["PREFIX"]
+                    .as_str()
+                    .and_then(|qr| unprefix(qr).ok())
+                    .and_then(|t| crate::hcert::base45::decode(t).ok())
+                    .and_then(|z| inflate(&z, MAX_INFLATED_BYTES).ok());
+                if let Some(raw) = raw {
+                    out.push((path.display().to_string(), raw));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn fast_cose_reader_agrees_with_coset() {
+        let coses = case_coses();
+        assert!(coses.len() > 60, "{} cases inflated", coses.len());
+        let fast = coses
+            .iter()
+            .filter(|(name, raw)| assert_cose_agrees(raw, name))
+            .count();
+        assert!(fast * 10 >= coses.len() * 6, "{fast} of {}", coses.len());
+        for (name, raw) in coses.iter().take(8) {
+            // The headers and the heads of payload and signature are in the first ~40 bytes;
+            // every byte there, and a sample of the rest.
+            for i in (0..raw.len()).filter(|i| *i < 64 || i % 17 == 0) {
+                for mask in [0x01, 0x04, 0x20, 0x80, 0xFF] {
+                    let mut bad = raw.clone();
+                    bad[i] ^= mask;
+                    assert_cose_agrees(&bad, &format!("{name} byte {i} ^ {mask:#x}"));
+                }
+                assert_cose_agrees(&raw[..i], &format!("{name} cut at {i}"));
+            }
+            let mut longer = raw.clone();
+            longer.push(0);
+            assert!(!assert_cose_agrees(&longer, name));
+        }
+    }
+
+    #[test]
+    fn fast_cose_reader_gives_up_on_other_headers() {
+        // 18([h'A20126044801020304050607 08' {…}, h'A0', h'00'×64]) with unprotected headers:
+        // none, kid, a content type (label 3), a duplicate kid; then an empty protected kid.
+        let sig = format!("5840{}", "00".repeat(64));
+        let prot = "4da201260448010203040506070 8".replace(' ', "");
+        for (unprot, fast) in [
+            ("a0", true),
+            ("a1044101", true),
+            ("a10300", false),
+            ("a20441010441 02".replace(' ', "").as_str(), false),
+        ] {
+            let hex = format!("d284{prot}{unprot}41a0{sig}");
+            let bytes = hex::decode(&hex).unwrap();
+            assert_eq!(assert_cose_agrees(&bytes, &hex), fast, "{hex}");
+        }
+        let empty_kid = format!("d28445a2012604 40a041a0{sig}").replace(' ', "");
+        let bytes = hex::decode(&empty_kid).unwrap();
+        assert!(FastReader::new(&bytes).cose().is_none());
+        assert!(cose(&bytes).is_err(), "coset refuses an empty kid");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod auth;
 mod certificates;
 mod citizens;
+mod declarations;
 mod meta;
 mod vaccinations;
 
@@ -85,6 +86,16 @@ pub const ROUTES: &[Route] = &[
     route!(POST "/api/v1/certificates/{uvci}/revoke", Access::Permission(Permission::RevokeCertificates), "certificates", "Revoke a certificate; it is on the revocation list from then on", Some("RevokeRequest"), &[200, 401, 403, 404, 413, 415, 422]),
     route!(GET "/api/v1/trust-list", Access::Public, "certificates", "The document signers to trust (this country's and imported ones), signed by the CSCA", None, &[200, 503]),
     route!(GET "/api/v1/revocation-list", Access::Public, "certificates", "Revoked, unexpired certificates as EU-style UCI hash batches, signed by the CSCA", None, &[200, 503]),
+    route!(POST "/api/v1/declarations", Access::Authenticated, "declarations", "Health and travel declaration, checked against the registry (the mismatching field is named, never the registry's value), routed to the commune police; returns a 72-hour pass", Some("DeclarationInput"), &[201, 401, 413, 415, 422, 503]),
+    route!(POST "/api/v1/checkpoints/scan", Access::Permission(Permission::ScanCheckpoint), "declarations", "Scan a pass or a chip ID card QR at a checkpoint: valid / expired / revoked / forged / no_declaration, with what the officer needs", Some("ScanRequest"), &[200, 400, 401, 403, 404, 413, 415, 422]),
+    route!(GET "/api/v1/checkpoints", Access::Authenticated, "declarations", "Registered checkpoints", None, &[200, 401]),
+    route!(POST "/api/v1/checkpoints", Access::Permission(Permission::ManageMovementControl), "declarations", "Register or update a checkpoint in the caller's area", Some("CheckpointRequest"), &[200, 401, 403, 413, 415, 422]),
+    route!(GET "/api/v1/declarations/inbox", Access::Permission(Permission::ReadDeclarationInbox), "declarations", "Declarations routed to the caller's commune (?from&to&origin_province&risk&outbreak&unread&before&limit)", None, &[200, 401, 403, 422]),
+    route!(GET "/api/v1/declarations/inbox.csv", Access::Permission(Permission::ReadDeclarationInbox), "declarations", "The same inbox page as CSV", None, &[200, 401, 403, 422]),
+    route!(POST "/api/v1/declarations/inbox/ack", Access::Permission(Permission::ReadDeclarationInbox), "declarations", "Mark inbox declarations as followed up", Some("AckRequest"), &[200, 400, 401, 403, 413, 415, 422]),
+    route!(GET "/api/v1/declarations/counts", Access::Permission(Permission::ReadMovementCounts), "declarations", "Declaration counts per commune of the caller's area (?from&to as YYYY-MM-DD): no personal data", None, &[200, 401, 403, 422]),
+    route!(GET "/api/v1/outbreak-areas", Access::Authenticated, "declarations", "Outbreak areas in force today", None, &[200, 401]),
+    route!(POST "/api/v1/outbreak-areas", Access::Permission(Permission::ManageMovementControl), "declarations", "Mark a province, district or commune of the caller's area as an outbreak area for a period", Some("OutbreakRequest"), &[200, 401, 403, 413, 415, 422]),
     route!(POST "/api/v1/dcc/verify", Access::Authenticated, "certificates", "Verify a scanned HC1 text step by step against the current trust and revocation lists", Some("VerifyDccRequest"), &[200, 401, 413, 415, 422]),
 ];
 
@@ -118,6 +129,16 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         "/api/v1/trust-list" => certificates::trust_list(),
         "/api/v1/revocation-list" => certificates::revocation_list(),
         "/api/v1/dcc/verify" => certificates::verify(),
+        "/api/v1/declarations" => declarations::submit(),
+        "/api/v1/checkpoints/scan" => declarations::scan(),
+        "/api/v1/checkpoints" if route.method == Method::GET => declarations::checkpoints(),
+        "/api/v1/checkpoints" => declarations::add_checkpoint(),
+        "/api/v1/declarations/inbox" => declarations::inbox(),
+        "/api/v1/declarations/inbox.csv" => declarations::inbox_export(),
+        "/api/v1/declarations/inbox/ack" => declarations::acknowledge(),
+        "/api/v1/declarations/counts" => declarations::counts(),
+        "/api/v1/outbreak-areas" if route.method == Method::GET => declarations::outbreak_areas(),
+        "/api/v1/outbreak-areas" => declarations::add_outbreak_area(),
         other => unreachable!("route {other} has no handler"),
     }
 }

@@ -1,0 +1,80 @@
+//! The pass signer's keys on the request path: the active private key, unlocked once (argon2id
+//! is far too slow to run per declaration), and every pass signer's public key by kid, so passes
+//! signed before a rotation still verify. Both are re-read from the key store after a minute.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use time::OffsetDateTime;
+use vaxtrace_cert::pass::{pass_kid, public_key_of};
+use vaxtrace_cert::{CertProfile, SecretPassphrase, SigningKey};
+use vaxtrace_store::Store;
+
+use crate::signing::{self, SigningError, issued_key};
+
+const REFRESH: Duration = Duration::from_secs(60);
+
+#[derive(Default)]
+struct Cached {
+    signer: Option<(Instant, Arc<SigningKey>)>,
+    public: Option<(Instant, Arc<HashMap<[u8; 8], Vec<u8>>>)>,
+}
+
+#[derive(Default)]
+pub struct PassKeys {
+    cached: Mutex<Cached>,
+}
+
+impl std::fmt::Debug for PassKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PassKeys").finish_non_exhaustive()
+    }
+}
+
+impl PassKeys {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cached> {
+        self.cached
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The active pass signer, unlocked.
+    pub async fn signer(
+        &self,
+        store: &dyn Store,
+        passphrase: &SecretPassphrase,
+    ) -> Result<Arc<SigningKey>, SigningError> {
+        if let Some((at, key)) = &self.lock().signer
+            && at.elapsed() < REFRESH
+        {
+            return Ok(Arc::clone(key));
+        }
+        let now = OffsetDateTime::now_utc();
+        let stored = signing::active_key(store, "VN", CertProfile::PassSigner, now).await?;
+        let key = Arc::new(SigningKey::unlock(&issued_key(&stored)?, passphrase)?);
+        self.lock().signer = Some((Instant::now(), Arc::clone(&key)));
+        Ok(key)
+    }
+
+    /// Public keys of every pass signer, active or rotated, by kid.
+    pub async fn public_keys(
+        &self,
+        store: &dyn Store,
+    ) -> Result<Arc<HashMap<[u8; 8], Vec<u8>>>, SigningError> {
+        if let Some((at, keys)) = &self.lock().public
+            && at.elapsed() < REFRESH
+        {
+            return Ok(Arc::clone(keys));
+        }
+        let mut keys = HashMap::new();
+        for k in store.keys().await? {
+            if k.profile == CertProfile::PassSigner.as_str() {
+                keys.insert(pass_kid(&k.certificate), public_key_of(&k.certificate)?);
+            }
+        }
+        let keys = Arc::new(keys);
+        self.lock().public = Some((Instant::now(), Arc::clone(&keys)));
+        Ok(keys)
+    }
+}
