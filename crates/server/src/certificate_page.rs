@@ -164,7 +164,7 @@ mod tests {
         let page = render(&cert("Nguyễn"), Styles::Inline);
         for expected in [
             "Nguyễn Thị Đào",
-            "NGUYEN<<THI<DAO",
+            "NGUYEN&lt;&lt;THI&lt;DAO",
             "17/05/1990",
             "14/09/2021",
             "2/2",

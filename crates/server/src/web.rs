@@ -29,8 +29,18 @@ macro_rules! asset {
     };
 }
 
+/// Adds `/static/NAME` for each script in `web/`.
+macro_rules! scripts {
+    ($router:expr, $($file:literal),* $(,)?) => {
+        $router$(.route(
+            concat!("/static/", $file),
+            asset!($file, "text/javascript; charset=utf-8"),
+        ))*
+    };
+}
+
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let pages = Router::new()
         .route("/", page!("index.html"))
         .route("/login", page!("login.html"))
         .route("/lookup", page!("lookup.html"))
@@ -39,10 +49,9 @@ pub fn router() -> Router<AppState> {
         .route("/signing", page!("signing.html"))
         .route("/history", page!("history.html"))
         .route("/scan", page!("scan.html"))
-        .route(
-            "/static/app.js",
-            asset!("app.js", "text/javascript; charset=utf-8"),
-        )
+        .route("/declare", page!("declare.html"))
+        .route("/checkpoint", page!("checkpoint.html"))
+        .route("/inbox", page!("inbox.html"))
         .route(
             "/static/app.css",
             asset!("app.css", "text/css; charset=utf-8"),
@@ -51,41 +60,25 @@ pub fn router() -> Router<AppState> {
             "/static/certificate.css",
             asset!("certificate.css", "text/css; charset=utf-8"),
         )
-        .route(
-            "/static/index.js",
-            asset!("index.js", "text/javascript; charset=utf-8"),
-        )
-        .route(
-            "/static/login.js",
-            asset!("login.js", "text/javascript; charset=utf-8"),
-        )
-        .route(
-            "/static/lookup.js",
-            asset!("lookup.js", "text/javascript; charset=utf-8"),
-        )
-        .route(
-            "/static/verify.js",
-            asset!("verify.js", "text/javascript; charset=utf-8"),
-        )
-        .route(
-            "/static/review.js",
-            asset!("review.js", "text/javascript; charset=utf-8"),
-        )
-        .route(
-            "/static/signing.js",
-            asset!("signing.js", "text/javascript; charset=utf-8"),
-        )
-        .route(
-            "/static/history.js",
-            asset!("history.js", "text/javascript; charset=utf-8"),
-        )
-        .route(
-            "/static/scan.js",
-            asset!("scan.js", "text/javascript; charset=utf-8"),
-        )
         // jsQR 1.4.0 (Apache-2.0), see web/vendor/jsqr/NOTICE.md.
         .route(
             "/static/vendor/jsQR.js",
             asset!("vendor/jsqr/jsQR.js", "text/javascript; charset=utf-8"),
-        )
+        );
+    scripts!(
+        pages,
+        "app.js",
+        "index.js",
+        "login.js",
+        "lookup.js",
+        "verify.js",
+        "review.js",
+        "signing.js",
+        "history.js",
+        "scan.js",
+        "qr-reader.js",
+        "declare.js",
+        "checkpoint.js",
+        "inbox.js",
+    )
 }

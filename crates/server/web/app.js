@@ -40,6 +40,31 @@ const VT = {
     }
     return dl;
   },
+  // Province → district → commune selects from the real administrative units; the commune's
+  // code lands in the hidden input `target`. Island districts without communes are picked as is.
+  async unitPicker(root, target) {
+    const pick = async (select, parent) => {
+      const res = await VT.api("/api/v1/admin-units" + (parent ? "?parent=" + encodeURIComponent(parent) : ""));
+      select.replaceChildren(VT.el("option", { value: "" }, "— Chọn / Choose —"));
+      for (const u of (res.ok ? res.data.units : [])) select.append(VT.el("option", { value: u.code }, u.full_name));
+      select.disabled = false;
+    };
+    const [province, district, commune] = root.querySelectorAll("select");
+    district.disabled = commune.disabled = true;
+    province.addEventListener("change", async () => {
+      target.value = "";
+      commune.replaceChildren(); commune.disabled = true;
+      if (province.value) await pick(district, province.value);
+    });
+    district.addEventListener("change", async () => {
+      target.value = "";
+      if (!district.value) return;
+      await pick(commune, district.value);
+      if (commune.options.length === 1) target.value = district.value; // a district with no communes
+    });
+    commune.addEventListener("change", () => { target.value = commune.value; });
+    await pick(province, "");
+  },
   async nav() {
     const header = VT.el("header", {},
       VT.el("a", { href: "/" }, "vaxtrace"),
@@ -48,7 +73,10 @@ const VT = {
       VT.el("a", { href: "/history" }, VT.bi("Tình trạng tiêm", "Vaccination status")),
       VT.el("a", { href: "/review" }, VT.bi("Duyệt dữ liệu tiêm", "Review queue")),
       VT.el("a", { href: "/signing" }, VT.bi("Ký số", "Signing")),
-      VT.el("a", { href: "/scan" }, VT.bi("Kiểm tra chứng nhận", "Check certificate")));
+      VT.el("a", { href: "/scan" }, VT.bi("Kiểm tra chứng nhận", "Check certificate")),
+      VT.el("a", { href: "/declare" }, VT.bi("Khai báo di chuyển", "Travel declaration")),
+      VT.el("a", { href: "/checkpoint" }, VT.bi("Chốt kiểm soát", "Checkpoint")),
+      VT.el("a", { href: "/inbox" }, VT.bi("Hộp thư công an xã", "Police inbox")));
     const who = VT.el("span", { class: "who", id: "who" });
     header.append(who);
     document.body.prepend(header);

@@ -1,6 +1,6 @@
 "use strict";
-// Reads an EU DCC QR code (camera frames or a picture, decoded in the page with jsQR), sends the
-// text to the server, and shows the verdict of every verification step in both languages.
+// Reads an EU DCC QR code (qr-reader.js: camera or picture), sends the text to the server, and
+// shows the verdict of every verification step in both languages.
 const STEPS = {
   prefix: ["Tiền tố HC1", "HC1 prefix"], base45: ["Mã Base45", "Base45"], zlib: ["Giải nén", "zlib"],
   cose: ["Cấu trúc COSE", "COSE structure"], cwt: ["Thông tin CWT", "CWT claims"],
@@ -9,19 +9,6 @@ const STEPS = {
   expiry: ["Thời hạn", "Validity period"], revocation: ["Chưa bị thu hồi", "Not revoked"],
 };
 const TYPES = { vaccination: ["Tiêm chủng", "Vaccination"], test: ["Xét nghiệm", "Test"], recovery: ["Khỏi bệnh", "Recovery"] };
-const MAX_SIDE = 1280;
-
-function decodePixels(canvas, source, width, height) {
-  const scale = Math.min(1, MAX_SIDE / Math.max(width, height));
-  canvas.width = Math.round(width * scale);
-  canvas.height = Math.round(height * scale);
-  const ctx = canvas.getContext("2d", { willReadFrequently: true });
-  ctx.drawImage(source, 0, 0, canvas.width, canvas.height);
-  const img = ctx.getImageData(0, 0, canvas.width, canvas.height);
-  const code = jsQR(img.data, img.width, img.height, { inversionAttempts: "attemptBoth" });
-  return code ? code.data : null;
-}
-
 function entryDetails(p) {
   const v = (p.v || [])[0], t = (p.t || [])[0], r = (p.r || [])[0];
   if (v) return [["Mũi", "Dose", v.dn + "/" + v.sd], ["Vắc xin", "Vaccine", v.mp], ["Ngày tiêm", "Date of vaccination", v.dt], ["Quốc gia", "Country", v.co], ["Mã chứng nhận", "Certificate ID", v.ci]];
@@ -66,58 +53,12 @@ document.addEventListener("DOMContentLoaded", async () => {
   if (!me) return (location.href = "/login?next=/scan");
   const form = document.getElementById("scan-form");
   const box = document.getElementById("result");
-  const note = document.getElementById("scan-note");
-  const canvas = document.getElementById("frame");
-  const video = document.getElementById("video");
-  const stopButton = document.getElementById("camera-stop");
-  let stream = null, timer = null;
-
   async function check(text) {
     form.qr.value = text;
     const res = await VT.api("/api/v1/dcc/verify", { qr: text.trim() });
     if (!res.ok) return VT.error(box, res);
     show(box, res.data);
   }
-  function stopCamera() {
-    if (timer) clearInterval(timer);
-    if (stream) stream.getTracks().forEach((t) => t.stop());
-    stream = timer = null;
-    video.hidden = stopButton.hidden = true;
-  }
   form.addEventListener("submit", (ev) => { ev.preventDefault(); if (form.qr.value.trim()) check(form.qr.value); });
-  document.getElementById("picture").addEventListener("change", async (ev) => {
-    const file = ev.target.files[0];
-    if (!file) return;
-    note.textContent = "";
-    try {
-      const bitmap = await createImageBitmap(file);
-      const text = decodePixels(canvas, bitmap, bitmap.width, bitmap.height);
-      if (!text) return (note.textContent = "Không tìm thấy mã QR trong ảnh / No QR code found in the picture");
-      await check(text);
-    } catch (_) {
-      note.textContent = "Không đọc được ảnh / The picture cannot be read";
-    }
-  });
-  document.getElementById("camera").addEventListener("click", async () => {
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      note.textContent = "Trình duyệt không cho dùng camera; hãy chọn ảnh / The browser offers no camera; choose a picture";
-      return;
-    }
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
-    } catch (_) {
-      note.textContent = "Không mở được camera / The camera cannot be opened";
-      return;
-    }
-    video.srcObject = stream;
-    video.hidden = stopButton.hidden = false;
-    await video.play();
-    note.textContent = "Đưa mã QR vào khung hình / Hold the QR code in view";
-    timer = setInterval(async () => {
-      if (!video.videoWidth) return;
-      const text = decodePixels(canvas, video, video.videoWidth, video.videoHeight);
-      if (text) { stopCamera(); note.textContent = ""; await check(text); }
-    }, 200);
-  });
-  stopButton.addEventListener("click", stopCamera);
+  VTQR.attach(VTQR.elements(), check);
 });

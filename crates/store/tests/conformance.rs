@@ -36,7 +36,12 @@ async fn migrate_is_idempotent(backend: Backend) {
     let store = vaxtrace_store::open(&db.url).await.unwrap();
     assert_eq!(
         store.migrate().await.unwrap(),
-        ["0001_registry", "0002_vaccinations"]
+        [
+            "0001_registry",
+            "0002_vaccinations",
+            "0003_certificates",
+            "0004_declarations"
+        ]
     );
     assert!(store.migrate().await.unwrap().is_empty());
     assert_eq!(store.backend(), backend);
