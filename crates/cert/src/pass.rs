@@ -61,10 +61,10 @@ pub enum PassError {
     BadSignature,
 }
 
-fn body(kid: &[u8; 8], c: &PassClaims) -> Vec<u8> {
+fn body(kid: [u8; 8], c: &PassClaims) -> Vec<u8> {
     let mut out = Vec::with_capacity(BODY_LEN + SIGNATURE_LEN);
     out.push(VERSION);
-    out.extend_from_slice(kid);
+    out.extend_from_slice(&kid);
     out.extend_from_slice(&c.declaration_id.to_be_bytes());
     out.extend_from_slice(&c.subject);
     out.extend_from_slice(&c.issued_at.to_be_bytes());
@@ -101,7 +101,7 @@ pub fn sign_pass(claims: &PassClaims, key: &SigningKey) -> Result<String, CertEr
             "a pass must expire after it is issued",
         ));
     }
-    let mut bytes = body(&pass_kid(key.certificate_der()), claims);
+    let mut bytes = body(pass_kid(key.certificate_der()), claims);
     let signature = key.sign(&bytes)?;
     bytes.extend_from_slice(&signature);
     Ok(format!("{PASS_PREFIX}{}", base45::encode(&bytes)))

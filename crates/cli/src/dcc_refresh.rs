@@ -98,5 +98,5 @@ async fn get(authority: &str, path: &str) -> anyhow::Result<String> {
                 .collect::<String>()
         );
     }
-    Ok(String::from_utf8(body.to_vec()).with_context(|| format!("{path} is not UTF-8"))?)
+    String::from_utf8(body.to_vec()).with_context(|| format!("{path} is not UTF-8"))
 }

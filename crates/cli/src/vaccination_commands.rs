@@ -421,6 +421,23 @@ pub enum KeysCommand {
     },
 }
 
+async fn list_keys(db: &Db) -> anyhow::Result<()> {
+    let store = open_store(db).await?;
+    for k in store.keys().await? {
+        println!(
+            "{:>4}  {:<15} {:<6} {} – {}  {}  {}",
+            k.id,
+            k.profile,
+            k.unit_code,
+            k.not_before.date(),
+            k.not_after.date(),
+            if k.active { "active  " } else { "inactive" },
+            k.fingerprint
+        );
+    }
+    Ok(())
+}
+
 /// Writes the active national certificate of `profile` (DER).
 async fn export_certificate(
     db: &Db,
@@ -679,21 +696,7 @@ pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
         KeysCommand::ExportCsca { db, out } => {
             export_certificate(&db, CertProfile::Csca, "csca", &out, now).await?;
         }
-        KeysCommand::List { db } => {
-            let store = open_store(&db).await?;
-            for k in store.keys().await? {
-                println!(
-                    "{:>4}  {:<15} {:<6} {} – {}  {}  {}",
-                    k.id,
-                    k.profile,
-                    k.unit_code,
-                    k.not_before.date(),
-                    k.not_after.date(),
-                    if k.active { "active  " } else { "inactive" },
-                    k.fingerprint
-                );
-            }
-        }
+        KeysCommand::List { db } => list_keys(&db).await?,
     }
     Ok(())
 }

@@ -406,18 +406,19 @@ impl Server {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_vaxtrace"))
-            .env("VAXTRACE_KEY_PASSPHRASE", PASSPHRASE)
-            .args(["--log", "warn", "serve", "--database-url", &db.url])
-            .args(["--addr", &format!("127.0.0.1:{port}")])
-            .spawn()
-            .unwrap();
+        // Held by the guard at once, so it is killed and reaped even if it never comes up.
+        let server = Self {
+            child: Command::new(env!("CARGO_BIN_EXE_vaxtrace"))
+                .env("VAXTRACE_KEY_PASSPHRASE", PASSPHRASE)
+                .args(["--log", "warn", "serve", "--database-url", &db.url])
+                .args(["--addr", &format!("127.0.0.1:{port}")])
+                .spawn()
+                .unwrap(),
+            url: format!("http://127.0.0.1:{port}"),
+        };
         for _ in 0..200 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Self {
-                    child,
-                    url: format!("http://127.0.0.1:{port}"),
-                };
+                return server;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }

@@ -359,6 +359,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::too_many_lines, reason = "one table of cases")]
     fn each_bad_field_is_named() {
         let cases: Vec<(DeclarationInput, &str, &str)> = vec![
             (

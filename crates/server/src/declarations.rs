@@ -108,6 +108,46 @@ fn pass_unavailable(e: &SigningError) -> ApiError {
     )
 }
 
+/// The registry's citizen when the declared identity agrees with it; otherwise a refusal that
+/// names the disagreeing fields (audited), never the registry's values.
+async fn registered(
+    state: &AppState,
+    caller: &Caller,
+    declaration: &Declaration,
+) -> Result<Citizen, ApiError> {
+    let citizen = state.store.citizen(declaration.personal_id).await?;
+    let mismatched = match &citizen {
+        None => vec!["personal_id"],
+        Some(c) if c.status == LifeStatus::Deceased => vec!["personal_id"],
+        Some(c) => registry_mismatches(declaration, c),
+    };
+    if let Some(citizen) = citizen.filter(|_| mismatched.is_empty()) {
+        return Ok(citizen);
+    }
+    state
+        .audit
+        .access(
+            caller,
+            "declaration.refused",
+            Some(declaration.personal_id.to_string()),
+            PURPOSE,
+            Some(format!("mismatch:{}", mismatched.join(","))),
+        )
+        .await?;
+    Err(unprocessable(
+        "registry_mismatch",
+        &format!(
+            "Thông tin không khớp với Cơ sở dữ liệu quốc gia về dân cư: {}",
+            mismatched.join(", ")
+        ),
+        &format!(
+            "Does not match the national population registry: {}",
+            mismatched.join(", ")
+        ),
+        mismatched[0],
+    ))
+}
+
 /// `POST /api/v1/declarations`.
 pub async fn submit(
     state: &AppState,
@@ -117,36 +157,7 @@ pub async fn submit(
     let now = OffsetDateTime::now_utc();
     let declaration = input.parse(vietnam_day(now))?;
     let subject = Some(declaration.personal_id.to_string());
-    let citizen = state.store.citizen(declaration.personal_id).await?;
-    let mismatched = match &citizen {
-        None => vec!["personal_id"],
-        Some(c) if c.status == LifeStatus::Deceased => vec!["personal_id"],
-        Some(c) => registry_mismatches(&declaration, c),
-    };
-    let Some(citizen) = citizen.filter(|_| mismatched.is_empty()) else {
-        state
-            .audit
-            .access(
-                caller,
-                "declaration.refused",
-                subject,
-                PURPOSE,
-                Some(format!("mismatch:{}", mismatched.join(","))),
-            )
-            .await?;
-        return Err(unprocessable(
-            "registry_mismatch",
-            &format!(
-                "Thông tin không khớp với Cơ sở dữ liệu quốc gia về dân cư: {}",
-                mismatched.join(", ")
-            ),
-            &format!(
-                "Does not match the national population registry: {}",
-                mismatched.join(", ")
-            ),
-            mismatched[0],
-        ));
-    };
+    let citizen = registered(state, caller, &declaration).await?;
     let Some(passphrase) = state.config.key_passphrase.as_deref() else {
         return Err(pass_unavailable(&SigningError::NoKey("VN".into())));
     };
@@ -794,7 +805,7 @@ pub async fn purge_expired(
 
 /// Purges expired movement data at start and then every hour, for as long as the server runs.
 pub async fn retention_loop(state: AppState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    let mut tick = tokio::time::interval(std::time::Duration::from_hours(1));
     loop {
         tick.tick().await;
         match purge_expired(&state, state.config.movement_retention_days).await {

@@ -13,12 +13,15 @@ use vaxtrace_store::Store;
 
 use crate::signing::{self, SigningError, issued_key};
 
-const REFRESH: Duration = Duration::from_secs(60);
+const REFRESH: Duration = Duration::from_mins(1);
+
+/// Pass signers' public keys (uncompressed P-256 points) by kid.
+pub type PublicKeys = Arc<HashMap<[u8; 8], Vec<u8>>>;
 
 #[derive(Default)]
 struct Cached {
     signer: Option<(Instant, Arc<SigningKey>)>,
-    public: Option<(Instant, Arc<HashMap<[u8; 8], Vec<u8>>>)>,
+    public: Option<(Instant, PublicKeys)>,
 }
 
 #[derive(Default)]
@@ -58,10 +61,7 @@ impl PassKeys {
     }
 
     /// Public keys of every pass signer, active or rotated, by kid.
-    pub async fn public_keys(
-        &self,
-        store: &dyn Store,
-    ) -> Result<Arc<HashMap<[u8; 8], Vec<u8>>>, SigningError> {
+    pub async fn public_keys(&self, store: &dyn Store) -> Result<PublicKeys, SigningError> {
         if let Some((at, keys)) = &self.lock().public
             && at.elapsed() < REFRESH
         {

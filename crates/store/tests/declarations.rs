@@ -313,7 +313,7 @@ async fn checkpoints_scans_outbreaks_and_retention(backend: Backend) {
             .outbreak_areas(Some(date!(2021 - 08 - 20)))
             .await
             .unwrap(),
-        [area.clone()]
+        std::slice::from_ref(&area)
     );
     assert!(
         store
