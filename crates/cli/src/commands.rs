@@ -534,6 +534,19 @@ pub async fn demo(mut args: DemoArgs) -> anyhow::Result<()> {
     if args.serve.key_passphrase.is_none() {
         args.serve.key_passphrase = Some(passphrase);
     }
+    // One checkpoint at the entrance of the demo province, for /checkpoint.
+    let province_name = admin_units()
+        .get(&args.province)
+        .map_or(args.province.as_str(), |u| u.full_name);
+    store
+        .upsert_checkpoint(vaxtrace_store::Checkpoint {
+            code: format!("CHOT-{}-1", args.province),
+            name: format!("Chốt kiểm soát cửa ngõ {province_name}"),
+            commune_code: first_commune.to_owned(),
+            latitude: None,
+            longitude: None,
+        })
+        .await?;
     let file = logins_file(&args.serve.db.database_url);
     let logins = ensure_demo_users(&store, &args, &file).await?;
     let commune = admin_units().communes_of_province(&args.province)[0];
@@ -558,7 +571,8 @@ pub async fn demo(mut args: DemoArgs) -> anyhow::Result<()> {
         println!("Data era: ages are relative to {REFERENCE_DAY}.");
         println!(
             "Pages: /review (tramyte…), /signing (ubnd…), /history (print a certificate), \
-             /scan (chot…: check a certificate QR)"
+             /scan (chot…: check a certificate QR), /declare (any login: travel declaration and \
+             72-hour pass), /checkpoint (chot…), /inbox (congan…)"
         );
         println!(
             "Verifiers: {url}/api/v1/trust-list and {url}/api/v1/revocation-list, signed by the \

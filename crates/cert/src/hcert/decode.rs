@@ -88,7 +88,7 @@ impl CoseParts {
 }
 
 /// Appends a CBOR head (major type and argument) in its shortest form.
-fn push_head(out: &mut Vec<u8>, major: u8, n: u64) {
+pub(crate) fn push_head(out: &mut Vec<u8>, major: u8, n: u64) {
     let major = major << 5;
     if n < 24 {
         out.push(major | n as u8);

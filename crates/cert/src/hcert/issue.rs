@@ -1,12 +1,7 @@
 //! Issuing vaccination HCERTs: the DCC 1.3.0 payload, UVCIs with their checksum, ICAO 9303
 //! transliteration of names, and `HC1:` + `base45(zlib(COSE_Sign1(CWT)))` signed by a DSC.
 
-use std::io::Write;
-
-use ciborium::value::Value;
-use coset::{CoseSign1Builder, HeaderBuilder, TaggedCborSerializable, iana};
 use flate2::Compression;
-use flate2::write::ZlibEncoder;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::{Value as Json, json};
 use time::Date;
@@ -15,8 +10,8 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
 use super::base45;
-use super::decode::{self, MAX_QR_BYTES, PREFIX};
-use super::dsc::kid_of;
+use super::decode::{self, CoseParts, MAX_QR_BYTES, PREFIX};
+use super::dsc::{KID_LEN, kid_of};
 use crate::{CertError, CertProfile, SigningKey};
 
 /// The DCC schema version the payload follows.
@@ -421,31 +416,42 @@ pub fn issue_hcert_signed(
     }
     // Refuse what verifiers would refuse rather than sign it.
     decode::basic_shape(payload).map_err(CertError::InvalidDcc)?;
-    let dcc = Value::serialized(payload).map_err(|e| CertError::InvalidDcc(e.to_string()))?;
-    let claims = Value::Map(vec![
-        (Value::from(1), Value::from(ISSUER_COUNTRY)),
-        (Value::from(4), Value::from(exp)),
-        (Value::from(6), Value::from(iat)),
-        (Value::from(-260), Value::Map(vec![(Value::from(1), dcc)])),
-    ]);
-    let mut cwt = Vec::new();
-    ciborium::ser::into_writer(&claims, &mut cwt).map_err(|e| encoding(&e))?;
+    // The CBOR is written by hand (shortest heads, claims in key order): it is the issuing hot
+    // path, and these few fixed structures need no value tree.
+    let mut cwt = Vec::with_capacity(512);
+    cwt.push(0xA4); // map(4)
+    cwt.push(0x01); // 1: iss
+    push_text(&mut cwt, ISSUER_COUNTRY);
+    cwt.push(0x04); // 4: exp
+    push_int(&mut cwt, exp);
+    cwt.push(0x06); // 6: iat
+    push_int(&mut cwt, iat);
+    cwt.extend_from_slice(&[0x39, 0x01, 0x03]); // -260: hcert
+    cwt.extend_from_slice(&[0xA1, 0x01]); // {1: the EU DCC}
+    ciborium::ser::into_writer(payload, &mut cwt).map_err(|e| encoding(&e))?;
 
-    let protected = HeaderBuilder::new()
-        .algorithm(iana::Algorithm::ES256)
-        .key_id(kid_of(key.certificate_der()).to_vec())
-        .build();
-    let sign1 = CoseSign1Builder::new()
-        .protected(protected)
-        .payload(cwt)
-        .try_create_signature(b"", |tbs| key.sign(tbs))?
-        .build();
-    let signature = sign1.signature.clone();
-    let cose = sign1.to_tagged_vec().map_err(|e| encoding(&e))?;
-
-    let mut zlib = ZlibEncoder::new(Vec::new(), Compression::best());
-    zlib.write_all(&cose).map_err(|e| encoding(&e))?;
-    let compressed = zlib.finish().map_err(|e| encoding(&e))?;
+    // Protected header {1: -7 (ES256), 4: kid}.
+    let mut protected = vec![0xA2, 0x01, 0x26, 0x04];
+    decode::push_head(&mut protected, 2, KID_LEN as u64);
+    protected.extend_from_slice(&kid_of(key.certificate_der()));
+    let parts = CoseParts {
+        protected,
+        alg: Ok(decode::Algorithm::Es256),
+        kid: None,
+        payload: cwt,
+        signature: Vec::new(),
+    };
+    let signature = key.sign(&parts.to_be_signed())?;
+    let mut cose = Vec::with_capacity(parts.payload.len() + 128);
+    cose.extend_from_slice(&[0xD2, 0x84]); // tag 18 (COSE_Sign1), array(4)
+    decode::push_head(&mut cose, 2, parts.protected.len() as u64);
+    cose.extend_from_slice(&parts.protected);
+    cose.push(0xA0); // unprotected: {}
+    decode::push_head(&mut cose, 2, parts.payload.len() as u64);
+    cose.extend_from_slice(&parts.payload);
+    decode::push_head(&mut cose, 2, signature.len() as u64);
+    cose.extend_from_slice(&signature);
+    let compressed = compress(&cose)?;
     let qr = format!("{PREFIX}{}", base45::encode(&compressed));
     if qr.len() > MAX_QR_BYTES {
         return Err(CertError::InvalidDcc(format!(
@@ -454,6 +460,41 @@ pub fn issue_hcert_signed(
         )));
     }
     Ok((qr, signature))
+}
+
+fn push_text(out: &mut Vec<u8>, text: &str) {
+    decode::push_head(out, 3, text.len() as u64);
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// A CBOR integer: major type 0 for `n ≥ 0`, 1 (encoding `-1 - n`) below.
+fn push_int(out: &mut Vec<u8>, n: i64) {
+    if n >= 0 {
+        decode::push_head(out, 0, n as u64);
+    } else {
+        decode::push_head(out, 1, (-1 - n) as u64);
+    }
+}
+
+/// zlib at level 1: on certificate-sized input higher levels save a few bytes for twice the time.
+/// The compressor is kept per thread, since setting one up costs more than compressing.
+fn compress(data: &[u8]) -> Result<Vec<u8>, CertError> {
+    use std::cell::RefCell;
+
+    use flate2::{Compress, FlushCompress, Status};
+    thread_local! {
+        static DEFLATER: RefCell<Compress> = RefCell::new(Compress::new(Compression::fast(), true));
+    }
+    DEFLATER.with(|cell| {
+        let mut deflater = cell.borrow_mut();
+        deflater.reset();
+        // A stored block's worst case: the input, plus headers and the Adler-32 trailer.
+        let mut out = Vec::with_capacity(data.len() + data.len() / 16 + 64);
+        match deflater.compress_vec(data, &mut out, FlushCompress::Finish) {
+            Ok(Status::StreamEnd) => Ok(out),
+            _ => Err(CertError::Generate("HCERT encoding: zlib".to_owned())),
+        }
+    })
 }
 
 fn invalid(reason: &str) -> CertError {
@@ -771,6 +812,48 @@ mod tests {
         let v = verify_hc1_with(&qr, &trust, at, Some(&list));
         assert!(!v.is_valid());
         assert_eq!(v.first_failure().map(|(s, _)| s), Some(Step::Revocation));
+    }
+
+    #[test]
+    fn the_hand_written_cose_is_what_coset_reads() {
+        use coset::TaggedCborSerializable;
+        let (_, dsc) = dsc();
+        let key = SigningKey::unlock(&dsc, &pass()).unwrap();
+        let payload = sample().payload().unwrap();
+        let (qr, signature) =
+            issue_hcert_signed(&payload, &key, 1_700_000_000, 1_731_536_000).unwrap();
+        let compressed = base45::decode(&qr[PREFIX.len()..]).unwrap();
+        let cose = decode::inflate(&compressed, decode::MAX_INFLATED_BYTES).unwrap();
+        let sign1 = coset::CoseSign1::from_tagged_slice(&cose).unwrap();
+        assert_eq!(
+            sign1.protected.header.alg,
+            Some(coset::Algorithm::Assigned(coset::iana::Algorithm::ES256))
+        );
+        assert_eq!(
+            sign1.protected.header.key_id,
+            kid_of(&dsc.certificate_der).to_vec()
+        );
+        assert!(sign1.unprotected.is_empty());
+        assert_eq!(sign1.signature, signature);
+        // The claims decode as ciborium reads them, with the payload intact.
+        let claims: ciborium::value::Value =
+            ciborium::de::from_reader(sign1.payload.as_deref().unwrap()).unwrap();
+        let map = claims.as_map().unwrap();
+        let get = |k: i64| {
+            map.iter()
+                .find(|(key, _)| key.as_integer() == Some(k.into()))
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(get(1).unwrap().as_text(), Some("VN"));
+        assert_eq!(get(4).unwrap().as_integer(), Some(1_731_536_000.into()));
+        assert_eq!(get(6).unwrap().as_integer(), Some(1_700_000_000.into()));
+        let dcc: serde_json::Value = get(-260).unwrap().as_map().unwrap()[0]
+            .1
+            .deserialized()
+            .unwrap();
+        assert_eq!(dcc, payload);
+        // Re-encoding with coset gives the same bytes: the encoding is canonical.
+        assert_eq!(sign1.to_tagged_vec().unwrap(), cose);
     }
 
     #[test]
