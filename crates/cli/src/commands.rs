@@ -265,6 +265,9 @@ pub enum ImportCommand {
     /// Import vaccination records and match each to the registry. Re-importing the same
     /// (`source`, `source_record_id`) never duplicates a record.
     Vaccinations(crate::vaccination_commands::ImportShotsArgs),
+    /// Import declarations exported by earlier apps (`--format ncovi-jsonl` keyed by phone,
+    /// `bluezone-csv` keyed by personal ID), linked to the registry so nobody declares again.
+    Legacy(crate::import_legacy::ImportLegacyArgs),
 }
 
 pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
@@ -289,6 +292,7 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
         ImportCommand::Vaccinations(args) => {
             return crate::vaccination_commands::import(&args).await;
         }
+        ImportCommand::Legacy(args) => return crate::import_legacy::run(args).await,
     };
     let store = open_store(&db).await?;
     let rejects = rejects.unwrap_or_else(|| default_rejects(&file));

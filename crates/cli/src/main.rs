@@ -10,6 +10,7 @@ mod commands;
 mod dcc_commands;
 mod dcc_refresh;
 mod import;
+mod import_legacy;
 mod import_shots;
 mod synth;
 mod synth_shots;

@@ -25,7 +25,7 @@ use crate::{ApiError, AppState};
 
 /// How long a pass stays valid.
 pub const PASS_HOURS: i64 = 72;
-const PURPOSE: &str = "movement_control";
+pub(crate) const PURPOSE: &str = "movement_control";
 
 /// What a successful declaration returns.
 #[derive(Debug, Serialize)]
@@ -42,14 +42,14 @@ pub struct DeclarationReceipt {
     pub routed_to: Vec<String>,
 }
 
-fn unprocessable(code: &str, vi: &str, en: &str, field: &str) -> ApiError {
+pub(crate) fn unprocessable(code: &str, vi: &str, en: &str, field: &str) -> ApiError {
     let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, vi, en);
     e.field = Some(field.to_owned());
     e
 }
 
 /// The declared fields that disagree with the registry, never the registry's values.
-fn registry_mismatches(d: &Declaration, c: &Citizen) -> Vec<&'static str> {
+pub(crate) fn registry_mismatches(d: &Declaration, c: &Citizen) -> Vec<&'static str> {
     let mut out = Vec::new();
     if !c.full_name.matches(&d.full_name) {
         out.push("full_name");
@@ -98,7 +98,7 @@ fn routes(citizen: &Citizen, destination: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn pass_unavailable(e: &SigningError) -> ApiError {
+pub(crate) fn pass_unavailable(e: &SigningError) -> ApiError {
     tracing::error!(error = %e, "pass signer unavailable");
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -167,51 +167,24 @@ pub async fn submit(
         .await
         .map_err(|e| pass_unavailable(&e))?;
 
-    let areas = state
-        .store
-        .outbreak_areas(Some(declaration.travel_date))
-        .await?;
-    let from_outbreak = declaration.visited_outbreak_area
-        || in_outbreak(
-            declaration.origin.unit_code,
-            declaration.travel_date,
-            &areas,
-        );
-    let routed = routes(&citizen, declaration.destination.unit_code);
-    let mut subject_ref = [0u8; 8];
-    rand::rng().fill_bytes(&mut subject_ref);
     let expires_at = now + Duration::hours(PASS_HOURS);
-    let body = serde_json::to_string(&declaration).map_err(|_| ApiError::internal())?;
-    let id = state
-        .store
-        .insert_declaration(NewDeclaration {
-            personal_id: citizen.personal_id,
-            subject_ref,
-            declared_by: caller.user.username.clone(),
-            source: "vaxtrace".into(),
+    let record = new_declaration(
+        state.store.as_ref(),
+        &citizen,
+        &declaration,
+        Provenance {
+            declared_by: &caller.user.username,
+            source: "vaxtrace",
             source_ref: None,
-            submitted_at: now,
-            body,
-            health_risk: declaration.health_risk(),
-            from_outbreak,
-            origin_unit: declaration.origin.unit_code.to_owned(),
-            destination_unit: declaration.destination.unit_code.to_owned(),
-            travel_date: declaration.travel_date,
-            pass_expires_at: expires_at,
-            routes: routed.clone(),
-        })
-        .await?;
-    let claims = PassClaims {
-        declaration_id: id,
-        subject: subject_ref,
-        issued_at: now.unix_timestamp(),
-        expires_at: expires_at.unix_timestamp(),
-    };
-    let pass = sign_pass(&claims, &key).map_err(|e| {
-        tracing::error!(error = %e, "pass signing failed");
-        ApiError::internal()
-    })?;
-    let pass_svg = crate::certificates::qr_svg(&pass).map_err(|_| ApiError::internal())?;
+            at: now,
+        },
+        expires_at,
+    )
+    .await?;
+    let (subject_ref, from_outbreak) = (record.subject_ref, record.from_outbreak);
+    let routed: Vec<String> = record.routes.iter().map(|(unit, _)| unit.clone()).collect();
+    let id = state.store.insert_declaration(record).await?;
+    let (pass, pass_svg) = signed_pass(&key, id, subject_ref, now, expires_at)?;
     state
         .audit
         .access(
@@ -229,8 +202,76 @@ pub async fn submit(
         expires_at,
         health_risk: declaration.health_risk(),
         from_outbreak,
-        routed_to: routed.into_iter().map(|(unit, _)| unit).collect(),
+        routed_to: routed,
     })
+}
+
+/// Who stated a declaration, where it came from, and when.
+pub(crate) struct Provenance<'a> {
+    pub(crate) declared_by: &'a str,
+    pub(crate) source: &'a str,
+    pub(crate) source_ref: Option<String>,
+    pub(crate) at: OffsetDateTime,
+}
+
+/// The row to store for a checked declaration of a registered citizen: outbreak flag, routes,
+/// a fresh random subject reference.
+pub(crate) async fn new_declaration(
+    store: &dyn vaxtrace_store::Store,
+    citizen: &Citizen,
+    declaration: &Declaration,
+    from: Provenance<'_>,
+    pass_expires_at: OffsetDateTime,
+) -> Result<NewDeclaration, vaxtrace_store::StoreError> {
+    let areas = store.outbreak_areas(Some(declaration.travel_date)).await?;
+    let from_outbreak = declaration.visited_outbreak_area
+        || in_outbreak(
+            declaration.origin.unit_code,
+            declaration.travel_date,
+            &areas,
+        );
+    let mut subject_ref = [0u8; 8];
+    rand::rng().fill_bytes(&mut subject_ref);
+    let body = serde_json::to_string(declaration)
+        .map_err(|e| vaxtrace_store::StoreError::Database(format!("declaration encoding: {e}")))?;
+    Ok(NewDeclaration {
+        personal_id: citizen.personal_id,
+        subject_ref,
+        declared_by: from.declared_by.to_owned(),
+        source: from.source.to_owned(),
+        source_ref: from.source_ref,
+        submitted_at: from.at,
+        body,
+        health_risk: declaration.health_risk(),
+        from_outbreak,
+        origin_unit: declaration.origin.unit_code.to_owned(),
+        destination_unit: declaration.destination.unit_code.to_owned(),
+        travel_date: declaration.travel_date,
+        pass_expires_at,
+        routes: routes(citizen, declaration.destination.unit_code),
+    })
+}
+
+/// A pass for a stored declaration, and its QR code as SVG.
+pub(crate) fn signed_pass(
+    key: &vaxtrace_cert::SigningKey,
+    declaration_id: i64,
+    subject: [u8; 8],
+    now: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> Result<(String, String), ApiError> {
+    let claims = PassClaims {
+        declaration_id,
+        subject,
+        issued_at: now.unix_timestamp(),
+        expires_at: expires_at.unix_timestamp(),
+    };
+    let pass = sign_pass(&claims, key).map_err(|e| {
+        tracing::error!(error = %e, "pass signing failed");
+        ApiError::internal()
+    })?;
+    let svg = crate::certificates::qr_svg(&pass).map_err(|_| ApiError::internal())?;
+    Ok((pass, svg))
 }
 
 #[derive(Debug, Deserialize)]

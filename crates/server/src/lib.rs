@@ -13,6 +13,7 @@ pub mod certificates;
 pub mod dcc_lists;
 pub mod declarations;
 pub mod error;
+pub mod legacy;
 pub mod linker;
 mod middleware;
 pub mod openapi;

@@ -493,6 +493,84 @@ async fn expired_and_foreign_passes(backend: Backend) {
     assert_eq!(verdict["verdict"], "forged");
 }
 
+async fn imported_people_get_a_pass_without_declaring(backend: Backend) {
+    let Some((app, _)) = app(backend).await else {
+        return;
+    };
+    checkpoint(&app).await;
+    let mut input: vaxtrace_domain::DeclarationInput =
+        serde_json::from_value(binh_declares()).unwrap();
+    input.personal_id = String::new(); // the old app knew her phone only
+    input.full_name = "Tran Thi Binh".into();
+    let item = vaxtrace_server::legacy::LegacyDeclaration {
+        source: "ncovi",
+        source_ref: "NC-77".into(),
+        declared_at: OffsetDateTime::now_utc() - time::Duration::days(5),
+        input,
+    };
+    let outcome = vaxtrace_server::legacy::import_one(app.store.as_ref(), item.clone(), "import")
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            outcome,
+            vaxtrace_server::legacy::LegacyOutcome::Imported { .. }
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        vaxtrace_server::legacy::import_one(app.store.as_ref(), item, "import")
+            .await
+            .unwrap(),
+        vaxtrace_server::legacy::LegacyOutcome::AlreadyImported
+    );
+    // Its own 72 hours have passed; the police already have it in their inbox.
+    let police = app.login("police_30733").await;
+    assert_eq!(
+        app.get_json("/api/v1/declarations/inbox", Some(&police))
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let site = app.login("site_91").await;
+    let who =
+        json!({"personal_id": BINH, "full_name": "Trần Thị Bình", "birth_date": "1995-11-20"});
+    let wrong =
+        json!({"personal_id": BINH, "full_name": "Trần Thị Bính", "birth_date": "1995-11-20"});
+    assert_error(
+        app.post_json("/api/v1/declarations/pass", Some(&site), &wrong)
+            .await,
+        422,
+        "registry_mismatch",
+    )
+    .await;
+    let unknown = json!({"personal_id": "091087123456", "full_name": "Nguyễn Văn An", "birth_date": "1987-03-09"});
+    assert_error(
+        app.post_json("/api/v1/declarations/pass", Some(&site), &unknown)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let receipt = app
+        .post_value("/api/v1/declarations/pass", Some(&site), &who)
+        .await;
+    let pass = receipt["pass"].as_str().unwrap();
+    let officer = app.login("checkpoint_91").await;
+    let seen = app
+        .post_value(
+            "/api/v1/checkpoints/scan",
+            Some(&officer),
+            &json!({"checkpoint": "KG-RACHGIA-1", "pass": pass}),
+        )
+        .await;
+    assert_eq!(seen["verdict"], "valid", "{seen}");
+    assert_eq!(seen["full_name"], "Trần Thị Bình");
+}
+
 async fn declarations_need_a_pass_signer(backend: Backend) {
     let config = ServerConfig {
         key_passphrase: Some(Arc::new(passphrase())),
@@ -527,5 +605,6 @@ vaxtrace_store::on_both_backends!(
     declare_route_scan,
     outbreak_areas_flag_arrivals,
     expired_and_foreign_passes,
+    imported_people_get_a_pass_without_declaring,
     declarations_need_a_pass_signer,
 );

@@ -155,6 +155,8 @@ pub trait DeclarationStore: Send + Sync {
     -> StoreResult<Vec<StoredDeclaration>>;
     /// `Ok(false)` when revoked already; `NotFound` when unknown.
     async fn revoke_declaration(&self, id: i64, at: OffsetDateTime) -> StoreResult<bool>;
+    /// Extends the pass of a declaration that is not revoked; `Ok(false)` when revoked or unknown.
+    async fn renew_pass(&self, id: i64, expires_at: OffsetDateTime) -> StoreResult<bool>;
 
     async fn inbox(&self, filter: InboxFilter) -> StoreResult<Vec<InboxEntry>>;
     /// Counts per commune of `communes` (all communes when `None`) over `[from, to)`.

@@ -165,6 +165,17 @@ impl DeclarationStore for PostgresStore {
         Ok(changed == 1)
     }
 
+    async fn renew_pass(&self, id: i64, expires_at: OffsetDateTime) -> StoreResult<bool> {
+        let client = self.pool.get().await?;
+        let changed = client
+            .execute(
+                "UPDATE declarations SET pass_expires_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                &[&id, &unix_micros(expires_at)],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
     async fn inbox(&self, f: InboxFilter) -> StoreResult<Vec<InboxEntry>> {
         let columns = DECLARATION_COLUMNS
             .split(", ")

@@ -155,6 +155,17 @@ impl DeclarationStore for SqliteStore {
         .await
     }
 
+    async fn renew_pass(&self, id: i64, expires_at: OffsetDateTime) -> StoreResult<bool> {
+        self.write(move |conn| {
+            let changed = conn.execute(
+                "UPDATE declarations SET pass_expires_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id, unix_micros(expires_at)],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
     async fn inbox(&self, f: InboxFilter) -> StoreResult<Vec<InboxEntry>> {
         self.read(move |conn| {
             let columns = DECLARATION_COLUMNS

@@ -26,6 +26,16 @@ pub fn submit() -> MethodRouter<AppState> {
     )
 }
 
+pub fn renew_pass() -> MethodRouter<AppState> {
+    post(
+        |State(state): State<AppState>,
+         Extension(caller): Extension<Caller>,
+         ApiJson(req): ApiJson<crate::legacy::PassRequest>| async move {
+            crate::legacy::renew(&state, &caller, &req).await.map(Json)
+        },
+    )
+}
+
 pub fn scan() -> MethodRouter<AppState> {
     post(
         |State(state): State<AppState>,
