@@ -29,6 +29,9 @@ pub enum BenchCommand {
     /// EU Digital COVID Certificates issued and verified per second per core, vs a bare P-256
     /// check (ring), `openssl speed ecdsap256` and the `dgc` crate, same certificates.
     Cert(crate::bench_cert::CertBench),
+    /// Declarations accepted and passes scanned per second over HTTP on loopback, beside the
+    /// same server's `/healthz`; SQLite, and PostgreSQL with --postgres-url.
+    Declare(crate::bench_declare::DeclareBench),
 }
 
 #[derive(Debug, Args)]
@@ -50,19 +53,19 @@ pub struct ImportBench {
 pub struct VerifyBench {
     /// Citizens loaded into the registry being queried.
     #[arg(long, default_value_t = 200_000)]
-    citizens: u64,
+    pub(crate) citizens: u64,
     /// Length of each measured run.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=120))]
-    seconds: u64,
+    pub(crate) seconds: u64,
     /// Concurrent keep-alive connections of the load generator.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1024))]
-    connections: u64,
+    pub(crate) connections: u64,
     /// Upper bound on requests per run, whatever the time.
     #[arg(long, default_value_t = 5_000_000)]
-    max_requests: u64,
+    pub(crate) max_requests: u64,
     /// `PostgreSQL` server to measure on as well (needs CREATE DATABASE).
     #[arg(long, env = "VAXTRACE_BENCH_POSTGRES_URL")]
-    postgres_url: Option<String>,
+    pub(crate) postgres_url: Option<String>,
 }
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -71,6 +74,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Verify(args) => verify(args).await,
         BenchCommand::Match(args) => crate::bench_match::run(args).await,
         BenchCommand::Cert(args) => crate::bench_cert::run(args).await,
+        BenchCommand::Declare(args) => crate::bench_declare::run(args).await,
     }
 }
 
@@ -309,9 +313,9 @@ struct LoginResponse {
     token: String,
 }
 
-struct Served {
+pub(crate) struct Served {
     child: tokio::process::Child,
-    addr: String,
+    pub(crate) addr: String,
 }
 
 impl Drop for Served {
@@ -321,11 +325,17 @@ impl Drop for Served {
 }
 
 async fn start_server(url: &str) -> anyhow::Result<Served> {
+    start_server_with(url, &[]).await
+}
+
+/// `vaxtrace serve` as a child process on a free loopback port, with extra environment.
+pub(crate) async fn start_server_with(url: &str, env: &[(&str, &str)]) -> anyhow::Result<Served> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
     let addr = format!("127.0.0.1:{port}");
     let child = tokio::process::Command::new(exe()?)
+        .envs(env.iter().copied())
         .args([
             "serve",
             "--database-url",
@@ -384,17 +394,17 @@ async fn prepare_registry(url: &str, citizens: u64) -> anyhow::Result<Vec<Bytes>
 }
 
 #[derive(Debug, Clone, Copy)]
-struct LoadResult {
-    requests: u64,
-    errors: u64,
-    per_second: f64,
-    p50_ms: f64,
-    p99_ms: f64,
+pub(crate) struct LoadResult {
+    pub(crate) requests: u64,
+    pub(crate) errors: u64,
+    pub(crate) per_second: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
 }
 
 /// A bounded load: `connections` keep-alive HTTP/1.1 connections to a loopback server, each sending
 /// requests back to back until the time or the request budget runs out.
-async fn load(
+pub(crate) async fn load(
     addr: &str,
     path: &'static str,
     token: &str,
@@ -466,10 +476,15 @@ async fn load(
 }
 
 async fn login(addr: &str) -> anyhow::Result<String> {
+    login_as(addr, "bench").await
+}
+
+/// Logs a bench user in (password `bench-password-not-secret`).
+pub(crate) async fn login_as(addr: &str, username: &str) -> anyhow::Result<String> {
     let stream = tokio::net::TcpStream::connect(addr).await?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(conn);
-    let body = json!({"username": "bench", "password": "bench-password-not-secret"}).to_string();
+    let body = json!({"username": username, "password": "bench-password-not-secret"}).to_string();
     let req = hyper::Request::post("/api/v1/auth/login")
         .header("host", addr)
         .header("content-type", "application/json")
@@ -484,7 +499,7 @@ async fn login(addr: &str) -> anyhow::Result<String> {
     Ok(serde_json::from_slice::<LoginResponse>(&bytes)?.token)
 }
 
-fn print_load(label: &str, r: &LoadResult) {
+pub(crate) fn print_load(label: &str, r: &LoadResult) {
     println!(
         "  {label:<28} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  {} requests, {} errors",
         r.per_second, r.p50_ms, r.p99_ms, r.requests, r.errors

@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_cert;
+mod bench_declare;
 mod bench_match;
 mod cert_commands;
 mod commands;
