@@ -11,13 +11,14 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use vaxtrace_cert::{CertProfile, IssuedKey, SecretPassphrase};
-use vaxtrace_store::{Checkpoint, NewKey, Store};
+use vaxtrace_cert::{CertProfile, SecretPassphrase};
+use vaxtrace_store::Checkpoint;
 
 use crate::bench::{
     LoadResult, VerifyBench, fresh_pg_db, load, login_as, pg_admin, print_load, start_server_with,
 };
 use crate::synth::Population;
+use crate::vaccination_commands::issue_and_activate;
 
 #[derive(Debug, Clone, Args)]
 pub struct DeclareBench {
@@ -46,23 +47,6 @@ const PASSES: usize = 2_000;
 const DECLARATIONS_MIN: f64 = 10_000.0;
 const SCANS_MIN: f64 = 30_000.0;
 const P99_MAX_MS: f64 = 10.0;
-
-async fn store_key(store: &dyn Store, key: &IssuedKey, issuer: Option<i64>) -> anyhow::Result<i64> {
-    let id = store
-        .insert_key(NewKey {
-            profile: key.profile.as_str().to_owned(),
-            unit_code: key.unit_code.clone(),
-            fingerprint: key.fingerprint.clone(),
-            certificate: key.certificate_der.clone(),
-            encrypted_private_key: key.encrypted_private_key.clone(),
-            issuer_id: issuer,
-            not_before: key.not_before,
-            not_after: key.not_after,
-        })
-        .await?;
-    store.activate_key(id).await?;
-    Ok(id)
-}
 
 /// Registry, pass signer, users and a checkpoint; returns the declaration bodies.
 async fn prepare(url: &str, citizens: u64) -> anyhow::Result<Vec<Bytes>> {
@@ -94,7 +78,7 @@ async fn prepare(url: &str, citizens: u64) -> anyhow::Result<Vec<Bytes>> {
     let now = OffsetDateTime::now_utc() - time::Duration::minutes(1);
     let until = now + time::Duration::days(30);
     let root = vaxtrace_cert::create_root("Gốc (bench)", now, until, &pass)?;
-    let root_id = store_key(store.as_ref(), &root, None).await?;
+    let root_id = issue_and_activate(&store, root.clone(), None).await?;
     let signer = vaxtrace_cert::issue(
         &root,
         &pass,
@@ -106,7 +90,7 @@ async fn prepare(url: &str, citizens: u64) -> anyhow::Result<Vec<Bytes>> {
         &pass,
         &|_| None,
     )?;
-    store_key(store.as_ref(), &signer, Some(root_id)).await?;
+    issue_and_activate(&store, signer, Some(root_id)).await?;
     for (name, role) in [
         ("bench", vaxtrace_domain::Role::VaccinationSite),
         ("bench-chot", vaxtrace_domain::Role::CheckpointOfficer),

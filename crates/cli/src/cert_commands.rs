@@ -205,13 +205,7 @@ async fn export_list(args: &ExportArgs, format: &str) -> anyhow::Result<()> {
 }
 
 async fn import_trust_list(args: &ImportArgs) -> anyhow::Result<()> {
-    let anchors = args
-        .trust_anchor
-        .iter()
-        .map(|p| {
-            std::fs::read(p).with_context(|| format!("cannot read trust anchor {}", p.display()))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let anchors = crate::dcc_commands::read_anchors(&args.trust_anchor)?;
     let text = crate::dcc_commands::read_limited(&args.file, "trust list")?;
     let listed = read_trust_list(&text, &anchors)
         .with_context(|| format!("trust list {}", args.file.display()))?;

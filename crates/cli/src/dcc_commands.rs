@@ -83,7 +83,7 @@ pub async fn run(command: DccCommand) -> anyhow::Result<()> {
     }
 }
 
-fn read_anchors(paths: &[PathBuf]) -> anyhow::Result<Vec<Vec<u8>>> {
+pub(crate) fn read_anchors(paths: &[PathBuf]) -> anyhow::Result<Vec<Vec<u8>>> {
     paths
         .iter()
         .map(|p| {

@@ -456,7 +456,7 @@ async fn export_certificate(
     Ok(())
 }
 
-async fn issue_and_activate(
+pub(crate) async fn issue_and_activate(
     store: &Arc<dyn Store>,
     key: IssuedKey,
     issuer_id: Option<i64>,

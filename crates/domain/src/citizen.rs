@@ -215,16 +215,34 @@ fn parse_household(raw: &str) -> Result<String, ParseError> {
     }
 }
 
+/// Who a record is about, parsed: the ID must agree with the birth date and sex, and the birth
+/// date may not lie after `today`. Shared by registry rows and declarations.
+pub fn parse_identity(
+    personal_id: &str,
+    full_name: &str,
+    birth_date: &str,
+    sex: &str,
+    today: Date,
+) -> Result<(PersonalId, FullName, BirthDate, Sex), ParseError> {
+    let personal_id = PersonalId::parse(personal_id)?;
+    let full_name = FullName::parse(full_name)?;
+    let birth_date = BirthDate::parse(birth_date)?.check_not_future("birth_date", today)?;
+    let sex = Sex::parse_field("sex", sex)?;
+    personal_id.check_consistency(birth_date, sex)?;
+    Ok((personal_id, full_name, birth_date, sex))
+}
+
 impl CitizenInput {
     /// Parses every field and checks the ID against birth date and sex. `today` bounds birth dates.
     pub fn parse(&self, today: Date) -> Result<Citizen, ParseError> {
         let units = admin_units();
-        let personal_id = PersonalId::parse(&self.personal_id)?;
-        let full_name = FullName::parse(&self.full_name)?;
-        let birth_date =
-            BirthDate::parse(&self.birth_date)?.check_not_future("birth_date", today)?;
-        let sex = Sex::parse_field("sex", &self.sex)?;
-        personal_id.check_consistency(birth_date, sex)?;
+        let (personal_id, full_name, birth_date, sex) = parse_identity(
+            &self.personal_id,
+            &self.full_name,
+            &self.birth_date,
+            &self.sex,
+            today,
+        )?;
         let permanent = Residence {
             unit_code: units
                 .parse_residence_unit("permanent_commune_code", &self.permanent_commune_code)?,

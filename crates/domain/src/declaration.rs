@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration};
 
-use crate::citizen::Phone;
+use crate::citizen::{Phone, parse_identity};
 use crate::date::BirthDate;
 use crate::{FullName, ParseError, PersonalId, Sex, admin_units, text};
 
@@ -215,12 +215,13 @@ impl DeclarationInput {
     /// Parses every field. `today` (Vietnam's calendar day) bounds the travel date.
     pub fn parse(&self, today: Date) -> Result<Declaration, ParseError> {
         let units = admin_units();
-        let personal_id = PersonalId::parse(&self.personal_id)?;
-        let full_name = FullName::parse(&self.full_name)?;
-        let birth_date =
-            BirthDate::parse(&self.birth_date)?.check_not_future("birth_date", today)?;
-        let sex = Sex::parse_field("sex", &self.sex)?;
-        personal_id.check_consistency(birth_date, sex)?;
+        let (personal_id, full_name, birth_date, sex) = parse_identity(
+            &self.personal_id,
+            &self.full_name,
+            &self.birth_date,
+            &self.sex,
+            today,
+        )?;
         let place = |code_field, code: &str, address_field, address: &str| {
             Ok::<_, ParseError>(Place {
                 unit_code: units.parse_residence_unit(code_field, code)?,

@@ -79,7 +79,8 @@ pub async fn issue_certificate(
     issue_replacing(store, citizen, passphrase, now, Vec::new()).await
 }
 
-/// Issues a certificate that supersedes `supersedes` (none: reuse a current one when it fits).
+/// Issues a certificate that supersedes `supersedes`, or reuses the current one that still states
+/// the latest dose's record version.
 async fn issue_replacing(
     store: &dyn Store,
     citizen: &Citizen,
@@ -102,18 +103,21 @@ async fn issue_replacing(
         .map(|r| r.version)
         .ok_or(CertificateError::NoSignedDose)?;
 
-    if supersedes.is_empty()
-        && let Some(current) = store
-            .certificates_for_citizen(citizen.personal_id)
-            .await?
-            .into_iter()
-            .rev()
-            .find(|c| {
-                c.is_current(now)
-                    && c.record_id == Some(latest.record_id)
-                    && c.record_version == Some(record_version)
-            })
+    if let Some(current) = store
+        .certificates_for_citizen(citizen.personal_id)
+        .await?
+        .into_iter()
+        .rev()
+        .find(|c| {
+            c.is_current(now)
+                && c.record_id == Some(latest.record_id)
+                && c.record_version == Some(record_version)
+        })
     {
+        // Still true: the revoked ones are replaced by it rather than by a second current one.
+        if !supersedes.is_empty() {
+            store.supersede(supersedes, &current.uvci).await?;
+        }
         return from_stored(current, true);
     }
 
@@ -207,6 +211,10 @@ pub async fn reissue_pending(
         match issue_replacing(store, &citizen, passphrase, now, old).await {
             Ok(issued) => out.push((id, issued.uvci)),
             Err(CertificateError::NoSignedDose) => {}
+            // One citizen's problem (a name no DCC can hold) must not stop the others.
+            Err(CertificateError::Cert(e)) => {
+                tracing::warn!(error = %e, "certificate re-issue refused; left pending");
+            }
             Err(e) => return Err(e),
         }
     }

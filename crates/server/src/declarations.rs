@@ -38,8 +38,9 @@ pub struct DeclarationReceipt {
     pub expires_at: OffsetDateTime,
     pub health_risk: bool,
     pub from_outbreak: bool,
-    /// Communes whose police receive the declaration.
-    pub routed_to: Vec<String>,
+    /// How many commune police inboxes received it (residences and destination). Which ones is
+    /// not said: the residences are registry data.
+    pub routed_to_police: usize,
 }
 
 pub(crate) fn unprocessable(code: &str, vi: &str, en: &str, field: &str) -> ApiError {
@@ -96,6 +97,20 @@ fn routes(citizen: &Citizen, destination: &str) -> Vec<(String, String)> {
         .into_iter()
         .map(|(unit, why)| (unit.to_owned(), why.join(",")))
         .collect()
+}
+
+/// The active pass signer, unlocked (cached), or a 503 naming what is missing.
+pub(crate) async fn pass_signer(
+    state: &AppState,
+) -> Result<std::sync::Arc<vaxtrace_cert::SigningKey>, ApiError> {
+    let Some(passphrase) = state.config.key_passphrase.as_deref() else {
+        return Err(pass_unavailable(&SigningError::NoKey("VN".into())));
+    };
+    state
+        .passes
+        .signer(state.store.as_ref(), passphrase)
+        .await
+        .map_err(|e| pass_unavailable(&e))
 }
 
 pub(crate) fn pass_unavailable(e: &SigningError) -> ApiError {
@@ -158,14 +173,7 @@ pub async fn submit(
     let declaration = input.parse(vietnam_day(now))?;
     let subject = Some(declaration.personal_id.to_string());
     let citizen = registered(state, caller, &declaration).await?;
-    let Some(passphrase) = state.config.key_passphrase.as_deref() else {
-        return Err(pass_unavailable(&SigningError::NoKey("VN".into())));
-    };
-    let key = state
-        .passes
-        .signer(state.store.as_ref(), passphrase)
-        .await
-        .map_err(|e| pass_unavailable(&e))?;
+    let key = pass_signer(state).await?;
 
     let expires_at = now + Duration::hours(PASS_HOURS);
     let record = new_declaration(
@@ -182,7 +190,7 @@ pub async fn submit(
     )
     .await?;
     let (subject_ref, from_outbreak) = (record.subject_ref, record.from_outbreak);
-    let routed: Vec<String> = record.routes.iter().map(|(unit, _)| unit.clone()).collect();
+    let routed = record.routes.len();
     let id = state.store.insert_declaration(record).await?;
     let (pass, pass_svg) = signed_pass(&key, id, subject_ref, now, expires_at)?;
     state
@@ -202,7 +210,7 @@ pub async fn submit(
         expires_at,
         health_risk: declaration.health_risk(),
         from_outbreak,
-        routed_to: routed,
+        routed_to_police: routed,
     })
 }
 
@@ -286,7 +294,8 @@ pub struct ScanRequest {
 /// What the officer at the checkpoint sees.
 #[derive(Debug, Serialize)]
 pub struct ScanResult {
-    /// `valid`, `expired`, `revoked`, `forged`, `not_yet_valid` or `no_declaration`.
+    /// `valid`, `expired`, `revoked`, `forged`, `not_yet_valid`, `no_declaration`, or
+    /// `card_mismatch` (a chip ID card whose text disagrees with the registry).
     pub verdict: &'static str,
     pub declaration_id: Option<i64>,
     pub full_name: Option<String>,
@@ -373,6 +382,46 @@ async fn judge_pass(
     Ok((verdict, Some(declaration)))
 }
 
+/// The verdict on a chip ID card's QR text. The text is unsigned, so only a card that agrees with
+/// the registry is looked up.
+async fn judge_card(
+    state: &AppState,
+    qr: &str,
+    now: OffsetDateTime,
+) -> Result<
+    (
+        &'static str,
+        Option<StoredDeclaration>,
+        vaxtrace_domain::PersonalId,
+    ),
+    ApiError,
+> {
+    let card = ChipQr::parse(qr)?;
+    let genuine = state
+        .store
+        .citizen(card.personal_id)
+        .await?
+        .is_some_and(|c| {
+            c.full_name.matches(&card.full_name)
+                && c.birth_date
+                    .admits(vaxtrace_domain::BirthDate::Full(card.birth_date))
+                && c.sex == card.sex
+        });
+    if !genuine {
+        return Ok(("card_mismatch", None, card.personal_id));
+    }
+    let d = state
+        .store
+        .latest_valid_declaration(card.personal_id, now)
+        .await?;
+    let verdict = if d.is_some() {
+        "valid"
+    } else {
+        "no_declaration"
+    };
+    Ok((verdict, d, card.personal_id))
+}
+
 /// `POST /api/v1/checkpoints/scan`.
 pub async fn scan(
     state: &AppState,
@@ -398,17 +447,8 @@ pub async fn scan(
             ("pass", verdict, d, None)
         }
         (None, Some(qr)) => {
-            let card = ChipQr::parse(qr)?;
-            let d = state
-                .store
-                .latest_valid_declaration(card.personal_id, now)
-                .await?;
-            let verdict = if d.is_some() {
-                "valid"
-            } else {
-                "no_declaration"
-            };
-            ("chip_qr", verdict, d, Some(card.personal_id))
+            let (verdict, d, id) = judge_card(state, qr, now).await?;
+            ("chip_qr", verdict, d, Some(id))
         }
         _ => {
             return Err(ApiError::bad_request(
@@ -673,6 +713,43 @@ fn communes_within(code: &str) -> Vec<String> {
     out
 }
 
+/// `POST /api/v1/declarations/{id}/revoke`: a province officer of the journey's origin or
+/// destination withdraws a declaration (false data, a case found); its pass stops at once.
+pub async fn revoke_declaration(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<serde_json::Value, ApiError> {
+    caller.require(Permission::ManageMovementControl)?;
+    let Some(declaration) = state.store.declaration(id).await? else {
+        return Err(ApiError::not_found("tờ khai", "Declaration"));
+    };
+    let j = caller.user.jurisdiction;
+    if !(j.contains(&declaration.origin_unit) || j.contains(&declaration.destination_unit)) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "outside_jurisdiction",
+            "Hành trình không qua địa bàn của bạn",
+            "The journey is outside your jurisdiction",
+        ));
+    }
+    let revoked = state
+        .store
+        .revoke_declaration(id, OffsetDateTime::now_utc())
+        .await?;
+    state
+        .audit
+        .access(
+            caller,
+            "declaration.revoke",
+            Some(declaration.personal_id.to_string()),
+            PURPOSE,
+            Some(id.to_string()),
+        )
+        .await?;
+    Ok(serde_json::json!({ "declaration_id": id, "revoked": revoked }))
+}
+
 #[derive(Debug, Deserialize)]
 pub struct OutbreakRequest {
     pub unit_code: String,
@@ -781,7 +858,11 @@ pub async fn add_checkpoint(
     }
     let name = vaxtrace_domain::text::free_text("name", &req.name, 120)?;
     let commune = admin_units().parse_residence_unit("commune_code", &req.commune_code)?;
-    if !caller.user.jurisdiction.contains(commune) {
+    let existing = state.store.checkpoint(code).await?;
+    let moves_a_foreign_one = existing
+        .as_ref()
+        .is_some_and(|c| !caller.user.jurisdiction.contains(&c.commune_code));
+    if moves_a_foreign_one || !caller.user.jurisdiction.contains(commune) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "outside_jurisdiction",

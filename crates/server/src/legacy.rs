@@ -9,11 +9,10 @@ use vaxtrace_domain::{BirthDate, DeclarationInput, FullName, ParseError, Persona
 use vaxtrace_store::{CandidateQuery, Store, StoreError};
 
 use crate::declarations::{
-    PASS_HOURS, PURPOSE, Provenance, new_declaration, pass_unavailable, registry_mismatches,
+    PASS_HOURS, PURPOSE, Provenance, new_declaration, pass_signer, registry_mismatches,
     signed_pass, unprocessable,
 };
 use crate::middleware::Caller;
-use crate::signing::SigningError;
 use crate::{ApiError, AppState};
 
 /// One record of an earlier app, in vaxtrace's terms.
@@ -141,6 +140,9 @@ pub struct PassRequest {
     pub personal_id: String,
     pub full_name: String,
     pub birth_date: String,
+    /// Required when the registry holds a phone number: what is printed on the card is not
+    /// enough to get someone else's pass.
+    pub phone: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -166,9 +168,15 @@ pub async fn renew(
     let name = FullName::parse(&req.full_name)?;
     let birth = BirthDate::parse(&req.birth_date)?;
     let citizen = state.store.citizen(id).await?;
-    let agrees = citizen
-        .as_ref()
-        .is_some_and(|c| c.full_name.matches(&name) && c.birth_date.admits(birth));
+    let phone = req.phone.as_deref().and_then(|p| Phone::parse(p).ok());
+    let agrees = citizen.as_ref().is_some_and(|c| {
+        c.status != vaxtrace_domain::LifeStatus::Deceased
+            && c.full_name.matches(&name)
+            && c.birth_date.admits(birth)
+            && c.phone
+                .as_ref()
+                .is_none_or(|registered| phone.as_ref() == Some(registered))
+    });
     let subject = Some(id.to_string());
     if !agrees {
         state
@@ -177,8 +185,8 @@ pub async fn renew(
             .await?;
         return Err(unprocessable(
             "registry_mismatch",
-            "Họ tên hoặc ngày sinh không khớp với Cơ sở dữ liệu quốc gia về dân cư",
-            "The name or birth date does not match the national population registry",
+            "Họ tên, ngày sinh hoặc số điện thoại không khớp với Cơ sở dữ liệu quốc gia về dân cư",
+            "The name, birth date or phone does not match the national population registry",
             "full_name",
         ));
     }
@@ -196,14 +204,7 @@ pub async fn renew(
             "Current declaration",
         ));
     };
-    let Some(passphrase) = state.config.key_passphrase.as_deref() else {
-        return Err(pass_unavailable(&SigningError::NoKey("VN".into())));
-    };
-    let key = state
-        .passes
-        .signer(state.store.as_ref(), passphrase)
-        .await
-        .map_err(|e| pass_unavailable(&e))?;
+    let key = pass_signer(state).await?;
     let subject_ref: [u8; 8] = declaration
         .subject_ref
         .as_slice()

@@ -68,8 +68,11 @@ impl PassKeys {
             return Ok(Arc::clone(keys));
         }
         let mut keys = HashMap::new();
+        // A retired key still vouches for the passes it signed, 72 hours at most.
+        let oldest =
+            OffsetDateTime::now_utc() - time::Duration::hours(crate::declarations::PASS_HOURS);
         for k in store.keys().await? {
-            if k.profile == CertProfile::PassSigner.as_str() {
+            if k.profile == CertProfile::PassSigner.as_str() && k.not_after > oldest {
                 keys.insert(pass_kid(&k.certificate), public_key_of(&k.certificate)?);
             }
         }

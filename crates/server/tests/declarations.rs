@@ -116,7 +116,10 @@ async fn declare_route_scan(backend: Backend) {
     let pass = receipt["pass"].as_str().unwrap().to_owned();
     assert!(pass.starts_with("VNP1:"));
     assert!(!pass.contains(BINH) && receipt["pass_svg"].as_str().unwrap().contains("<svg"));
-    assert_eq!(receipt["routed_to"], json!(["00004", "30730", "30733"]));
+    assert_eq!(
+        receipt["routed_to_police"], 3,
+        "residences and destination, not named"
+    );
     assert_eq!(receipt["health_risk"], true);
 
     // The inboxes: each commune sees its own, with why.
@@ -253,6 +256,13 @@ async fn declare_route_scan(backend: Backend) {
         scan(json!({"checkpoint": "KG-RACHGIA-1", "chip_qr": card})).await["verdict"],
         "valid"
     );
+    let forged_card = format!("{BINH}||Ai Đó|20111995|Nữ|x|01012021");
+    let seen_forged = scan(json!({"checkpoint": "KG-RACHGIA-1", "chip_qr": forged_card})).await;
+    assert_eq!(seen_forged["verdict"], "card_mismatch");
+    assert!(
+        seen_forged["full_name"].is_null(),
+        "a made-up card reveals nobody"
+    );
     let an_card = "091087123456||Nguyễn Văn An|09031987|Nam|12 Trần Phú|01012021";
     assert_eq!(
         scan(json!({"checkpoint": "KG-RACHGIA-1", "chip_qr": an_card})).await["verdict"],
@@ -325,17 +335,36 @@ async fn declare_route_scan(backend: Backend) {
     .await;
 
     // Revoked: the pass stops working at once.
-    app.store
-        .revoke_declaration(id, OffsetDateTime::now_utc())
-        .await
-        .unwrap();
+    let revoke = format!("/api/v1/declarations/{id}/revoke");
+    assert_error(
+        app.post_json(&revoke, Some(&officer), &json!({})).await,
+        403,
+        "forbidden_role",
+    )
+    .await;
+    let out = app
+        .post_value(&revoke, Some(&app.login("health_91").await), &json!({}))
+        .await;
+    assert_eq!(out["revoked"], true);
+    let health = app.login("health_91").await;
+    assert_error(
+        app.post_json(
+            "/api/v1/declarations/999999/revoke",
+            Some(&health),
+            &json!({}),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
     assert_eq!(
         scan(json!({"checkpoint": "KG-RACHGIA-1", "pass": pass})).await["verdict"],
         "revoked"
     );
     assert_eq!(
         app.store.scans_for_citizen(binh).await.unwrap().len(),
-        3,
+        4,
         "every scan with an identity is kept"
     );
     let audit = app.store.audit_for_subject(BINH).await.unwrap();
@@ -344,6 +373,7 @@ async fn declare_route_scan(backend: Backend) {
         "declaration.submit",
         "declaration.inbox.read",
         "checkpoint.scan",
+        "declaration.revoke",
     ] {
         assert!(audit.iter().any(|a| a.action == action), "{action}");
     }
@@ -536,8 +566,17 @@ async fn imported_people_get_a_pass_without_declaring(backend: Backend) {
     );
 
     let site = app.login("site_91").await;
-    let who =
+    let who = json!({"personal_id": BINH, "full_name": "Trần Thị Bình", "birth_date": "1995-11-20", "phone": "0912345678"});
+    // What is printed on the card is not enough: the registry holds her phone.
+    let card_only =
         json!({"personal_id": BINH, "full_name": "Trần Thị Bình", "birth_date": "1995-11-20"});
+    assert_error(
+        app.post_json("/api/v1/declarations/pass", Some(&site), &card_only)
+            .await,
+        422,
+        "registry_mismatch",
+    )
+    .await;
     let wrong =
         json!({"personal_id": BINH, "full_name": "Trần Thị Bính", "birth_date": "1995-11-20"});
     assert_error(
@@ -547,7 +586,7 @@ async fn imported_people_get_a_pass_without_declaring(backend: Backend) {
         "registry_mismatch",
     )
     .await;
-    let unknown = json!({"personal_id": "091087123456", "full_name": "Nguyễn Văn An", "birth_date": "1987-03-09"});
+    let unknown = json!({"personal_id": "091087123456", "full_name": "Nguyễn Văn An", "birth_date": "1987-03-09", "phone": "0912345678"});
     assert_error(
         app.post_json("/api/v1/declarations/pass", Some(&site), &unknown)
             .await,
@@ -558,7 +597,7 @@ async fn imported_people_get_a_pass_without_declaring(backend: Backend) {
     let receipt = app
         .post_value("/api/v1/declarations/pass", Some(&site), &who)
         .await;
-    let pass = receipt["pass"].as_str().unwrap();
+    let pass = receipt["pass"].as_str().unwrap_or_else(|| panic!("{receipt}"));
     let officer = app.login("checkpoint_91").await;
     let seen = app
         .post_value(

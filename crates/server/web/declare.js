@@ -7,7 +7,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   const form = document.getElementById("declare-form");
   const box = document.getElementById("result");
   const $ = (id) => document.getElementById(id);
-  $("travel_date").value = new Date().toISOString().slice(0, 10);
+  const now = new Date(); // the device's own day, not UTC's
+  $("travel_date").value = [now.getFullYear(), String(now.getMonth() + 1).padStart(2, "0"), String(now.getDate()).padStart(2, "0")].join("-");
   await Promise.all([VT.unitPicker($("origin-picker"), $("origin_commune_code")),
                      VT.unitPicker($("destination-picker"), $("destination_commune_code"))]);
   form.addEventListener("submit", async (ev) => {
@@ -43,7 +44,7 @@ document.addEventListener("DOMContentLoaded", async () => {
       VT.el("p", { id: "pass-ok", class: "badge green" }, "ĐÃ KHAI BÁO / DECLARED"),
       VT.el("p", {}, "Mã QR dùng đến / Pass valid until: ", VT.el("strong", { id: "expires" }, new Date(r.expires_at).toLocaleString("vi-VN"))),
       VT.el("img", { id: "pass-qr", class: "pass-qr", alt: "Mã QR thẻ đi lại / Travel pass QR code", src: svg }),
-      VT.el("p", { class: "en", lang: "en" }, "Gửi tới công an xã / Sent to the commune police of: " + r.routed_to.join(", ")),
+      VT.el("p", { id: "routed" }, "Đã gửi tới công an " + r.routed_to_police + " xã, phường / Sent to " + r.routed_to_police + " commune police offices"),
       VT.el("code", { id: "pass-text", class: "pass-text" }, r.pass));
     if (r.health_risk) box.append(VT.el("p", { class: "warn" }, "Bạn khai có triệu chứng hoặc tiếp xúc: hãy liên hệ trạm y tế / You declared symptoms or a contact: please call your health station"));
     box.scrollIntoView({ block: "start" });

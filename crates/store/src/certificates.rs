@@ -81,6 +81,8 @@ pub trait CertificateStore: Send + Sync {
     /// Stores an issued certificate and marks the ones it supersedes, in one transaction.
     async fn insert_certificate(&self, cert: NewCertificate) -> StoreResult<()>;
     async fn certificate(&self, uvci: &str) -> StoreResult<Option<StoredCertificate>>;
+    /// Marks `olds` as replaced by the existing certificate `by` (their re-issue done).
+    async fn supersede(&self, olds: Vec<String>, by: &str) -> StoreResult<()>;
     /// A citizen's certificates, oldest first.
     async fn certificates_for_citizen(&self, id: PersonalId)
     -> StoreResult<Vec<StoredCertificate>>;

@@ -186,7 +186,8 @@ pub trait DeclarationStore: Send + Sync {
     /// Areas in force on `on`, or all when `None`.
     async fn outbreak_areas(&self, on: Option<Date>) -> StoreResult<Vec<OutbreakArea>>;
 
-    /// Deletes declarations (with their inbox rows) and scans from before `before`.
+    /// Deletes declarations (with their inbox rows) submitted, valid and travelled before
+    /// `before`, and scans from before it.
     async fn purge_movement_data(&self, before: OffsetDateTime) -> StoreResult<Purged>;
 }
 

@@ -88,6 +88,18 @@ impl CertificateStore for PostgresStore {
         Ok(())
     }
 
+    async fn supersede(&self, olds: Vec<String>, by: &str) -> StoreResult<()> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "UPDATE dcc_certificates SET superseded_by = $2, reissue_pending = FALSE \
+                 WHERE uvci = ANY($1)",
+                &[&olds, &by],
+            )
+            .await?;
+        Ok(())
+    }
+
     async fn certificate(&self, uvci: &str) -> StoreResult<Option<StoredCertificate>> {
         Ok(self
             .query_certificates("WHERE uvci = $1", &[&uvci])

@@ -397,17 +397,19 @@ impl DeclarationStore for PostgresStore {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         let cutoff = unix_micros(before);
+        // Kept while the journey or the pass is still ahead of the cutoff.
+        let cutoff_day = day_text(before.date());
         let inbox_entries = tx
             .execute(
                 "DELETE FROM declaration_inbox WHERE declaration_id IN \
-                 (SELECT id FROM declarations WHERE submitted_at < $1)",
-                &[&cutoff],
+                 (SELECT id FROM declarations WHERE submitted_at < $1 AND pass_expires_at < $1 AND travel_date < $2)",
+                &[&cutoff, &cutoff_day],
             )
             .await?;
         let declarations = tx
             .execute(
-                "DELETE FROM declarations WHERE submitted_at < $1",
-                &[&cutoff],
+                "DELETE FROM declarations WHERE submitted_at < $1 AND pass_expires_at < $1 AND travel_date < $2",
+                &[&cutoff, &cutoff_day],
             )
             .await?;
         let scans = tx

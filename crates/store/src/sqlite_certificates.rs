@@ -80,6 +80,23 @@ impl CertificateStore for SqliteStore {
         .await
     }
 
+    async fn supersede(&self, olds: Vec<String>, by: &str) -> StoreResult<()> {
+        let by = by.to_owned();
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for old in &olds {
+                tx.execute(
+                    "UPDATE dcc_certificates SET superseded_by = ?2, reissue_pending = 0 \
+                     WHERE uvci = ?1",
+                    params![old, by],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn certificate(&self, uvci: &str) -> StoreResult<Option<StoredCertificate>> {
         let uvci = uvci.to_owned();
         self.read(move |conn| Ok(query_certificates(conn, "WHERE uvci = ?1", [uvci])?.pop()))

@@ -397,13 +397,15 @@ impl DeclarationStore for SqliteStore {
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let cutoff = unix_micros(before);
+            // Kept while the journey or the pass is still ahead of the cutoff.
+            let cutoff_day = day_text(before.date());
             let inbox_entries = tx.execute(
                 "DELETE FROM declaration_inbox WHERE declaration_id IN \
-                 (SELECT id FROM declarations WHERE submitted_at < ?1)",
-                [cutoff],
+                 (SELECT id FROM declarations WHERE submitted_at < ?1 AND pass_expires_at < ?1 AND travel_date < ?2)",
+                params![cutoff, cutoff_day],
             )? as u64;
             let declarations =
-                tx.execute("DELETE FROM declarations WHERE submitted_at < ?1", [cutoff])? as u64;
+                tx.execute("DELETE FROM declarations WHERE submitted_at < ?1 AND pass_expires_at < ?1 AND travel_date < ?2", params![cutoff, cutoff_day])? as u64;
             let scans = tx.execute(
                 "DELETE FROM checkpoint_scans WHERE scanned_at < ?1",
                 [cutoff],

@@ -44,7 +44,7 @@ fn declaration(
         from_outbreak: outbreak,
         origin_unit: "30730".into(),
         destination_unit: "00004".into(),
-        travel_date: date!(2021 - 08 - 21),
+        travel_date: submitted.date(),
         pass_expires_at: submitted + Duration::hours(72),
         routes: routes
             .iter()
@@ -332,6 +332,12 @@ async fn checkpoints_scans_outbreaks_and_retention(backend: Backend) {
         .unwrap();
     assert_eq!(store.outbreak_areas(None).await.unwrap(), [extended]);
 
+    // A journey still ahead keeps its declaration, however early it was declared.
+    let ahead = NewDeclaration {
+        travel_date: date!(2021 - 09 - 15),
+        ..declaration(24 * 35, false, false, &[])
+    };
+    let ahead = store.insert_declaration(ahead).await.unwrap();
     let purged = store
         .purge_movement_data(NOW - Duration::days(30))
         .await
@@ -342,6 +348,7 @@ async fn checkpoints_scans_outbreaks_and_retention(backend: Backend) {
     );
     assert_eq!(store.declaration(stale).await.unwrap(), None);
     assert!(store.declaration(recent).await.unwrap().is_some());
+    assert!(store.declaration(ahead).await.unwrap().is_some());
     assert_eq!(store.scans_for_citizen(an).await.unwrap().len(), 1);
     assert_eq!(store.inbox(inbox("00004")).await.unwrap().len(), 1);
     assert_eq!(

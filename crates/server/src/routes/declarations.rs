@@ -36,6 +36,16 @@ pub fn renew_pass() -> MethodRouter<AppState> {
     )
 }
 
+pub fn revoke() -> MethodRouter<AppState> {
+    post(
+        |State(state): State<AppState>,
+         Extension(caller): Extension<Caller>,
+         axum::extract::Path(id): axum::extract::Path<i64>| async move {
+            svc::revoke_declaration(&state, &caller, id).await.map(Json)
+        },
+    )
+}
+
 pub fn scan() -> MethodRouter<AppState> {
     post(
         |State(state): State<AppState>,

@@ -1,8 +1,9 @@
 -- Health and travel declarations with their 72-hour passes, the commune police inboxes they are
 -- routed to, checkpoints and their scans, and outbreak areas. Times are unix microseconds; all of
 -- it is movement data, deleted after the retention period.
+-- AUTOINCREMENT: IDs are in passes and the audit log, so a purged ID is never handed out again.
 CREATE TABLE declarations (
-    id               INTEGER PRIMARY KEY,
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
     personal_id      INTEGER NOT NULL,
     -- Random, in the pass instead of anything personal.
     subject_ref      BLOB    NOT NULL,
@@ -52,7 +53,7 @@ CREATE TABLE checkpoints (
 );
 
 CREATE TABLE checkpoint_scans (
-    id              INTEGER PRIMARY KEY,
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
     checkpoint_code TEXT    NOT NULL REFERENCES checkpoints (code),
     officer         TEXT    NOT NULL,
     personal_id     INTEGER,
