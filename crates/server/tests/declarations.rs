@@ -597,7 +597,9 @@ async fn imported_people_get_a_pass_without_declaring(backend: Backend) {
     let receipt = app
         .post_value("/api/v1/declarations/pass", Some(&site), &who)
         .await;
-    let pass = receipt["pass"].as_str().unwrap_or_else(|| panic!("{receipt}"));
+    let pass = receipt["pass"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{receipt}"));
     let officer = app.login("checkpoint_91").await;
     let seen = app
         .post_value(

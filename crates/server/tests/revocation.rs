@@ -170,6 +170,87 @@ async fn correction_revokes_and_signing_reissues(backend: Backend) {
     assert!(audit.iter().any(|a| a.action == "certificate.reissue"));
 }
 
+async fn reissue_reuses_a_certificate_that_still_holds(backend: Backend) {
+    let Some((app, _)) = app_with_two_signed_doses(backend).await else {
+        return;
+    };
+    let health = app.login("health_30730").await;
+    let current = app
+        .get_json(&format!("/api/v1/citizens/{AN}/certificate"), Some(&health))
+        .await;
+    let an = vaxtrace_domain::PersonalId::parse(AN).unwrap();
+    let records = app.store.records_for_citizen(an).await.unwrap();
+    let first = records.iter().find(|r| r.dose_number == 1).unwrap();
+    let dsc = app
+        .store
+        .keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| k.profile == "document_signer")
+        .unwrap();
+    // A certificate issued for dose 1 before dose 2 was signed.
+    let now = OffsetDateTime::now_utc();
+    app.store
+        .insert_certificate(vaxtrace_store::NewCertificate {
+            uvci: "URN:UVCI:01:VN:EARLIERDOSE1#A".into(),
+            personal_id: an,
+            cert_type: "v".into(),
+            record_id: Some(first.id),
+            record_version: Some(first.version),
+            dsc_key_id: dsc.id,
+            kid: vec![0; 8],
+            signature_hash: vec![0; 16],
+            hc1: "HC1:EARLIER".into(),
+            issued_at: now - time::Duration::days(60),
+            expires_at: now + time::Duration::days(300),
+            supersedes: vec![],
+        })
+        .await
+        .unwrap();
+    // Correcting dose 1 revokes that certificate; signing it again re-issues, and the current
+    // certificate (for dose 2, still true) takes its place instead of a second current one.
+    let fix = json!({"action": "correct", "correction": {"lot": "FK1"}, "reason": "Sai lô", "version": first.version});
+    let res = app
+        .post_json(
+            &format!("/api/v1/vaccinations/{}/review", first.id),
+            Some(&health),
+            &fix,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let signer = app.login("signer_30730").await;
+    let pending = app.get_json("/api/v1/signing/pending", Some(&signer)).await;
+    let items: Vec<Value> = pending
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| json!({"id": r["id"], "version": r["version"]}))
+        .collect();
+    let outcome = app
+        .post_value(
+            "/api/v1/signing/sign",
+            Some(&signer),
+            &json!({"items": items}),
+        )
+        .await;
+    assert_eq!(outcome["certificates_reissued"], 1, "{outcome}");
+    let all = app
+        .get_json(
+            &format!("/api/v1/citizens/{AN}/certificates"),
+            Some(&health),
+        )
+        .await;
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 2, "no second current certificate: {all:?}");
+    let earlier = all
+        .iter()
+        .find(|c| c["uvci"] == "URN:UVCI:01:VN:EARLIERDOSE1#A")
+        .unwrap();
+    assert_eq!(earlier["superseded_by"], current["uvci"]);
+    assert_eq!(earlier["reissue_pending"], false);
+}
+
 async fn revocation_by_hand_is_scoped_and_validated(backend: Backend) {
     let Some((app, csca)) = app_with_two_signed_doses(backend).await else {
         return;
@@ -319,6 +400,7 @@ async fn lists_need_a_csca(backend: Backend) {
 
 vaxtrace_store::on_both_backends!(
     correction_revokes_and_signing_reissues,
+    reissue_reuses_a_certificate_that_still_holds,
     revocation_by_hand_is_scoped_and_validated,
     verification_endpoint_reports_each_step,
     lists_need_a_csca,
