@@ -13,6 +13,19 @@ use crate::ParseError;
 pub const VIETNAM: UtcOffset = offset!(+7);
 
 /// The calendar day in Vietnam of an instant.
+/// A calendar day written `YYYY-MM-DD` (ISO 8601), as forms and query strings send it.
+pub fn parse_day(field: &'static str, raw: &str) -> Result<Date, ParseError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(raw.trim(), &format).map_err(|_| {
+        ParseError::new(
+            field,
+            "invalid_date",
+            "Ngày phải có dạng YYYY-MM-DD",
+            "The date must be YYYY-MM-DD",
+        )
+    })
+}
+
 pub fn vietnam_day(t: OffsetDateTime) -> Date {
     t.to_offset(VIETNAM).date()
 }

@@ -240,16 +240,10 @@ impl DeclarationInput {
             "destination_address",
             &self.destination_address,
         )?;
-        let travel_date =
-            BirthDate::parse_field("travel_date", &self.travel_date).and_then(|d| match d {
-                BirthDate::Full(d) => Ok(d),
-                _ => Err(ParseError::new(
-                    "travel_date",
-                    "invalid_date",
-                    "Ngày đi phải có dạng YYYY-MM-DD",
-                    "The travel date must be YYYY-MM-DD",
-                )),
-            })?;
+        if self.travel_date.trim().is_empty() {
+            return Err(ParseError::missing("travel_date"));
+        }
+        let travel_date = crate::date::parse_day("travel_date", &self.travel_date)?;
         if travel_date < today - Duration::days(DAYS_BACK)
             || travel_date > today + Duration::days(DAYS_AHEAD)
         {

@@ -302,7 +302,7 @@ fn unavailable(vi: &str, en: &str) -> ApiError {
     )
 }
 
-pub(crate) fn api_error(e: CertificateError) -> ApiError {
+fn api_error(e: CertificateError) -> ApiError {
     match e {
         CertificateError::NoSignedDose => ApiError::new(
             StatusCode::CONFLICT,
@@ -370,14 +370,12 @@ pub async fn revoke(
 ) -> Result<RevokeOutcome, ApiError> {
     let reason = req.reason.trim();
     if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
-        let mut err = ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        return Err(ApiError::invalid_field(
+            "reason",
             "invalid_reason",
             "Cần lý do thu hồi (tối đa 200 ký tự)",
             "A revocation reason is required (at most 200 characters)",
-        );
-        err.field = Some("reason".into());
-        return Err(err);
+        ));
     }
     let Some(cert) = state.store.certificate(uvci).await? else {
         return Err(ApiError::not_found("chứng nhận", "Certificate"));

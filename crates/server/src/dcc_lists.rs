@@ -246,19 +246,7 @@ pub async fn verify(
     req: &VerifyDccRequest,
 ) -> Result<Json, ApiError> {
     let now = OffsetDateTime::now_utc();
-    let at = match req.at.as_deref() {
-        None | Some("") => now,
-        Some(text) => OffsetDateTime::parse(text, &Rfc3339).map_err(|_| {
-            let mut err = ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_time",
-                "Thời điểm phải theo RFC 3339, ví dụ 2021-11-23T08:00:00+07:00",
-                "The time must be RFC 3339, e.g. 2021-11-23T08:00:00+07:00",
-            );
-            err.field = Some("at".into());
-            err
-        })?,
-    };
+    let at = crate::services::parse_time("at", req.at.as_deref())?.unwrap_or(now);
     let store = state.store.as_ref();
     let trust = TrustList::from_listed(trusted_dscs(store, now).await?);
     let revoked = RevocationList::from_content(&revocation_content(store, now).await?)

@@ -20,6 +20,7 @@ use vaxtrace_store::{
 };
 
 use crate::middleware::Caller;
+use crate::services::parse_time;
 use crate::signing::SigningError;
 use crate::{ApiError, AppState};
 
@@ -41,12 +42,6 @@ pub struct DeclarationReceipt {
     /// How many commune police inboxes received it (residences and destination). Which ones is
     /// not said: the residences are registry data.
     pub routed_to_police: usize,
-}
-
-pub(crate) fn unprocessable(code: &str, vi: &str, en: &str, field: &str) -> ApiError {
-    let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, vi, en);
-    e.field = Some(field.to_owned());
-    e
 }
 
 /// The declared fields that disagree with the registry, never the registry's values.
@@ -149,7 +144,8 @@ async fn registered(
             Some(format!("mismatch:{}", mismatched.join(","))),
         )
         .await?;
-    Err(unprocessable(
+    Err(ApiError::invalid_field(
+        mismatched[0],
         "registry_mismatch",
         &format!(
             "Thông tin không khớp với Cơ sở dữ liệu quốc gia về dân cư: {}",
@@ -159,7 +155,6 @@ async fn registered(
             "Does not match the national population registry: {}",
             mismatched.join(", ")
         ),
-        mismatched[0],
     ))
 }
 
@@ -433,9 +428,7 @@ pub async fn scan(
         return Err(ApiError::not_found("chốt kiểm soát", "Checkpoint"));
     };
     if !caller.user.jurisdiction.contains(&checkpoint.commune_code) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "outside_jurisdiction",
+        return Err(ApiError::outside_area(
             "Chốt kiểm soát không thuộc địa bàn của bạn",
             "The checkpoint is outside your jurisdiction",
         ));
@@ -544,21 +537,6 @@ pub struct InboxView {
     pub destination_name: String,
 }
 
-fn parse_time(field: &str, raw: Option<&str>) -> Result<Option<OffsetDateTime>, ApiError> {
-    raw.filter(|s| !s.is_empty())
-        .map(|s| {
-            OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(|_| {
-                unprocessable(
-                    "invalid_time",
-                    "Thời điểm phải theo RFC 3339",
-                    "The time must be RFC 3339",
-                    field,
-                )
-            })
-        })
-        .transpose()
-}
-
 const MAX_PAGE: u32 = 200;
 
 /// `GET /api/v1/declarations/inbox`.
@@ -571,11 +549,11 @@ pub async fn inbox(
     if let Some(p) = &q.origin_province
         && !(p.len() == 2 && admin_units().get(p).is_some())
     {
-        return Err(unprocessable(
+        return Err(ApiError::invalid_field(
+            "origin_province",
             "unknown_province",
             "Mã tỉnh không tồn tại",
             "Unknown province code",
-            "origin_province",
         ));
     }
     let entries = state
@@ -670,22 +648,12 @@ pub async fn counts(
     q: &CountsQuery,
 ) -> Result<Vec<InboxCount>, ApiError> {
     caller.require(Permission::ReadMovementCounts)?;
-    let day = |field: &str, raw: &Option<String>, default: Date| -> Result<Date, ApiError> {
-        match raw.as_deref().filter(|s| !s.is_empty()) {
-            None => Ok(default),
-            Some(s) => Date::parse(
-                s,
-                &time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .map_err(|_| {
-                unprocessable(
-                    "invalid_date",
-                    "Ngày phải có dạng YYYY-MM-DD",
-                    "The date must be YYYY-MM-DD",
-                    field,
-                )
-            }),
-        }
+    let day = |field: &'static str, raw: &Option<String>, default: Date| match raw
+        .as_deref()
+        .filter(|s| !s.is_empty())
+    {
+        None => Ok::<_, ApiError>(default),
+        Some(s) => Ok(vaxtrace_domain::date::parse_day(field, s)?),
     };
     let today = vietnam_day(OffsetDateTime::now_utc());
     let from = day("from", &q.from, today - Duration::days(6))?;
@@ -726,9 +694,7 @@ pub async fn revoke_declaration(
     };
     let j = caller.user.jurisdiction;
     if !(j.contains(&declaration.origin_unit) || j.contains(&declaration.destination_unit)) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "outside_jurisdiction",
+        return Err(ApiError::outside_area(
             "Hành trình không qua địa bàn của bạn",
             "The journey is outside your jurisdiction",
         ));
@@ -767,42 +733,30 @@ pub async fn add_outbreak_area(
     caller.require(Permission::ManageMovementControl)?;
     let code = req.unit_code.trim();
     let Some(unit) = admin_units().get(code) else {
-        return Err(unprocessable(
+        return Err(ApiError::invalid_field(
+            "unit_code",
             "unknown_unit",
             "Mã đơn vị hành chính không tồn tại",
             "Unknown administrative unit",
-            "unit_code",
         ));
     };
     if !caller.user.jurisdiction.contains(unit.code) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "outside_jurisdiction",
+        return Err(ApiError::outside_area(
             "Đơn vị không thuộc địa bàn của bạn",
             "The unit is outside your jurisdiction",
         ));
     }
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let parse = |field: &str, raw: &str| {
-        Date::parse(raw.trim(), &format).map_err(|_| {
-            unprocessable(
-                "invalid_date",
-                "Ngày phải có dạng YYYY-MM-DD",
-                "The date must be YYYY-MM-DD",
-                field,
-            )
-        })
-    };
+    let parse = |field: &'static str, raw: &str| vaxtrace_domain::date::parse_day(field, raw);
     let (starts_on, ends_on) = (
         parse("starts_on", &req.starts_on)?,
         parse("ends_on", &req.ends_on)?,
     );
     if ends_on < starts_on || ends_on - starts_on > Duration::days(366) {
-        return Err(unprocessable(
+        return Err(ApiError::invalid_field(
+            "ends_on",
             "invalid_period",
             "Thời gian không hợp lệ (tối đa 1 năm)",
             "Invalid period (at most a year)",
-            "ends_on",
         ));
     }
     let area = OutbreakArea {
@@ -849,11 +803,11 @@ pub async fn add_checkpoint(
         || code.len() > 32
         || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     {
-        return Err(unprocessable(
+        return Err(ApiError::invalid_field(
+            "code",
             "invalid_code",
             "Mã chốt: chữ, số và '-', tối đa 32",
             "Checkpoint code: letters, digits and '-', at most 32",
-            "code",
         ));
     }
     let name = vaxtrace_domain::text::free_text("name", &req.name, 120)?;
@@ -863,20 +817,18 @@ pub async fn add_checkpoint(
         .as_ref()
         .is_some_and(|c| !caller.user.jurisdiction.contains(&c.commune_code));
     if moves_a_foreign_one || !caller.user.jurisdiction.contains(commune) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "outside_jurisdiction",
+        return Err(ApiError::outside_area(
             "Xã/phường không thuộc địa bàn của bạn",
             "The commune is outside your jurisdiction",
         ));
     }
     let valid = |v: Option<f64>, max: f64| v.is_none_or(|v| v.is_finite() && v.abs() <= max);
     if !valid(req.latitude, 90.0) || !valid(req.longitude, 180.0) {
-        return Err(unprocessable(
+        return Err(ApiError::invalid_field(
+            "latitude",
             "invalid_position",
             "Tọa độ không hợp lệ",
             "Invalid coordinates",
-            "latitude",
         ));
     }
     let checkpoint = Checkpoint {

@@ -80,6 +80,16 @@ impl ApiError {
     pub fn bad_request(code: &str, vi: &str, en: &str) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, vi, en)
     }
+    /// 422 naming the field at fault.
+    pub fn invalid_field(field: &str, code: &str, vi: &str, en: &str) -> Self {
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, vi, en);
+        e.field = Some(field.to_owned());
+        e
+    }
+    /// 403 for a unit, checkpoint or journey outside the caller's jurisdiction.
+    pub fn outside_area(vi: &str, en: &str) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "outside_jurisdiction", vi, en)
+    }
 }
 
 impl From<ParseError> for ApiError {

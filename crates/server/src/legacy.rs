@@ -9,8 +9,7 @@ use vaxtrace_domain::{BirthDate, DeclarationInput, FullName, ParseError, Persona
 use vaxtrace_store::{CandidateQuery, Store, StoreError};
 
 use crate::declarations::{
-    PASS_HOURS, PURPOSE, Provenance, new_declaration, pass_signer, registry_mismatches,
-    signed_pass, unprocessable,
+    PASS_HOURS, PURPOSE, Provenance, new_declaration, pass_signer, registry_mismatches, signed_pass,
 };
 use crate::middleware::Caller;
 use crate::{ApiError, AppState};
@@ -183,11 +182,11 @@ pub async fn renew(
             .audit
             .access(caller, "declaration.pass.refused", subject, PURPOSE, None)
             .await?;
-        return Err(unprocessable(
+        return Err(ApiError::invalid_field(
+            "full_name",
             "registry_mismatch",
             "Họ tên, ngày sinh hoặc số điện thoại không khớp với Cơ sở dữ liệu quốc gia về dân cư",
             "The name, birth date or phone does not match the national population registry",
-            "full_name",
         ));
     }
     let now = OffsetDateTime::now_utc();

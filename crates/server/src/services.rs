@@ -7,6 +7,27 @@ use vaxtrace_domain::{BirthDate, ChipQr, Citizen, FullName, Permission, Personal
 use crate::middleware::Caller;
 use crate::{ApiError, AppState};
 
+/// An optional RFC 3339 instant from a request (blank = absent), or a 422 naming `field`.
+pub(crate) fn parse_time(
+    field: &str,
+    raw: Option<&str>,
+) -> Result<Option<time::OffsetDateTime>, ApiError> {
+    raw.filter(|s| !s.is_empty())
+        .map(|s| {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(
+                |_| {
+                    ApiError::invalid_field(
+                        field,
+                        "invalid_time",
+                        "Thời điểm phải theo RFC 3339, ví dụ 2021-11-23T08:00:00+07:00",
+                        "The time must be RFC 3339, e.g. 2021-11-23T08:00:00+07:00",
+                    )
+                },
+            )
+        })
+        .transpose()
+}
+
 /// A citizen as shown to an authorised officer, with place names spelled out.
 #[derive(Debug, Serialize)]
 pub struct CitizenView {

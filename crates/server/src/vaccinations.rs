@@ -25,10 +25,6 @@ use crate::{ApiError, AppState};
 
 const MAX_PAGE: u32 = 200;
 
-fn outside(vi: &str, en: &str) -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "outside_jurisdiction", vi, en)
-}
-
 /// The units whose records a jurisdiction covers; `None` = the whole country.
 pub fn jurisdiction_units(j: Jurisdiction) -> Option<Vec<String>> {
     let Jurisdiction::Unit(code) = j else {
@@ -76,7 +72,7 @@ pub async fn record_shot(
     if let Some(commune) = shot.commune_code
         && !caller.user.jurisdiction.contains(commune)
     {
-        return Err(outside(
+        return Err(ApiError::outside_area(
             "Xã của mũi tiêm không thuộc địa bàn của bạn",
             "The record's commune is outside your jurisdiction",
         ));
@@ -247,7 +243,7 @@ async fn load_workable(state: &AppState, caller: &Caller, id: i64) -> Result<Sho
         .await?
         .ok_or_else(|| ApiError::not_found("bản ghi tiêm", "Vaccination record"))?;
     if !can_work(caller, &record) {
-        return Err(outside(
+        return Err(ApiError::outside_area(
             "Bản ghi không thuộc địa bàn của bạn",
             "The record is outside your jurisdiction",
         ));
