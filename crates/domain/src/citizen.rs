@@ -170,6 +170,27 @@ pub struct Citizen {
 }
 
 impl Citizen {
+    /// The claimed identity fields that disagree with this record: `full_name`, `birth_date`,
+    /// and `sex` when one is claimed. Names the fields only, never the record's values.
+    pub fn identity_mismatches(
+        &self,
+        name: &FullName,
+        birth: BirthDate,
+        sex: Option<Sex>,
+    ) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if !self.full_name.matches(name) {
+            out.push("full_name");
+        }
+        if !self.birth_date.admits(birth) {
+            out.push("birth_date");
+        }
+        if sex.is_some_and(|s| s != self.sex) {
+            out.push("sex");
+        }
+        out
+    }
+
     /// Codes of every unit the citizen resides in (permanent, then temporary).
     pub fn residence_units(&self) -> impl Iterator<Item = &'static str> + '_ {
         std::iter::once(self.permanent.unit_code)

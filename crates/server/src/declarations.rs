@@ -46,16 +46,7 @@ pub struct DeclarationReceipt {
 
 /// The declared fields that disagree with the registry, never the registry's values.
 pub(crate) fn registry_mismatches(d: &Declaration, c: &Citizen) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    if !c.full_name.matches(&d.full_name) {
-        out.push("full_name");
-    }
-    if !c.birth_date.admits(d.birth_date) {
-        out.push("birth_date");
-    }
-    if c.sex != d.sex {
-        out.push("sex");
-    }
+    let mut out = c.identity_mismatches(&d.full_name, d.birth_date, Some(d.sex));
     if let (Some(declared), Some(registered)) = (&d.phone, &c.phone)
         && declared != registered
     {
@@ -287,7 +278,7 @@ pub struct ScanRequest {
 }
 
 /// What the officer at the checkpoint sees.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct ScanResult {
     /// `valid`, `expired`, `revoked`, `forged`, `not_yet_valid`, `no_declaration`, or
     /// `card_mismatch` (a chip ID card whose text disagrees with the registry).
@@ -314,18 +305,7 @@ impl ScanResult {
     fn only(verdict: &'static str) -> Self {
         Self {
             verdict,
-            declaration_id: None,
-            full_name: None,
-            birth_year: None,
-            id_hint: None,
-            origin: None,
-            destination: None,
-            travel_date: None,
-            vaccination: None,
-            health_risk: None,
-            from_outbreak: None,
-            quarantine: None,
-            expires_at: None,
+            ..Self::default()
         }
     }
 }
@@ -379,42 +359,46 @@ async fn judge_pass(
 
 /// The verdict on a chip ID card's QR text. The text is unsigned, so only a card that agrees with
 /// the registry is looked up.
-async fn judge_card(
-    state: &AppState,
-    qr: &str,
-    now: OffsetDateTime,
-) -> Result<
-    (
-        &'static str,
-        Option<StoredDeclaration>,
-        vaxtrace_domain::PersonalId,
-    ),
-    ApiError,
-> {
+async fn judge_card(state: &AppState, qr: &str, now: OffsetDateTime) -> Result<Judged, ApiError> {
     let card = ChipQr::parse(qr)?;
-    let genuine = state
-        .store
-        .citizen(card.personal_id)
-        .await?
-        .is_some_and(|c| {
-            c.full_name.matches(&card.full_name)
-                && c.birth_date
-                    .admits(vaxtrace_domain::BirthDate::Full(card.birth_date))
-                && c.sex == card.sex
+    let citizen = state.store.citizen(card.personal_id).await?.filter(|c| {
+        c.identity_mismatches(
+            &card.full_name,
+            vaxtrace_domain::BirthDate::Full(card.birth_date),
+            Some(card.sex),
+        )
+        .is_empty()
+    });
+    if citizen.is_none() {
+        return Ok(Judged {
+            verdict: "card_mismatch",
+            declaration: None,
+            personal_id: card.personal_id,
+            citizen: None,
         });
-    if !genuine {
-        return Ok(("card_mismatch", None, card.personal_id));
     }
-    let d = state
+    let declaration = state
         .store
         .latest_valid_declaration(card.personal_id, now)
         .await?;
-    let verdict = if d.is_some() {
-        "valid"
-    } else {
-        "no_declaration"
-    };
-    Ok((verdict, d, card.personal_id))
+    Ok(Judged {
+        verdict: if declaration.is_some() {
+            "valid"
+        } else {
+            "no_declaration"
+        },
+        declaration,
+        personal_id: card.personal_id,
+        citizen,
+    })
+}
+
+/// A chip card's verdict, with the registry record it was checked against.
+struct Judged {
+    verdict: &'static str,
+    declaration: Option<StoredDeclaration>,
+    personal_id: vaxtrace_domain::PersonalId,
+    citizen: Option<Citizen>,
 }
 
 /// `POST /api/v1/checkpoints/scan`.
@@ -434,14 +418,20 @@ pub async fn scan(
         ));
     }
     let now = OffsetDateTime::now_utc();
-    let (method, verdict, declaration, card_id) = match (&req.pass, &req.chip_qr) {
+    let (method, verdict, declaration, card_id, read) = match (&req.pass, &req.chip_qr) {
         (Some(pass), None) => {
             let (verdict, d) = judge_pass(state, pass, now).await?;
-            ("pass", verdict, d, None)
+            ("pass", verdict, d, None, None)
         }
         (None, Some(qr)) => {
-            let (verdict, d, id) = judge_card(state, qr, now).await?;
-            ("chip_qr", verdict, d, Some(id))
+            let j = judge_card(state, qr, now).await?;
+            (
+                "chip_qr",
+                j.verdict,
+                j.declaration,
+                Some(j.personal_id),
+                j.citizen,
+            )
         }
         _ => {
             return Err(ApiError::bad_request(
@@ -477,7 +467,11 @@ pub async fn scan(
     let Some(d) = declaration else {
         return Ok(ScanResult::only(verdict));
     };
-    let citizen = state.store.citizen(d.personal_id).await?;
+    // A card's check has read the citizen already.
+    let citizen = match read {
+        Some(c) => Some(c),
+        None => state.store.citizen(d.personal_id).await?,
+    };
     let colour = state
         .store
         .citizen_status(d.personal_id)

@@ -170,8 +170,7 @@ pub async fn renew(
     let phone = req.phone.as_deref().and_then(|p| Phone::parse(p).ok());
     let agrees = citizen.as_ref().is_some_and(|c| {
         c.status != vaxtrace_domain::LifeStatus::Deceased
-            && c.full_name.matches(&name)
-            && c.birth_date.admits(birth)
+            && c.identity_mismatches(&name, birth, None).is_empty()
             && c.phone
                 .as_ref()
                 .is_none_or(|registered| phone.as_ref() == Some(registered))
@@ -204,11 +203,6 @@ pub async fn renew(
         ));
     };
     let key = pass_signer(state).await?;
-    let subject_ref: [u8; 8] = declaration
-        .subject_ref
-        .as_slice()
-        .try_into()
-        .map_err(|_| ApiError::from(StoreError::Corrupt("declaration: subject_ref".into())))?;
     let expires_at = now + Duration::hours(PASS_HOURS);
     if !state.store.renew_pass(declaration.id, expires_at).await? {
         return Err(ApiError::not_found(
@@ -216,7 +210,13 @@ pub async fn renew(
             "Current declaration",
         ));
     }
-    let (pass, pass_svg) = signed_pass(&key, declaration.id, subject_ref, now, expires_at)?;
+    let (pass, pass_svg) = signed_pass(
+        &key,
+        declaration.id,
+        declaration.subject_ref,
+        now,
+        expires_at,
+    )?;
     state
         .audit
         .access(

@@ -117,16 +117,7 @@ pub async fn verify_identity(
     let citizen = state.store.citizen(id).await?;
     let mismatched = match &citizen {
         None => vec!["personal_id"],
-        Some(c) => {
-            let mut fields = Vec::new();
-            if !c.full_name.matches(&name) {
-                fields.push("full_name");
-            }
-            if !c.birth_date.admits(birth) {
-                fields.push("birth_date");
-            }
-            fields
-        }
+        Some(c) => c.identity_mismatches(&name, birth, None),
     };
     let outcome = VerifyOutcome {
         matched: mismatched.is_empty(),
@@ -166,16 +157,11 @@ pub async fn lookup_by_qr(
 ) -> Result<QrLookup, ApiError> {
     let card = ChipQr::parse(qr_text)?;
     let citizen = read_citizen(state, caller, card.personal_id, "citizen_lookup_qr").await?;
-    let mut mismatched = Vec::new();
-    if !citizen.full_name.matches(&card.full_name) {
-        mismatched.push("full_name");
-    }
-    if !citizen.birth_date.admits(BirthDate::Full(card.birth_date)) {
-        mismatched.push("birth_date");
-    }
-    if citizen.sex != card.sex {
-        mismatched.push("sex");
-    }
+    let mismatched = citizen.identity_mismatches(
+        &card.full_name,
+        BirthDate::Full(card.birth_date),
+        Some(card.sex),
+    );
     Ok(QrLookup {
         card_matches_registry: mismatched.is_empty(),
         mismatched,

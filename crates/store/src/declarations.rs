@@ -35,7 +35,7 @@ pub struct StoredDeclaration {
     pub id: i64,
     pub personal_id: PersonalId,
     #[serde(skip)]
-    pub subject_ref: Vec<u8>,
+    pub subject_ref: [u8; 8],
     pub declared_by: String,
     pub source: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -220,7 +220,10 @@ impl DeclarationRow {
             id: self.id,
             personal_id: PersonalId::from_number(self.personal_id as u64)
                 .map_err(|_| crate::StoreError::Corrupt("declaration: personal_id".into()))?,
-            subject_ref: self.subject_ref,
+            subject_ref: self
+                .subject_ref
+                .try_into()
+                .map_err(|_| crate::StoreError::Corrupt("declaration: subject_ref".into()))?,
             declared_by: self.declared_by,
             source: self.source,
             submitted_at: crate::from_unix_micros(self.submitted_at),
