@@ -70,28 +70,14 @@ def server(tmp_path_factory):
     got = {k: summary[k] for k in expected}
     if got != expected:
         raise RuntimeError(f"vaccination import: expected {expected}, got {got}")
-    env = {**os.environ, "VAXTRACE_KEY_PASSPHRASE": KEY_PASSPHRASE}
     for args in (["root"], ["province", "91"], ["commune", "30730"], ["commune", "30733"]):
-        subprocess.run([BIN, "keys", *args, "--database-url", url], env=env, check=True)
+        subprocess.run([BIN, "keys", *args, "--database-url", url], env=key_env(), check=True)
     for username, role, jurisdiction in USERS:
         subprocess.run([BIN, "user", "add", "--database-url", url, "--username", username,
                         "--role", role, "--jurisdiction", jurisdiction],
                        input=(PASSWORD + "\n").encode(), check=True)
-    port = free_port()
-    proc = subprocess.Popen([BIN, "serve", "--database-url", url, "--addr", f"127.0.0.1:{port}"], env=env)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        proc.kill()
-        raise RuntimeError("vaxtrace serve did not start")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serving(url) as base:
+        yield base
 
 
 def run(*args, env=None, **kw):

@@ -358,21 +358,24 @@ pub(crate) async fn start_server_with(url: &str, env: &[(&str, &str)]) -> anyhow
     bail!("the server did not start on {}", served.addr)
 }
 
-async fn prepare_registry(url: &str, citizens: u64) -> anyhow::Result<Vec<Bytes>> {
+/// Password of every bench user.
+const BENCH_PASSWORD: &str = "bench-password-not-secret";
+
+/// Loads `citizens` synthetic citizens of province 91 (seed 99) into the migrated store at `url`,
+/// and returns it with one request body per citizen, made by `body`, for the first 100,000.
+pub(crate) async fn load_registry(
+    url: &str,
+    citizens: u64,
+    mut body: impl FnMut(usize, &vaxtrace_domain::CitizenInput) -> anyhow::Result<Bytes>,
+) -> anyhow::Result<(std::sync::Arc<dyn vaxtrace_store::Store>, Vec<Bytes>)> {
     let store = vaxtrace_store::open(url).await?;
     store.migrate().await?;
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = vaxtrace_domain::date::vietnam_day(time::OffsetDateTime::now_utc());
     let mut bodies = Vec::new();
     let mut batch = Vec::new();
     for (i, input) in Population::new("91", citizens, 99)?.enumerate() {
-        // Half the requests match, half carry a wrong birth year.
-        let birth = if i % 2 == 0 {
-            input.birth_date.clone()
-        } else {
-            "1900".into()
-        };
         if bodies.len() < 100_000 {
-            bodies.push(Bytes::from(serde_json::to_vec(&json!({"personal_id": input.personal_id, "full_name": input.full_name, "birth_date": birth}))?));
+            bodies.push(body(i, &input)?);
         }
         batch.push(input.parse(today)?);
         if batch.len() == 50_000 {
@@ -380,16 +383,44 @@ async fn prepare_registry(url: &str, citizens: u64) -> anyhow::Result<Vec<Bytes>
         }
     }
     store.upsert_citizens(batch).await?;
-    let password = "bench-password-not-secret";
+    Ok((store, bodies))
+}
+
+/// A bench user of province 91 with [`BENCH_PASSWORD`].
+pub(crate) async fn add_bench_user(
+    store: &dyn vaxtrace_store::Store,
+    username: &str,
+    role: vaxtrace_domain::Role,
+) -> anyhow::Result<()> {
     vaxtrace_server::accounts::add_user(
-        store.as_ref(),
-        "bench",
-        password,
-        vaxtrace_domain::Role::VaccinationSite,
+        store,
+        username,
+        BENCH_PASSWORD,
+        role,
         vaxtrace_domain::Jurisdiction::parse("91")?,
     )
     .await
     .map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
+    Ok(())
+}
+
+async fn prepare_registry(url: &str, citizens: u64) -> anyhow::Result<Vec<Bytes>> {
+    let (store, bodies) = load_registry(url, citizens, |i, input| {
+        // Half the requests match, half carry a wrong birth year.
+        let birth = if i % 2 == 0 {
+            input.birth_date.as_str()
+        } else {
+            "1900"
+        };
+        Ok(Bytes::from(serde_json::to_vec(&json!({"personal_id": input.personal_id, "full_name": input.full_name, "birth_date": birth}))?))
+    })
+    .await?;
+    add_bench_user(
+        store.as_ref(),
+        "bench",
+        vaxtrace_domain::Role::VaccinationSite,
+    )
+    .await?;
     Ok(bodies)
 }
 
@@ -484,7 +515,7 @@ pub(crate) async fn login_as(addr: &str, username: &str) -> anyhow::Result<Strin
     let stream = tokio::net::TcpStream::connect(addr).await?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(conn);
-    let body = json!({"username": username, "password": "bench-password-not-secret"}).to_string();
+    let body = json!({"username": username, "password": BENCH_PASSWORD}).to_string();
     let req = hyper::Request::post("/api/v1/auth/login")
         .header("host", addr)
         .header("content-type", "application/json")

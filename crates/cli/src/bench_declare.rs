@@ -15,9 +15,9 @@ use vaxtrace_cert::{CertProfile, SecretPassphrase};
 use vaxtrace_store::Checkpoint;
 
 use crate::bench::{
-    LoadResult, VerifyBench, fresh_pg_db, load, login_as, pg_admin, print_load, start_server_with,
+    LoadResult, VerifyBench, add_bench_user, fresh_pg_db, load, load_registry, login_as, pg_admin,
+    print_load, start_server_with,
 };
-use crate::synth::Population;
 use crate::vaccination_commands::issue_and_activate;
 
 #[derive(Debug, Clone, Args)]
@@ -50,29 +50,19 @@ const P99_MAX_MS: f64 = 10.0;
 
 /// Registry, pass signer, users and a checkpoint; returns the declaration bodies.
 async fn prepare(url: &str, citizens: u64) -> anyhow::Result<Vec<Bytes>> {
-    let store = vaxtrace_store::open(url).await?;
-    store.migrate().await?;
     let today = vaxtrace_domain::date::vietnam_day(OffsetDateTime::now_utc());
-    let mut bodies = Vec::new();
-    let mut batch = Vec::new();
     let mut first_commune = None;
-    for input in Population::new("91", citizens, 99)? {
-        if bodies.len() < 100_000 {
-            bodies.push(Bytes::from(serde_json::to_vec(&json!({
-                "personal_id": input.personal_id, "full_name": input.full_name,
-                "birth_date": input.birth_date, "sex": input.sex, "symptoms": [],
-                "origin_commune_code": input.permanent_commune_code, "origin_address": input.permanent_address,
-                "destination_commune_code": "00004", "destination_address": "1 Đinh Tiên Hoàng",
-                "travel_date": today.to_string(), "transport": "car", "vehicle": "51A-000.01"
-            }))?));
-        }
+    let (store, bodies) = load_registry(url, citizens, |_, input| {
         first_commune.get_or_insert_with(|| input.permanent_commune_code.clone());
-        batch.push(input.parse(today)?);
-        if batch.len() == 50_000 {
-            store.upsert_citizens(std::mem::take(&mut batch)).await?;
-        }
-    }
-    store.upsert_citizens(batch).await?;
+        Ok(Bytes::from(serde_json::to_vec(&json!({
+            "personal_id": input.personal_id, "full_name": input.full_name,
+            "birth_date": input.birth_date, "sex": input.sex, "symptoms": [],
+            "origin_commune_code": input.permanent_commune_code, "origin_address": input.permanent_address,
+            "destination_commune_code": "00004", "destination_address": "1 Đinh Tiên Hoàng",
+            "travel_date": today.to_string(), "transport": "car", "vehicle": "51A-000.01"
+        }))?))
+    })
+    .await?;
 
     let pass = SecretPassphrase::new(PASSPHRASE)?;
     let now = OffsetDateTime::now_utc() - time::Duration::minutes(1);
@@ -91,20 +81,18 @@ async fn prepare(url: &str, citizens: u64) -> anyhow::Result<Vec<Bytes>> {
         &|_| None,
     )?;
     issue_and_activate(&store, signer, Some(root_id)).await?;
-    for (name, role) in [
-        ("bench", vaxtrace_domain::Role::VaccinationSite),
-        ("bench-chot", vaxtrace_domain::Role::CheckpointOfficer),
-    ] {
-        vaxtrace_server::accounts::add_user(
-            store.as_ref(),
-            name,
-            "bench-password-not-secret",
-            role,
-            vaxtrace_domain::Jurisdiction::parse("91")?,
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
-    }
+    add_bench_user(
+        store.as_ref(),
+        "bench",
+        vaxtrace_domain::Role::VaccinationSite,
+    )
+    .await?;
+    add_bench_user(
+        store.as_ref(),
+        "bench-chot",
+        vaxtrace_domain::Role::CheckpointOfficer,
+    )
+    .await?;
     store
         .upsert_checkpoint(Checkpoint {
             code: CHECKPOINT.into(),

@@ -118,10 +118,9 @@ fn parse_id(raw: &str) -> anyhow::Result<PersonalId> {
 }
 
 async fn revoke(args: &RevokeArgs) -> anyhow::Result<()> {
-    let reason = args.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 200 {
+    let Some(reason) = vaxtrace_server::certificates::revocation_reason(&args.reason) else {
         bail!("cần lý do thu hồi, tối đa 200 ký tự / --reason must be 1 to 200 characters");
-    }
+    };
     let store = open_store(&args.db).await?;
     let cert = store.certificate(&args.uvci).await?.with_context(|| {
         format!(

@@ -360,6 +360,12 @@ pub struct RevokeOutcome {
 /// Longest revocation reason kept.
 const MAX_REASON_CHARS: usize = 200;
 
+/// The trimmed reason, when it is 1 to 200 characters (API and CLI alike).
+pub fn revocation_reason(raw: &str) -> Option<&str> {
+    let reason = raw.trim();
+    (!reason.is_empty() && reason.chars().count() <= MAX_REASON_CHARS).then_some(reason)
+}
+
 /// `POST /api/v1/certificates/{uvci}/revoke`: an officer whose jurisdiction holds the citizen
 /// revokes a certificate; the revocation list carries it from then on.
 pub async fn revoke(
@@ -368,15 +374,14 @@ pub async fn revoke(
     uvci: &str,
     req: &RevokeRequest,
 ) -> Result<RevokeOutcome, ApiError> {
-    let reason = req.reason.trim();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+    let Some(reason) = revocation_reason(&req.reason) else {
         return Err(ApiError::invalid_field(
             "reason",
             "invalid_reason",
             "Cần lý do thu hồi (tối đa 200 ký tự)",
             "A revocation reason is required (at most 200 characters)",
         ));
-    }
+    };
     let Some(cert) = state.store.certificate(uvci).await? else {
         return Err(ApiError::not_found("chứng nhận", "Certificate"));
     };
