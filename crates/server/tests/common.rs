@@ -256,8 +256,8 @@ pub async fn install_keys(store: &Arc<dyn Store>) -> IssuedKey {
 }
 
 /// Signs every record waiting in the signer's commune; asserts `expected` were listed and signed.
-/// Returns the `{id, version}` items signed.
-pub async fn sign_all_pending(app: &TestApp, signer: &str, expected: usize) -> Vec<Value> {
+/// Returns the `{id, version}` items signed and the sign response.
+pub async fn sign_all_pending(app: &TestApp, signer: &str, expected: usize) -> (Vec<Value>, Value) {
     let pending = app.get_json("/api/v1/signing/pending", Some(signer)).await;
     let items: Vec<Value> = pending
         .as_array()
@@ -281,7 +281,7 @@ pub async fn sign_all_pending(app: &TestApp, signer: &str, expected: usize) -> V
         expected,
         "{outcome}"
     );
-    items
+    (items, outcome)
 }
 
 /// A pass signer under the stored national root (call after [`install_keys`]); returns it.

@@ -9,7 +9,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{AN, TestApp, assert_error, install_keys, passphrase, shot, sign_all_pending};
-use serde_json::{Value, json};
+use serde_json::json;
 use time::OffsetDateTime;
 use vaxtrace_cert::hcert::{RevocationList, Step, TrustList, verify_hc1_with};
 use vaxtrace_server::ServerConfig;
@@ -123,21 +123,7 @@ async fn correction_revokes_and_signing_reissues(backend: Backend) {
         .collect();
     assert_eq!(failed, ["revocation"]);
     let signer = app.login("signer_30730").await;
-    let pending = app.get_json("/api/v1/signing/pending", Some(&signer)).await;
-    let items: Vec<Value> = pending
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| json!({"id": r["id"], "version": r["version"]}))
-        .collect();
-    assert_eq!(items.len(), 1);
-    let outcome = app
-        .post_value(
-            "/api/v1/signing/sign",
-            Some(&signer),
-            &json!({"items": items}),
-        )
-        .await;
+    let (_, outcome) = sign_all_pending(&app, &signer, 1).await;
     assert_eq!(outcome["certificates_reissued"], 1, "{outcome}");
 
     let all = app
@@ -220,20 +206,7 @@ async fn reissue_reuses_a_certificate_that_still_holds(backend: Backend) {
         .await;
     assert_eq!(res.status(), 200);
     let signer = app.login("signer_30730").await;
-    let pending = app.get_json("/api/v1/signing/pending", Some(&signer)).await;
-    let items: Vec<Value> = pending
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| json!({"id": r["id"], "version": r["version"]}))
-        .collect();
-    let outcome = app
-        .post_value(
-            "/api/v1/signing/sign",
-            Some(&signer),
-            &json!({"items": items}),
-        )
-        .await;
+    let (_, outcome) = sign_all_pending(&app, &signer, 1).await;
     assert_eq!(outcome["certificates_reissued"], 1, "{outcome}");
     let all = app
         .get_json(

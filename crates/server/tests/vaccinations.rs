@@ -289,7 +289,7 @@ async fn signing_makes_status_and_corrections_void_it(backend: Backend) {
     assert_eq!(status["details"]["awaiting_signature"], 2);
 
     let signer = app.login("signer_30730").await;
-    let items = sign_all_pending(&app, &signer, 2).await;
+    let (items, _) = sign_all_pending(&app, &signer, 2).await;
     let first = items[0]["id"].as_i64().unwrap();
 
     let status: Value = app
