@@ -12,7 +12,6 @@ use crate::ParseError;
 /// Vietnam's time (UTC+7, no daylight saving): the calendar in which doses and statuses are dated.
 pub const VIETNAM: UtcOffset = offset!(+7);
 
-/// The calendar day in Vietnam of an instant.
 /// A calendar day written `YYYY-MM-DD` (ISO 8601), as forms and query strings send it.
 pub fn parse_day(field: &'static str, raw: &str) -> Result<Date, ParseError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
@@ -26,6 +25,7 @@ pub fn parse_day(field: &'static str, raw: &str) -> Result<Date, ParseError> {
     })
 }
 
+/// The calendar day in Vietnam of an instant.
 pub fn vietnam_day(t: OffsetDateTime) -> Date {
     t.to_offset(VIETNAM).date()
 }

@@ -14,13 +14,16 @@ mod migrate;
 mod postgres;
 mod postgres_certificates;
 mod postgres_declarations;
+mod postgres_trace;
 mod postgres_vaccinations;
 mod sqlite;
 mod sqlite_certificates;
 mod sqlite_declarations;
+mod sqlite_trace;
 mod sqlite_vaccinations;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod trace;
 mod vaccinations;
 
 use std::fmt::Debug;
@@ -42,6 +45,11 @@ pub use declarations::{
 pub use error::{StoreError, StoreResult};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use trace::{
+    Area, BreakGlass, CheckinPurge, CheckoutOutcome, NewCase, NewCheckin, NewContact,
+    NewQuarantine, NewTest, NewVenue, QuarantineFilter, StoredCase, StoredContact,
+    StoredQuarantine, StoredTest, StoredVenue, TraceStore, day_of,
+};
 pub use vaccinations::{
     CandidateQuery, Change, Correction, InsertOutcome, LinkDecision, NewKey, NewShotRecord,
     NewSignature, QueueCount, RecordFilter, ReviewAction, ShotRecord, Signature, StoredKey,
@@ -92,7 +100,7 @@ pub struct User {
 /// The one storage interface; handlers and commands hold an `Arc<dyn Store>`.
 #[async_trait]
 pub trait Store:
-    VaccinationStore + CertificateStore + DeclarationStore + Send + Sync + Debug
+    VaccinationStore + CertificateStore + DeclarationStore + TraceStore + Send + Sync + Debug
 {
     fn backend(&self) -> Backend;
 

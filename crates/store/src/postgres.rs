@@ -1,7 +1,9 @@
 //! `PostgreSQL` backend: a deadpool connection pool over tokio-postgres. Bulk upserts stream rows with
 //! binary COPY into a temporary stage and merge them in one statement.
 
+use std::collections::HashSet;
 use std::pin::pin;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -26,6 +28,8 @@ const POOL_SIZE: usize = 16;
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pub(crate) pool: Pool,
+    /// Check-in day partitions known to exist (see `postgres_trace`).
+    partitions: Arc<Mutex<HashSet<i64>>>,
 }
 
 impl PostgresStore {
@@ -46,7 +50,18 @@ impl PostgresStore {
             .map_err(|e| StoreError::Config(e.to_string()))?;
         // Fail now, with a clear message, rather than on the first request.
         drop(pool.get().await?);
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            partitions: Arc::default(),
+        })
+    }
+}
+
+impl PostgresStore {
+    pub(crate) fn lock_partitions(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+        self.partitions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
