@@ -88,23 +88,67 @@ pub fn public_key_of(certificate_der: &[u8]) -> Result<Vec<u8>, CertError> {
     Ok(cert.public_key().subject_public_key.data.to_vec())
 }
 
-/// Signs a pass with a pass signer's key.
-pub fn sign_pass(claims: &PassClaims, key: &SigningKey) -> Result<String, CertError> {
+/// Signs `body` (which starts with the version and kid) and encodes it behind `prefix`.
+fn seal(prefix: &str, mut body: Vec<u8>, key: &SigningKey) -> Result<String, CertError> {
     if key.profile() != CertProfile::PassSigner {
         return Err(CertError::ProfileMismatch {
             issuer: key.profile(),
             subject: CertProfile::PassSigner,
         });
     }
+    let signature = key.sign(&body)?;
+    body.extend_from_slice(&signature);
+    Ok(format!("{prefix}{}", base45::encode(&body)))
+}
+
+/// Checks a sealed token's form and signature and returns its signed body (version, kid, fields).
+fn open(
+    text: &str,
+    prefix: &'static str,
+    body_len: usize,
+    key_for: &dyn Fn(&[u8; 8]) -> Option<Vec<u8>>,
+) -> Result<Vec<u8>, PassError> {
+    let text = text.trim();
+    if text.len() > MAX_TEXT {
+        return Err(PassError::Malformed("too long"));
+    }
+    let encoded = text
+        .strip_prefix(prefix)
+        .ok_or(PassError::Malformed("wrong prefix"))?;
+    let mut bytes = base45::decode(encoded).map_err(|_| PassError::Malformed("invalid base45"))?;
+    if bytes.len() != body_len + SIGNATURE_LEN {
+        return Err(PassError::Malformed("wrong length"));
+    }
+    if bytes[0] != VERSION {
+        return Err(PassError::Malformed("unknown version"));
+    }
+    let signature = bytes.split_off(body_len);
+    let key = key_for(&field(&bytes, 0)).ok_or(PassError::UnknownKey)?;
+    UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, key)
+        .verify(&bytes, &signature)
+        .map_err(|_| PassError::BadSignature)?;
+    Ok(bytes)
+}
+
+/// The `i`th 8-byte field after the version byte.
+fn field(body: &[u8], i: usize) -> [u8; 8] {
+    let mut out = [0; 8];
+    out.copy_from_slice(&body[1 + 8 * i..9 + 8 * i]);
+    out
+}
+
+/// Signs a pass with a pass signer's key.
+pub fn sign_pass(claims: &PassClaims, key: &SigningKey) -> Result<String, CertError> {
     if claims.issued_at >= claims.expires_at {
         return Err(CertError::InvalidValidity(
             "a pass must expire after it is issued",
         ));
     }
-    let mut bytes = body(pass_kid(key.certificate_der()), claims);
-    let signature = key.sign(&bytes)?;
-    bytes.extend_from_slice(&signature);
-    Ok(format!("{PASS_PREFIX}{}", base45::encode(&bytes)))
+    seal(
+        PASS_PREFIX,
+        body(pass_kid(key.certificate_der()), claims),
+        key,
+    )
 }
 
 /// Checks a pass's form and signature; `key_for` returns the public key of a known pass signer
@@ -114,37 +158,36 @@ pub fn verify_pass(
     text: &str,
     key_for: &dyn Fn(&[u8; 8]) -> Option<Vec<u8>>,
 ) -> Result<PassClaims, PassError> {
-    let text = text.trim();
-    if text.len() > MAX_TEXT {
-        return Err(PassError::Malformed("too long"));
-    }
-    let encoded = text
-        .strip_prefix(PASS_PREFIX)
-        .ok_or(PassError::Malformed("no VNP1: prefix"))?;
-    let bytes = base45::decode(encoded).map_err(|_| PassError::Malformed("invalid base45"))?;
-    if bytes.len() != BODY_LEN + SIGNATURE_LEN {
-        return Err(PassError::Malformed("wrong length"));
-    }
-    if bytes[0] != VERSION {
-        return Err(PassError::Malformed("unknown version"));
-    }
-    let (signed, signature) = bytes.split_at(BODY_LEN);
-    let field = |i: usize| -> [u8; 8] {
-        let mut out = [0; 8];
-        out.copy_from_slice(&signed[1 + 8 * i..9 + 8 * i]);
-        out
-    };
-    let kid = field(0);
-    let key = key_for(&kid).ok_or(PassError::UnknownKey)?;
-    UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, key)
-        .verify(signed, signature)
-        .map_err(|_| PassError::BadSignature)?;
+    let signed = open(text, PASS_PREFIX, BODY_LEN, key_for)?;
     Ok(PassClaims {
-        declaration_id: i64::from_be_bytes(field(1)),
-        subject: field(2),
-        issued_at: i64::from_be_bytes(field(3)),
-        expires_at: i64::from_be_bytes(field(4)),
+        declaration_id: i64::from_be_bytes(field(&signed, 1)),
+        subject: field(&signed, 2),
+        issued_at: i64::from_be_bytes(field(&signed, 3)),
+        expires_at: i64::from_be_bytes(field(&signed, 4)),
     })
+}
+
+/// The check-in code on a venue's poster: `VNV1:` + base45 of `version ‖ kid(8) ‖ venue(8) ‖
+/// signature(64)`, 122 characters. Posters stay up for months, so it carries no expiry: a
+/// deactivated venue is refused by the server, not by the code.
+pub const VENUE_PREFIX: &str = "VNV1:";
+const VENUE_BODY_LEN: usize = 1 + 8 + 8;
+
+pub fn sign_venue_code(venue_id: i64, key: &SigningKey) -> Result<String, CertError> {
+    let mut body = Vec::with_capacity(VENUE_BODY_LEN + SIGNATURE_LEN);
+    body.push(VERSION);
+    body.extend_from_slice(&pass_kid(key.certificate_der()));
+    body.extend_from_slice(&venue_id.to_be_bytes());
+    seal(VENUE_PREFIX, body, key)
+}
+
+/// The venue ID of a genuine venue code.
+pub fn verify_venue_code(
+    text: &str,
+    key_for: &dyn Fn(&[u8; 8]) -> Option<Vec<u8>>,
+) -> Result<i64, PassError> {
+    let signed = open(text, VENUE_PREFIX, VENUE_BODY_LEN, key_for)?;
+    Ok(i64::from_be_bytes(field(&signed, 1)))
 }
 
 #[cfg(test)]
@@ -208,6 +251,29 @@ mod tests {
         assert_eq!(CLAIMS.window(CLAIMS.issued_at + 3600), PassTime::Valid);
         assert_eq!(CLAIMS.window(CLAIMS.expires_at + 1), PassTime::Expired);
         assert_eq!(CLAIMS.window(CLAIMS.issued_at - 1), PassTime::NotYetValid);
+    }
+
+    #[test]
+    fn venue_codes_round_trip_and_are_not_passes() {
+        let (cert, key) = signer();
+        let code = sign_venue_code(637_001, &key).unwrap();
+        assert!(code.starts_with(VENUE_PREFIX));
+        assert_eq!(code.len(), 5 + 122);
+        let public = public_key_of(&cert.certificate_der).unwrap();
+        let kid = pass_kid(&cert.certificate_der);
+        let keys = |k: &[u8; 8]| (*k == kid).then(|| public.clone());
+        assert_eq!(verify_venue_code(&code, &keys), Ok(637_001));
+        let mut raw = base45::decode(&code[VENUE_PREFIX.len()..]).unwrap();
+        raw[10] ^= 1; // another venue number
+        let edited = format!("{VENUE_PREFIX}{}", base45::encode(&raw));
+        assert_eq!(
+            verify_venue_code(&edited, &keys),
+            Err(PassError::BadSignature)
+        );
+        // A pass is not a venue code, nor the other way round.
+        let pass = sign_pass(&CLAIMS, &key).unwrap();
+        assert!(verify_venue_code(&pass, &keys).is_err());
+        assert!(verify_pass(&code, &keys).is_err());
     }
 
     #[test]

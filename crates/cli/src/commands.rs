@@ -98,12 +98,18 @@ pub struct RetentionArgs {
 pub async fn retention(args: &RetentionArgs) -> anyhow::Result<()> {
     let store = open_store(&args.db).await?;
     let state = vaxtrace_server::AppState::new(store, ServerConfig::default());
-    let purged = vaxtrace_server::declarations::purge_expired(&state, args.days)
+    let (purged, checkins) = vaxtrace_server::declarations::purge_expired(&state, args.days)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
     println!(
-        "deleted {} declarations, {} inbox entries, {} checkpoint scans older than {} days",
-        purged.declarations, purged.inbox_entries, purged.scans, args.days
+        "deleted {} declarations, {} inbox entries, {} checkpoint scans, {} check-in day \
+         partitions and {} check-ins older than {} days",
+        purged.declarations,
+        purged.inbox_entries,
+        purged.scans,
+        checkins.partitions_dropped,
+        checkins.rows_deleted,
+        args.days
     );
     Ok(())
 }

@@ -50,6 +50,16 @@ pub enum Permission {
     ReadMovementCounts,
     /// Register checkpoints and mark outbreak areas in one's area.
     ManageMovementControl,
+    /// Register venues and check people in at one's own venues.
+    ManageVenues,
+    /// Report laboratory test results.
+    RecordTests,
+    /// Confirm cases (F0), trace their movements and contacts, in one's area.
+    TraceCases,
+    /// See the contacts and quarantine orders of one's area.
+    ReadContacts,
+    /// Order and release quarantine in one's area.
+    ManageQuarantine,
 }
 
 impl Role {
@@ -102,7 +112,8 @@ impl Role {
     /// The permission table: the single place that says which role may do what.
     pub fn allows(self, permission: Permission) -> bool {
         use Permission::{
-            ManageMovementControl, ReadDeclarationInbox, ReadMovementCounts, ScanCheckpoint,
+            ManageMovementControl, ManageQuarantine, ManageVenues, ReadContacts,
+            ReadDeclarationInbox, ReadMovementCounts, RecordTests, ScanCheckpoint, TraceCases,
         };
         use Permission::{
             ManageUsers, ReadAudit, ReadCitizen, ReadStatusColour, RecordVaccination,
@@ -155,6 +166,27 @@ impl Role {
                     | Self::CommunePolice
             ),
             ManageMovementControl => matches!(self, Self::Admin | Self::ProvinceHealth),
+            ManageVenues => matches!(self, Self::Admin | Self::VenueOwner),
+            RecordTests => matches!(
+                self,
+                Self::Admin
+                    | Self::ProvinceHealth
+                    | Self::DistrictHealth
+                    | Self::CommuneHealth
+                    | Self::VaccinationSite
+            ),
+            TraceCases | ManageQuarantine => matches!(
+                self,
+                Self::Admin | Self::ProvinceHealth | Self::DistrictHealth | Self::CommuneHealth
+            ),
+            ReadContacts => matches!(
+                self,
+                Self::Admin
+                    | Self::ProvinceHealth
+                    | Self::DistrictHealth
+                    | Self::CommuneHealth
+                    | Self::CommunePolice
+            ),
             ManageUsers | ReadAudit => self == Self::Admin,
         }
     }

@@ -295,8 +295,10 @@ pub struct ScanResult {
     pub vaccination: Option<String>,
     pub health_risk: Option<bool>,
     pub from_outbreak: Option<bool>,
-    /// Not tracked yet: quarantine orders come with case tracing.
+    /// Under a quarantine order today.
     pub quarantine: Option<bool>,
+    /// A confirmed case not yet recovered.
+    pub f0: Option<bool>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
 }
@@ -325,7 +327,7 @@ fn unit_name(code: &str) -> String {
 }
 
 /// The verdict on a pass, and its declaration when the pass is genuine.
-async fn judge_pass(
+pub(crate) async fn judge_pass(
     state: &AppState,
     text: &str,
     now: OffsetDateTime,
@@ -477,6 +479,7 @@ pub async fn scan(
         .citizen_status(d.personal_id)
         .await?
         .map_or_else(|| "none".to_owned(), |s| s.colour);
+    let flags = crate::cases::health_flags(state, d.personal_id, false).await?;
     let id = d.personal_id.to_string();
     Ok(ScanResult {
         verdict,
@@ -490,7 +493,8 @@ pub async fn scan(
         vaccination: Some(colour),
         health_risk: Some(d.health_risk),
         from_outbreak: Some(d.from_outbreak),
-        quarantine: None,
+        quarantine: Some(flags.quarantined),
+        f0: Some(flags.f0),
         expires_at: Some(d.pass_expires_at),
     })
 }
@@ -850,9 +854,16 @@ pub async fn add_checkpoint(
 pub async fn purge_expired(
     state: &AppState,
     days: u32,
-) -> Result<vaxtrace_store::Purged, ApiError> {
+) -> Result<(vaxtrace_store::Purged, vaxtrace_store::CheckinPurge), ApiError> {
     let cutoff = OffsetDateTime::now_utc() - Duration::days(i64::from(days));
     let purged = state.store.purge_movement_data(cutoff).await?;
+    let checkins = state.store.purge_checkins(cutoff.unix_timestamp()).await?;
+    // The next week's check-in partitions exist before their first row arrives.
+    let today = vaxtrace_store::day_of(OffsetDateTime::now_utc().unix_timestamp());
+    state
+        .store
+        .prepare_checkin_partitions(today, today + 7)
+        .await?;
     state
         .audit
         .record(vaxtrace_store::AuditEntry {
@@ -863,12 +874,17 @@ pub async fn purge_expired(
             subject: None,
             purpose: "retention".into(),
             detail: Some(format!(
-                "older than {days} days: {} declarations, {} inbox entries, {} scans",
-                purged.declarations, purged.inbox_entries, purged.scans
+                "older than {days} days: {} declarations, {} inbox entries, {} scans, \
+                 {} check-in partitions and {} check-ins",
+                purged.declarations,
+                purged.inbox_entries,
+                purged.scans,
+                checkins.partitions_dropped,
+                checkins.rows_deleted
             )),
         })
         .await?;
-    Ok(purged)
+    Ok((purged, checkins))
 }
 
 /// Purges expired movement data at start and then every hour, for as long as the server runs.
@@ -877,11 +893,15 @@ pub async fn retention_loop(state: AppState) {
     loop {
         tick.tick().await;
         match purge_expired(&state, state.config.movement_retention_days).await {
-            Ok(p) if p.declarations + p.scans > 0 => tracing::info!(
-                declarations = p.declarations,
-                scans = p.scans,
-                "retention purge"
-            ),
+            Ok((p, c)) if p.declarations + p.scans + c.rows_deleted + c.partitions_dropped > 0 => {
+                tracing::info!(
+                    declarations = p.declarations,
+                    scans = p.scans,
+                    checkin_partitions = c.partitions_dropped,
+                    checkins = c.rows_deleted,
+                    "retention purge"
+                );
+            }
             Ok(_) => {}
             Err(e) => tracing::error!(code = %e.code, "retention purge failed"),
         }

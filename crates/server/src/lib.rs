@@ -8,8 +8,11 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod cases;
 pub mod certificate_page;
 pub mod certificates;
+pub mod checkins;
+pub mod contact_trace;
 pub mod dcc_lists;
 pub mod declarations;
 pub mod error;
@@ -18,11 +21,14 @@ pub mod linker;
 mod middleware;
 pub mod openapi;
 pub mod passes;
+pub mod quarantines;
 pub mod routes;
 pub mod services;
 pub mod sessions;
 pub mod signing;
 pub mod vaccinations;
+pub mod venue_poster;
+pub mod venues;
 mod web;
 
 use std::sync::Arc;

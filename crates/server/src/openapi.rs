@@ -87,6 +87,48 @@ fn schemas() -> Value {
     })
 }
 
+/// Request bodies of venues, check-ins, tests, cases, quarantine and break-glass review.
+fn tracing_schemas() -> Value {
+    let text = json!({"type": "string", "maxLength": 1024});
+    let id = json!({"type": "string", "pattern": "^[0-9]{12}$"});
+    let day = json!({"type": "string", "description": "YYYY-MM-DD"});
+    let instant = json!({"type": "string", "description": "RFC 3339"});
+    json!({
+        "VenueInput": {"type": "object", "required": ["name", "kind", "commune_code", "address"],
+            "properties": {"name": text, "commune_code": text, "address": text,
+                "kind": {"type": "string", "enum": vaxtrace_trace::VenueKind::ALL.iter().map(|k| k.code()).collect::<Vec<_>>()},
+                "latitude": {"type": "number"}, "longitude": {"type": "number"},
+                "stay_minutes": {"type": "integer", "minimum": 5, "maximum": 1440}}},
+        "ActiveRequest": {"type": "object", "required": ["active"], "properties": {"active": {"type": "boolean"}}},
+        "CheckinRequest": {"type": "object", "description": "venue_code or venue_id; chip_qr, pass, or personal_id with birth_date",
+            "properties": {"venue_code": text, "venue_id": {"type": "integer"}, "chip_qr": text, "pass": text,
+                "personal_id": id, "birth_date": text, "at": instant}},
+        "BatchRequest": {"type": "object", "required": ["venue_id", "items"],
+            "properties": {"venue_id": {"type": "integer"},
+                "items": {"type": "array", "minItems": 1, "maxItems": crate::checkins::MAX_BATCH, "items": {"type": "object",
+                    "required": ["personal_id", "checked_in_at"],
+                    "properties": {"personal_id": id, "checked_in_at": instant, "checked_out_at": instant}}}}},
+        "TestInput": {"type": "object", "required": ["personal_id", "kind", "sampled_at", "result", "lab", "lab_ref"],
+            "properties": {"personal_id": id, "kind": {"type": "string", "enum": ["pcr", "rapid_antigen"]},
+                "sampled_at": instant, "result": {"type": "string", "enum": ["positive", "negative", "invalid"]},
+                "lab": text, "lab_ref": text}},
+        "CaseRequest": {"type": "object", "required": ["test_id"],
+            "properties": {"test_id": {"type": "integer"}, "onset_on": day, "isolated_at": instant}},
+        "RecoveryRequest": {"type": "object", "required": ["recovered_on"], "properties": {"recovered_on": day}},
+        "TraceQuery": {"type": "object",
+            "properties": {"days_before": {"type": "integer", "minimum": 0, "maximum": 14},
+                "min_overlap_minutes": {"type": "integer", "minimum": 1, "maximum": 240},
+                "margin_minutes": {"type": "integer", "minimum": 0, "maximum": 240},
+                "depth": {"type": "integer", "enum": [1, 2]}}},
+        "QuarantineInput": {"type": "object", "required": ["personal_id", "kind", "starts_on", "ends_on"],
+            "properties": {"personal_id": id, "kind": {"type": "string", "enum": ["home", "facility"]},
+                "starts_on": day, "ends_on": day, "place": text, "case_id": text}},
+        "ReleaseRequest": {"type": "object", "properties": {"released_on": day}},
+        "BreakGlassReview": {"type": "object", "required": ["verdict"],
+            "properties": {"verdict": {"type": "string", "enum": ["justified", "unjustified"]}}},
+    })
+}
+
 fn status_text(code: u16) -> &'static str {
     match code {
         200 => "OK",
@@ -144,13 +186,17 @@ pub fn document() -> Value {
             .or_insert_with(|| json!({}));
         entry[route.method.as_str().to_lowercase()] = operation;
     }
+    let mut all_schemas = schemas();
+    if let (Some(all), Value::Object(more)) = (all_schemas.as_object_mut(), tracing_schemas()) {
+        all.extend(more);
+    }
     json!({
         "openapi": "3.1.0",
         "info": {"title": "vaxtrace API", "version": env!("CARGO_PKG_VERSION"),
             "description": "Population registry, vaccination records and movement control. Errors carry a machine-readable code and messages in Vietnamese and English."},
         "paths": paths,
         "components": {
-            "schemas": schemas(),
+            "schemas": all_schemas,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "cookie": {"type": "apiKey", "in": "cookie", "name": crate::middleware::SESSION_COOKIE}

@@ -22,6 +22,8 @@ pub type PublicKeys = Arc<HashMap<[u8; 8], Vec<u8>>>;
 struct Cached {
     signer: Option<(Instant, Arc<SigningKey>)>,
     public: Option<(Instant, PublicKeys)>,
+    /// Every pass signer ever: venue posters stay up long after their signer retired.
+    venue: Option<(Instant, PublicKeys)>,
 }
 
 #[derive(Default)]
@@ -60,24 +62,41 @@ impl PassKeys {
         Ok(key)
     }
 
-    /// Public keys of every pass signer, active or rotated, by kid.
+    /// Public keys of every pass signer, active or rotated within the life of a pass, by kid.
     pub async fn public_keys(&self, store: &dyn Store) -> Result<PublicKeys, SigningError> {
-        if let Some((at, keys)) = &self.lock().public
+        // A retired key still vouches for the passes it signed, 72 hours at most.
+        let oldest =
+            OffsetDateTime::now_utc() - time::Duration::hours(crate::declarations::PASS_HOURS);
+        self.cached_keys(store, |c| &mut c.public, Some(oldest))
+            .await
+    }
+
+    /// Public keys of every pass signer there has been, for venue codes.
+    pub async fn venue_keys(&self, store: &dyn Store) -> Result<PublicKeys, SigningError> {
+        self.cached_keys(store, |c| &mut c.venue, None).await
+    }
+
+    async fn cached_keys(
+        &self,
+        store: &dyn Store,
+        slot: fn(&mut Cached) -> &mut Option<(Instant, PublicKeys)>,
+        valid_after: Option<OffsetDateTime>,
+    ) -> Result<PublicKeys, SigningError> {
+        if let Some((at, keys)) = slot(&mut self.lock())
             && at.elapsed() < REFRESH
         {
             return Ok(Arc::clone(keys));
         }
         let mut keys = HashMap::new();
-        // A retired key still vouches for the passes it signed, 72 hours at most.
-        let oldest =
-            OffsetDateTime::now_utc() - time::Duration::hours(crate::declarations::PASS_HOURS);
         for k in store.keys().await? {
-            if k.profile == CertProfile::PassSigner.as_str() && k.not_after > oldest {
+            if k.profile == CertProfile::PassSigner.as_str()
+                && valid_after.is_none_or(|t| k.not_after > t)
+            {
                 keys.insert(pass_kid(&k.certificate), public_key_of(&k.certificate)?);
             }
         }
         let keys = Arc::new(keys);
-        self.lock().public = Some((Instant::now(), Arc::clone(&keys)));
+        *slot(&mut self.lock()) = Some((Instant::now(), Arc::clone(&keys)));
         Ok(keys)
     }
 }

@@ -816,6 +816,8 @@ pub struct StatusView {
     pub rule_version: &'static str,
     #[serde(with = "time::serde::rfc3339")]
     pub checked_at: OffsetDateTime,
+    /// F0 and quarantine, today.
+    pub health: crate::cases::HealthFlags,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<StatusDetails>,
 }
@@ -879,6 +881,7 @@ pub async fn citizen_status(
             colour: status.colour.code(),
             rule_version: status.rule_version,
             checked_at: now,
+            health: crate::cases::health_flags(state, id, true).await?,
             details: Some(StatusDetails {
                 status,
                 doses,
@@ -910,6 +913,7 @@ pub async fn citizen_status(
         colour: status.colour.code(),
         rule_version: status.rule_version,
         checked_at: now,
+        health: crate::cases::health_flags(state, id, false).await?,
         details: None,
     })
 }

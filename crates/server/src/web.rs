@@ -57,6 +57,10 @@ pub fn router() -> Router<AppState> {
             asset!("app.css", "text/css; charset=utf-8"),
         )
         .route(
+            "/static/poster.css",
+            asset!("poster.css", "text/css; charset=utf-8"),
+        )
+        .route(
             "/static/certificate.css",
             asset!("certificate.css", "text/css; charset=utf-8"),
         )

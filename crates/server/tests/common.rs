@@ -45,6 +45,7 @@ pub const USERS: &[(&str, Role, &str)] = &[
     ("health_30730", Role::CommuneHealth, "30730"),
     ("signer_30730", Role::CommuneSigner, "30730"),
     ("checkpoint_91", Role::CheckpointOfficer, "91"),
+    ("venue_91", Role::VenueOwner, "91"),
 ];
 
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {

@@ -216,7 +216,7 @@ impl TraceStore for PostgresStore {
             )
             .await?;
         let starts: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-        let outcome = match (starts.iter().rev().find(|s| **s < at), starts.first()) {
+        let outcome = match (starts.iter().rev().find(|s| **s <= at), starts.first()) {
             (Some(&start), _) => {
                 tx.execute(
                     "UPDATE checkins SET ends_at = $4, checked_out = TRUE WHERE venue_id = $1 \
@@ -306,6 +306,20 @@ impl TraceStore for PostgresStore {
             .await?;
         rows.iter()
             .map(|r| pid(r.get(0), "checkins.personal_id"))
+            .collect()
+    }
+
+    async fn known_citizens(&self, ids: Vec<PersonalId>) -> StoreResult<Vec<PersonalId>> {
+        let numbers: Vec<i64> = ids.iter().map(|p| person_id(*p)).collect();
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT personal_id FROM citizens WHERE personal_id = ANY($1)",
+                &[&numbers],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| pid(r.get(0), "citizens.personal_id"))
             .collect()
     }
 

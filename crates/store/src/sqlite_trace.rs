@@ -171,7 +171,7 @@ impl TraceStore for SqliteStore {
                 )?;
                 for start in starts {
                     let start = start?;
-                    if start < at {
+                    if start <= at {
                         if latest_before.is_none_or(|(_, s)| start > s) {
                             latest_before = Some((day, start));
                         }
@@ -281,6 +281,21 @@ impl TraceStore for SqliteStore {
                 |r| r.get::<_, i64>(0),
             )?;
             rows.map(|r| pid(r?, "checkins.personal_id")).collect()
+        })
+        .await
+    }
+
+    async fn known_citizens(&self, ids: Vec<PersonalId>) -> StoreResult<Vec<PersonalId>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM citizens WHERE personal_id = ?1)")?;
+            let mut known = Vec::new();
+            for id in ids {
+                if stmt.query_row([person_id(id)], |r| r.get::<_, bool>(0))? {
+                    known.push(id);
+                }
+            }
+            Ok(known)
         })
         .await
     }

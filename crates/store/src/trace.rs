@@ -287,6 +287,8 @@ pub trait TraceStore: Send + Sync {
         to: i64,
         min_overlap_secs: i64,
     ) -> StoreResult<Vec<PersonalId>>;
+    /// Those of `ids` that are in the registry.
+    async fn known_citizens(&self, ids: Vec<PersonalId>) -> StoreResult<Vec<PersonalId>>;
     /// The other members of the person's household in the registry.
     async fn household_members(&self, personal_id: PersonalId) -> StoreResult<Vec<PersonalId>>;
     /// Creates the day partitions for `[from_day, to_day]` where the backend has them.

@@ -213,6 +213,12 @@ async fn households_are_found_in_the_registry(backend: Backend) {
     );
     assert!(store.household_members(person(4)).await.unwrap().is_empty());
     assert!(store.household_members(person(9)).await.unwrap().is_empty());
+    let mut known = store
+        .known_citizens(vec![person(9), person(2), person(1)])
+        .await
+        .unwrap();
+    known.sort_unstable();
+    assert_eq!(known, vec![person(1), person(2)]);
 }
 
 fn test_result(lab_ref: &str) -> NewTest {

@@ -96,11 +96,11 @@ pub fn search_ranges(stays: &[Stay], rule: ContactRule) -> Vec<(i64, i64, i64)> 
 /// Every overlap of `candidates` with `sources` (the infectious stays) at the same venue that
 /// lasts at least the rule's minimum. People in `exclude` (the case itself, contacts already
 /// found at a closer level) are skipped.
-pub fn exposures(
+pub fn exposures<S: std::hash::BuildHasher>(
     sources: &[Stay],
     candidates: &[Stay],
     rule: ContactRule,
-    exclude: &HashSet<PersonalId>,
+    exclude: &HashSet<PersonalId, S>,
 ) -> Vec<Exposure> {
     let mut by_venue: HashMap<i64, Vec<&Stay>> = HashMap::new();
     for s in sources {
@@ -181,6 +181,30 @@ pub fn clip(stays: &[Stay], from: i64, to: i64) -> Vec<Stay> {
             start: s.start.max(from),
             end: s.end.min(to),
             ..*s
+        })
+        .collect()
+}
+
+/// Where each contact's onward search runs: from their first exposure until `until`.
+pub fn onward_windows(contacts: &[Contact], until: i64) -> Vec<(PersonalId, i64, i64)> {
+    contacts
+        .iter()
+        .filter(|c| c.exposed_at < until)
+        .map(|c| (c.personal_id, c.exposed_at, until))
+        .collect()
+}
+
+/// Cuts each person's stays to their own window (see [`onward_windows`]).
+pub fn clip_each(stays: &[Stay], windows: &[(PersonalId, i64, i64)]) -> Vec<Stay> {
+    let by_person: HashMap<PersonalId, (i64, i64)> = windows
+        .iter()
+        .map(|(p, from, to)| (*p, (*from, *to)))
+        .collect();
+    stays
+        .iter()
+        .filter_map(|s| {
+            let (from, to) = by_person.get(&s.personal_id)?;
+            clip(std::slice::from_ref(s), *from, *to).pop()
         })
         .collect()
 }
@@ -281,6 +305,26 @@ mod tests {
                 (2, T - MAX_STAY_SECS, T + 10 * MIN)
             ]
         );
+    }
+
+    #[test]
+    fn onward_searches_start_at_each_exposure() {
+        let f0 = [stay(0, 1, 0, 60)];
+        let f1 = strongest_by_person(exposures(
+            &f0,
+            &[stay(1, 1, 30, 90)],
+            ContactRule::default(),
+            &HashSet::new(),
+        ));
+        let windows = onward_windows(&f1, T + 600 * MIN);
+        assert_eq!(windows, vec![(pid(1), T + 30 * MIN, T + 600 * MIN)]);
+        // The F1's stays before exposure do not count, nor other people's.
+        let stays = [
+            stay(1, 2, 0, 20),
+            stay(1, 3, 100, 160),
+            stay(2, 3, 100, 160),
+        ];
+        assert_eq!(clip_each(&stays, &windows), vec![stay(1, 3, 100, 160)]);
     }
 
     #[test]

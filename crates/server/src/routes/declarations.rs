@@ -84,7 +84,7 @@ pub fn inbox() -> MethodRouter<AppState> {
 
 /// One CSV field, quoted when it needs to be; a leading `=`, `+`, `-` or `@` is defused so a
 /// spreadsheet never runs it as a formula.
-fn csv_field(raw: &str) -> String {
+pub(crate) fn csv_field(raw: &str) -> String {
     let text = if raw.starts_with(['=', '+', '-', '@']) {
         format!("'{raw}")
     } else {

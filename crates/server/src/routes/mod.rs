@@ -7,6 +7,7 @@ mod certificates;
 mod citizens;
 mod declarations;
 mod meta;
+mod trace;
 mod vaccinations;
 
 use axum::extract::rejection::JsonRejection;
@@ -99,6 +100,30 @@ pub const ROUTES: &[Route] = &[
     route!(GET "/api/v1/outbreak-areas", Access::Authenticated, "declarations", "Outbreak areas in force today", None, &[200, 401]),
     route!(POST "/api/v1/outbreak-areas", Access::Permission(Permission::ManageMovementControl), "declarations", "Mark a province, district or commune of the caller's area as an outbreak area for a period", Some("OutbreakRequest"), &[200, 401, 403, 413, 415, 422]),
     route!(POST "/api/v1/dcc/verify", Access::Authenticated, "certificates", "Verify a scanned HC1 text step by step against the current trust and revocation lists", Some("VerifyDccRequest"), &[200, 401, 413, 415, 422]),
+    route!(POST "/api/v1/venues", Access::Permission(Permission::ManageVenues), "tracing", "Register a venue (business, office, public place, household); returns its signed check-in code", Some("VenueInput"), &[201, 401, 403, 413, 415, 422, 503]),
+    route!(GET "/api/v1/venues", Access::Permission(Permission::ManageVenues), "tracing", "The caller's venues with their check-in codes", None, &[200, 401, 403, 503]),
+    route!(GET "/api/v1/venues/{id}", Access::Permission(Permission::ManageVenues), "tracing", "One of the caller's venues", None, &[200, 401, 403, 404, 503]),
+    route!(POST "/api/v1/venues/{id}/active", Access::Permission(Permission::ManageVenues), "tracing", "Close or reopen a venue; a closed venue's poster stops working", Some("ActiveRequest"), &[200, 401, 403, 404, 422]),
+    route!(GET "/api/v1/venues/{id}/poster.html", Access::Permission(Permission::ManageVenues), "tracing", "The printable bilingual check-in poster (text/html)", None, &[200, 401, 403, 404, 503]),
+    route!(GET "/api/v1/venues/{id}/poster.png", Access::Permission(Permission::ManageVenues), "tracing", "The same poster as a PNG image", None, &[200, 401, 403, 404, 503]),
+    route!(POST "/api/v1/checkins", Access::Authenticated, "tracing", "Check in: the person scanned the poster (venue_code) and confirms with ID and birth date, or the venue (venue_id) scanned their chip ID card or pass. A repeat is not stored twice", Some("CheckinRequest"), &[200, 201, 400, 401, 403, 404, 409, 413, 415, 422]),
+    route!(POST "/api/v1/checkins/checkout", Access::Authenticated, "tracing", "Check out of the latest stay at a venue", Some("CheckinRequest"), &[200, 400, 401, 403, 404, 409, 413, 415, 422]),
+    route!(POST "/api/v1/checkins/batch", Access::Permission(Permission::ManageVenues), "tracing", "Check-ins an offline venue collected; each refused item comes back with its reason", Some("BatchRequest"), &[200, 401, 403, 404, 409, 413, 415, 422]),
+    route!(POST "/api/v1/tests", Access::Permission(Permission::RecordTests), "tracing", "Report a PCR or rapid antigen result; the same (lab, lab_ref) again is not stored twice", Some("TestInput"), &[200, 201, 401, 403, 413, 415, 422]),
+    route!(POST "/api/v1/cases", Access::Permission(Permission::TraceCases), "tracing", "Confirm a positive result as a case (F0); returns its case ID", Some("CaseRequest"), &[201, 401, 403, 404, 409, 413, 415, 422]),
+    route!(GET "/api/v1/cases/{case_id}", Access::Permission(Permission::TraceCases), "tracing", "A case", None, &[200, 401, 403, 404, 422]),
+    route!(POST "/api/v1/cases/{case_id}/recover", Access::Permission(Permission::TraceCases), "tracing", "Close a case: F0 recovered", Some("RecoveryRequest"), &[200, 401, 403, 404, 409, 413, 415, 422]),
+    route!(GET "/api/v1/cases/{case_id}/timeline", Access::Permission(Permission::TraceCases), "tracing", "The case's movements over the infectious window (?days_before): check-ins, checkpoint scans, declarations", None, &[200, 401, 403, 404, 422]),
+    route!(GET "/api/v1/cases/{case_id}/timeline.csv", Access::Permission(Permission::TraceCases), "tracing", "The same timeline as CSV", None, &[200, 401, 403, 404, 422]),
+    route!(POST "/api/v1/cases/{case_id}/trace", Access::Permission(Permission::TraceCases), "tracing", "Find the F1s (venue overlaps, household) and F2s, store them and route each to the commune they live in", Some("TraceQuery"), &[200, 401, 403, 404, 413, 415, 422]),
+    route!(GET "/api/v1/cases/{case_id}/contacts", Access::Permission(Permission::TraceCases), "tracing", "The contacts of the case's last trace, with their evidence", None, &[200, 401, 403, 404, 422]),
+    route!(GET "/api/v1/contacts", Access::Permission(Permission::ReadContacts), "tracing", "Contacts living in the caller's area (?since=YYYY-MM-DD&limit)", None, &[200, 401, 403, 422]),
+    route!(POST "/api/v1/quarantines", Access::Permission(Permission::ManageQuarantine), "tracing", "Order home or facility quarantine for a person of the caller's area", Some("QuarantineInput"), &[201, 401, 403, 404, 413, 415, 422]),
+    route!(GET "/api/v1/quarantines", Access::Permission(Permission::ReadContacts), "tracing", "Quarantine orders in force in the caller's area, soonest to end first (?on&ending_by&limit)", None, &[200, 401, 403, 422]),
+    route!(POST "/api/v1/quarantines/{id}/release", Access::Permission(Permission::ManageQuarantine), "tracing", "End a quarantine order early", Some("ReleaseRequest"), &[200, 401, 403, 404, 409, 413, 415, 422]),
+    route!(GET "/api/v1/citizens/{personal_id}/movements", Access::Permission(Permission::TraceCases), "tracing", "Break-glass: a person's movements without a case ID (?reason, required; ?days); every use is reviewed", None, &[200, 401, 403, 404, 422]),
+    route!(GET "/api/v1/break-glass", Access::Permission(Permission::ReadAudit), "tracing", "Break-glass accesses waiting for review", None, &[200, 401, 403]),
+    route!(POST "/api/v1/break-glass/{id}/review", Access::Permission(Permission::ReadAudit), "tracing", "Record the review of a break-glass access", Some("BreakGlassReview"), &[200, 401, 403, 404, 409, 413, 415, 422]),
 ];
 
 fn handler(route: &Route) -> MethodRouter<AppState> {
@@ -143,6 +168,30 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         "/api/v1/declarations/counts" => declarations::counts(),
         "/api/v1/outbreak-areas" if route.method == Method::GET => declarations::outbreak_areas(),
         "/api/v1/outbreak-areas" => declarations::add_outbreak_area(),
+        "/api/v1/venues" if route.method == Method::GET => trace::my_venues(),
+        "/api/v1/venues" => trace::register_venue(),
+        "/api/v1/venues/{id}" => trace::venue(),
+        "/api/v1/venues/{id}/active" => trace::venue_active(),
+        "/api/v1/venues/{id}/poster.html" => trace::poster(),
+        "/api/v1/venues/{id}/poster.png" => trace::poster_png(),
+        "/api/v1/checkins" => trace::check_in(),
+        "/api/v1/checkins/checkout" => trace::check_out(),
+        "/api/v1/checkins/batch" => trace::batch(),
+        "/api/v1/tests" => trace::record_test(),
+        "/api/v1/cases" => trace::confirm_case(),
+        "/api/v1/cases/{case_id}" => trace::case(),
+        "/api/v1/cases/{case_id}/recover" => trace::recover(),
+        "/api/v1/cases/{case_id}/timeline" => trace::timeline(),
+        "/api/v1/cases/{case_id}/timeline.csv" => trace::timeline_csv(),
+        "/api/v1/cases/{case_id}/trace" => trace::trace(),
+        "/api/v1/cases/{case_id}/contacts" => trace::case_contacts(),
+        "/api/v1/contacts" => trace::area_contacts(),
+        "/api/v1/quarantines" if route.method == Method::GET => trace::quarantines(),
+        "/api/v1/quarantines" => trace::order_quarantine(),
+        "/api/v1/quarantines/{id}/release" => trace::release_quarantine(),
+        "/api/v1/citizens/{personal_id}/movements" => trace::movements(),
+        "/api/v1/break-glass" => trace::break_glass_pending(),
+        "/api/v1/break-glass/{id}/review" => trace::review_break_glass(),
         other => unreachable!("route {other} has no handler"),
     }
 }
