@@ -32,6 +32,9 @@ pub enum BenchCommand {
     /// Declarations accepted and passes scanned per second over HTTP on loopback, beside the
     /// same server's `/healthz`; SQLite, and PostgreSQL with --postgres-url.
     Declare(crate::bench_declare::DeclareBench),
+    /// Check-ins ingested per second, then F1 and F2 searches for random cases beside the naive
+    /// SQL self-join, over a synthetic city; SQLite, and PostgreSQL with --postgres-url.
+    Trace(crate::bench_trace::TraceBench),
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +78,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Match(args) => crate::bench_match::run(args).await,
         BenchCommand::Cert(args) => crate::bench_cert::run(args).await,
         BenchCommand::Declare(args) => crate::bench_declare::run(args).await,
+        BenchCommand::Trace(args) => crate::bench_trace::run(args).await,
     }
 }
 

@@ -274,6 +274,9 @@ pub enum ImportCommand {
     /// Import declarations exported by earlier apps (`--format ncovi-jsonl` keyed by phone,
     /// `bluezone-csv` keyed by personal ID), linked to the registry so nobody declares again.
     Legacy(crate::import_legacy::ImportLegacyArgs),
+    /// Import laboratory test results (CSV: `personal_id,kind,sampled_at,result,lab,lab_ref`);
+    /// unknown personal IDs and bad rows go to the rejects file, repeats are not stored twice.
+    Tests(crate::import_tests::ImportTestsArgs),
 }
 
 pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
@@ -299,6 +302,7 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
             return crate::vaccination_commands::import(&args).await;
         }
         ImportCommand::Legacy(args) => return crate::import_legacy::run(args).await,
+        ImportCommand::Tests(args) => return crate::import_tests::run(args).await,
     };
     let store = open_store(&db).await?;
     let rejects = rejects.unwrap_or_else(|| default_rejects(&file));
@@ -477,6 +481,11 @@ fn demo_users(province: &str) -> anyhow::Result<Vec<(String, Role, Jurisdiction)
             Role::CheckpointOfficer,
             j(province)?,
         ),
+        (
+            format!("diadiem.xa{commune}"),
+            Role::VenueOwner,
+            j(commune)?,
+        ),
     ])
 }
 
@@ -503,6 +512,29 @@ async fn ensure_demo_users(
     }
     write_private(file, &(lines.join("\n") + "\n"))?;
     Ok(lines)
+}
+
+/// The demo venue owner's market, so `/venues` has a poster to print and `/checkin` a code.
+async fn ensure_demo_venue(store: &Arc<dyn Store>, commune: &str) -> anyhow::Result<()> {
+    let owner = format!("diadiem.xa{commune}");
+    if !store.venues_by_owner(&owner).await?.is_empty() {
+        return Ok(());
+    }
+    let name = admin_units().get(commune).map_or(commune, |u| u.name);
+    store
+        .insert_venue(vaxtrace_store::NewVenue {
+            name: format!("Chợ {name}"),
+            kind: "market".into(),
+            commune_code: commune.to_owned(),
+            address: "Đường chợ".into(),
+            latitude: None,
+            longitude: None,
+            stay_minutes: vaxtrace_trace::VenueKind::Market.default_stay_minutes(),
+            owner,
+            created_at: time::OffsetDateTime::now_utc(),
+        })
+        .await?;
+    Ok(())
 }
 
 pub(crate) fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
@@ -559,6 +591,7 @@ pub async fn demo(mut args: DemoArgs) -> anyhow::Result<()> {
         .await?;
     let file = logins_file(&args.serve.db.database_url);
     let logins = ensure_demo_users(&store, &args, &file).await?;
+    ensure_demo_venue(&store, first_commune).await?;
     let commune = admin_units().communes_of_province(&args.province)[0];
     let samples: Vec<_> = Population::new(&args.province, args.citizens.min(20_000), args.seed)?
         .filter(|c| c.permanent_commune_code == commune.code)
@@ -582,7 +615,8 @@ pub async fn demo(mut args: DemoArgs) -> anyhow::Result<()> {
         println!(
             "Pages: /review (tramyte…), /signing (ubnd…), /history (print a certificate), \
              /scan (chot…: check a certificate QR), /declare (any login: travel declaration and \
-             72-hour pass), /checkpoint (chot…), /inbox (congan…)"
+             72-hour pass), /checkpoint (chot…), /inbox (congan…), /venues (diadiem…: check-in poster), /checkin \
+             (any login), /cases (yte…: F0 timeline, F1/F2 tracing)"
         );
         println!(
             "Verifiers: {url}/api/v1/trust-list and {url}/api/v1/revocation-list, signed by the \

@@ -174,6 +174,14 @@ pub async fn confirm(
         ));
     }
     let isolated_at = parse_time("isolated_at", req.isolated_at.as_deref())?;
+    if isolated_at.is_some_and(|t| t > now || t < test.sampled_at - time::Duration::days(14)) {
+        return Err(ApiError::invalid_field(
+            "isolated_at",
+            "invalid_time",
+            "Thời điểm cách ly phải trong 14 ngày trước khi lấy mẫu đến nay",
+            "The isolation time must be between 14 days before the sample and now",
+        ));
+    }
     let case = state
         .store
         .open_case(NewCase {
@@ -276,7 +284,8 @@ pub struct HealthFlags {
     pub quarantine_ends_on: Option<String>,
 }
 
-/// The person's flags today; `full` adds the case ID.
+/// The person's flags today; `full` (officers who may read the registry record) adds the case ID
+/// and the order's kind and end, which a checkpoint or venue does not need.
 pub async fn health_flags(
     state: &AppState,
     id: PersonalId,
@@ -289,7 +298,7 @@ pub async fn health_flags(
         f0: case.is_some(),
         case_id: case.filter(|_| full).map(|c| c.case_id),
         quarantined: quarantine.is_some(),
-        quarantine_kind: quarantine.as_ref().map(|q| q.kind.clone()),
-        quarantine_ends_on: quarantine.map(|q| q.ends_on),
+        quarantine_kind: quarantine.as_ref().filter(|_| full).map(|q| q.kind.clone()),
+        quarantine_ends_on: quarantine.filter(|_| full).map(|q| q.ends_on),
     })
 }

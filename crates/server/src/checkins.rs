@@ -65,13 +65,47 @@ fn identity_mismatch() -> ApiError {
     )
 }
 
-/// Who is checking in, and how they showed it.
+/// Who is checking in, and how they showed it. A venue scans a card or a pass; ID and birth date
+/// are for the person checking themselves in. Refusals are audited (guessing leaves a trace).
 async fn identify(
     state: &AppState,
+    caller: &Caller,
     req: &CheckinRequest,
+    venue_scans: bool,
+    now: OffsetDateTime,
+) -> Result<(PersonalId, &'static str), ApiError> {
+    let outcome = identify_unaudited(state, req, venue_scans, now).await;
+    if let Err(e) = &outcome {
+        let subject = req
+            .personal_id
+            .as_deref()
+            .and_then(|p| PersonalId::parse(p).ok());
+        state
+            .audit
+            .access(
+                caller,
+                "checkin.identity_refused",
+                subject.map(|p| p.to_string()),
+                PURPOSE,
+                Some(e.code.clone()),
+            )
+            .await?;
+    }
+    outcome
+}
+
+async fn identify_unaudited(
+    state: &AppState,
+    req: &CheckinRequest,
+    venue_scans: bool,
     now: OffsetDateTime,
 ) -> Result<(PersonalId, &'static str), ApiError> {
     match (&req.chip_qr, &req.pass, &req.personal_id) {
+        (None, None, Some(_)) if venue_scans => Err(ApiError::bad_request(
+            "scan_card_or_pass",
+            "Địa điểm quét mã QR trên CCCD hoặc thẻ đi lại của người đến",
+            "A venue scans the person's chip ID card QR or travel pass",
+        )),
         (Some(qr), None, None) => {
             let card = ChipQr::parse(qr)?;
             let matches = state
@@ -109,11 +143,12 @@ async fn identify(
             let id = PersonalId::parse(raw_id)?;
             let birth = BirthDate::parse(req.birth_date.as_deref().unwrap_or_default())
                 .map_err(|e| ApiError::from(e.for_field("birth_date")))?;
+            // As precise as the registry: a full date where it holds one.
             let citizen = state.store.citizen(id).await?;
-            if !citizen.is_some_and(|c| c.birth_date.admits(birth)) {
+            if citizen.is_none_or(|c| c.birth_date != birth) {
                 return Err(identity_mismatch());
             }
-            Ok((id, "manual"))
+            Ok((id, "venue_qr"))
         }
         _ => Err(ApiError::bad_request(
             "one_identity",
@@ -151,10 +186,7 @@ pub async fn check_in(
 ) -> Result<(StatusCode, CheckinReceipt), ApiError> {
     let now = OffsetDateTime::now_utc();
     let (venue, venue_scans) = venue_of(state, caller, req).await?;
-    let (id, mut method) = identify(state, req, now).await?;
-    if !venue_scans {
-        method = "venue_qr";
-    }
+    let (id, method) = identify(state, caller, req, venue_scans, now).await?;
     let start = now.unix_timestamp();
     let end = stay_end(start, None, venue.stay_minutes, start)?;
     let inserted = state
@@ -217,9 +249,14 @@ pub async fn check_out(
     req: &CheckinRequest,
 ) -> Result<CheckinReceipt, ApiError> {
     let now = OffsetDateTime::now_utc();
-    let (venue, _) = venue_of(state, caller, req).await?;
-    let (id, _) = identify(state, req, now).await?;
-    let at = parse_time("at", req.at.as_deref())?.unwrap_or(now);
+    let (venue, venue_scans) = venue_of(state, caller, req).await?;
+    let (id, _) = identify(state, caller, req, venue_scans, now).await?;
+    // Only a venue records a check-out after the fact; a person checks out now.
+    let at = if venue_scans {
+        parse_time("at", req.at.as_deref())?.unwrap_or(now)
+    } else {
+        now
+    };
     if at > now + time::Duration::minutes(5) {
         return Err(ApiError::invalid_field(
             "at",
@@ -310,7 +347,12 @@ fn rejected(index: usize, e: &ParseError) -> Rejected {
     }
 }
 
-fn parse_item(item: &BatchItem, stay_minutes: u32, now: i64) -> Result<NewCheckin, ParseError> {
+fn parse_item(
+    item: &BatchItem,
+    stay_minutes: u32,
+    now: i64,
+    oldest: i64,
+) -> Result<NewCheckin, ParseError> {
     let personal_id = PersonalId::parse(&item.personal_id)?;
     let time = |field: &'static str, raw: &str| {
         OffsetDateTime::parse(raw.trim(), &time::format_description::well_known::Rfc3339)
@@ -325,6 +367,14 @@ fn parse_item(item: &BatchItem, stay_minutes: u32, now: i64) -> Result<NewChecki
             })
     };
     let start = time("checked_in_at", &item.checked_in_at)?;
+    if start < oldest {
+        return Err(ParseError::new(
+            "checked_in_at",
+            "too_old",
+            "Lượt vào đã quá thời hạn lưu trữ",
+            "The check-in is older than the retention period",
+        ));
+    }
     let out = item
         .checked_out_at
         .as_deref()
@@ -361,10 +411,12 @@ pub async fn batch(
     owned_venue(state, caller, req.venue_id).await?;
     let venue = active_venue(state, req.venue_id).await?;
     let now = OffsetDateTime::now_utc().unix_timestamp();
+    // Anything the retention job would delete at once is refused instead.
+    let oldest = now - i64::from(state.config.movement_retention_days) * 86_400;
     let mut rejected_items = Vec::new();
     let mut parsed = Vec::new();
     for (index, item) in req.items.iter().enumerate() {
-        match parse_item(item, venue.stay_minutes, now) {
+        match parse_item(item, venue.stay_minutes, now, oldest) {
             Ok(c) => parsed.push((
                 index,
                 NewCheckin {

@@ -327,7 +327,7 @@ async fn evidence_json(
     serde_json::to_string(&out).map_err(|_| ApiError::internal())
 }
 
-/// Residence areas of the contacts, read from the registry in one pass.
+/// Residence areas of the contacts, one registry read each.
 async fn areas_of(
     state: &AppState,
     ids: impl Iterator<Item = PersonalId>,
@@ -479,12 +479,20 @@ pub async fn area_contacts(
         None => OffsetDateTime::now_utc() - time::Duration::days(14),
     };
     let unit = caller.user.jurisdiction.code();
+    // Who the case (or the F1) was is the tracing officer's to know, not the contact's commune.
     let contacts: Vec<ContactView> = state
         .store
         .contacts_in_area(unit, since, q.limit.unwrap_or(200).clamp(1, 1000))
         .await?
         .into_iter()
-        .map(ContactView::of)
+        .map(|c| {
+            let mut view = ContactView::of(c);
+            view.via = None;
+            for e in &mut view.evidence {
+                e.source.clear();
+            }
+            view
+        })
         .collect();
     for c in &contacts {
         state

@@ -114,16 +114,18 @@ pub async fn list(
             limit: q.limit.unwrap_or(200).clamp(1, 1000),
         })
         .await?;
-    state
-        .audit
-        .access(
-            caller,
-            "quarantine.list",
-            None,
-            PURPOSE,
-            Some(format!("{} orders", orders.len())),
-        )
-        .await?;
+    for order in &orders {
+        state
+            .audit
+            .access(
+                caller,
+                "quarantine.list",
+                Some(order.personal_id.to_string()),
+                order.case_id.as_deref().unwrap_or(PURPOSE),
+                Some(order.id.to_string()),
+            )
+            .await?;
+    }
     Ok(orders.into_iter().map(view).collect())
 }
 

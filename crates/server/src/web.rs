@@ -52,6 +52,9 @@ pub fn router() -> Router<AppState> {
         .route("/declare", page!("declare.html"))
         .route("/checkpoint", page!("checkpoint.html"))
         .route("/inbox", page!("inbox.html"))
+        .route("/checkin", page!("checkin.html"))
+        .route("/venues", page!("venues.html"))
+        .route("/cases", page!("cases.html"))
         .route(
             "/static/app.css",
             asset!("app.css", "text/css; charset=utf-8"),
@@ -84,5 +87,8 @@ pub fn router() -> Router<AppState> {
         "declare.js",
         "checkpoint.js",
         "inbox.js",
+        "checkin.js",
+        "venues.js",
+        "cases.js",
     )
 }

@@ -157,6 +157,36 @@ async fn venues_posters_and_check_in(backend: Backend) {
         .await;
     assert_eq!(scanned["colour"], "none");
     assert_eq!(scanned["quarantined"], false);
+    // A venue scans a card or a pass; typing someone's ID and birth date is for oneself.
+    assert_error(
+        app.post_json(
+            "/api/v1/checkins",
+            Some(&owner),
+            &json!({"venue_id": id, "personal_id": AN, "birth_date": "1987-03-09"}),
+        )
+        .await,
+        400,
+        "scan_card_or_pass",
+    )
+    .await;
+    // The birth year alone is not enough where the registry holds the full date.
+    let vague = json!({"venue_code": code, "personal_id": AN, "birth_date": "1987"});
+    assert_error(
+        app.post_json("/api/v1/checkins", Some(&visitor), &vague)
+            .await,
+        422,
+        "identity_mismatch",
+    )
+    .await;
+    assert!(
+        app.store
+            .audit_for_subject(AN)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.action == "checkin.identity_refused"),
+        "a refused identity leaves a trace"
+    );
     // Only the owner scans for a venue.
     assert_error(
         app.post_json(
@@ -194,6 +224,8 @@ async fn venues_posters_and_check_in(backend: Backend) {
         {"personal_id": BINH, "checked_in_at": earlier, "checked_out_at": rfc3339(now - time::Duration::hours(4))},
         {"personal_id": "091087999999", "checked_in_at": earlier},
         {"personal_id": "12", "checked_in_at": earlier},
+        {"personal_id": AN, "checked_in_at": rfc3339(now - time::Duration::days(40))},
+        {"personal_id": AN, "checked_in_at": "0001-01-01T00:00:00Z"},
     ]);
     let batch = json!({"venue_id": id, "items": items});
     let outcome = app
@@ -212,7 +244,9 @@ async fn venues_posters_and_check_in(backend: Backend) {
             (2, "future_time"),
             (3, "checkout_before_checkin"),
             (4, "unknown_citizen"),
-            (5, "invalid_format")
+            (5, "invalid_format"),
+            (6, "too_old"),
+            (7, "too_old")
         ]
     );
     let again = app
@@ -507,6 +541,26 @@ async fn cases_trace_and_quarantine(backend: Backend) {
         .await;
     assert_eq!(status["health"]["quarantined"], true, "{status}");
     assert!(status["health"].get("case_id").is_none());
+    assert!(
+        status["health"].get("quarantine_ends_on").is_none(),
+        "a checkpoint needs no more"
+    );
+    let full = app
+        .get_json(&format!("/api/v1/citizens/{BINH}/status"), Some(&health))
+        .await;
+    assert_eq!(full["health"]["quarantine_kind"], "home");
+    // The contact's commune learns who to follow up, not who the case was.
+    let list = app.get_json("/api/v1/contacts", Some(&police)).await;
+    let binh_seen = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["personal_id"] == BINH)
+        .unwrap();
+    assert!(
+        binh_seen["via"].is_null() && binh_seen["evidence"][0]["source"] == "",
+        "{binh_seen}"
+    );
     let an_status = app
         .get_json(&format!("/api/v1/citizens/{AN}/status"), Some(&health))
         .await;

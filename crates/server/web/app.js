@@ -76,7 +76,10 @@ const VT = {
       VT.el("a", { href: "/scan" }, VT.bi("Kiểm tra chứng nhận", "Check certificate")),
       VT.el("a", { href: "/declare" }, VT.bi("Khai báo di chuyển", "Travel declaration")),
       VT.el("a", { href: "/checkpoint" }, VT.bi("Chốt kiểm soát", "Checkpoint")),
-      VT.el("a", { href: "/inbox" }, VT.bi("Hộp thư công an xã", "Police inbox")));
+      VT.el("a", { href: "/inbox" }, VT.bi("Hộp thư công an xã", "Police inbox")),
+      VT.el("a", { href: "/checkin" }, VT.bi("Khai báo ra vào", "Check in")),
+      VT.el("a", { href: "/venues" }, VT.bi("Địa điểm", "Venues")),
+      VT.el("a", { href: "/cases" }, VT.bi("Truy vết", "Tracing")));
     const who = VT.el("span", { class: "who", id: "who" });
     header.append(who);
     document.body.prepend(header);

@@ -20,6 +20,7 @@ function show(box, r) {
       ["Ngày đi", "Travel date", r.travel_date], ["Tiêm chủng", "Vaccination", COLOURS[r.vaccination]],
       ["Có triệu chứng / tiếp xúc", "Symptoms or contact", flag(r.health_risk)],
       ["Từ vùng dịch", "From an outbreak area", flag(r.from_outbreak)],
+      ["Đang cách ly", "Under quarantine", flag(r.quarantine)], ["Ca bệnh F0", "Confirmed case (F0)", flag(r.f0)],
       ["Hết hạn", "Expires", r.expires_at && new Date(r.expires_at).toLocaleString("vi-VN")],
     ]));
   }

@@ -53,8 +53,29 @@ fn person_id(p: PersonalId) -> i64 {
     p.as_number() as i64
 }
 
+/// The quoted name of a day's partition (quoted: a day before 1970 is negative).
 fn partition_name(day: i64) -> String {
-    format!("checkins_d{day}")
+    format!("\"checkins_d{day}\"")
+}
+
+async fn insert_checkin_rows(
+    client: &tokio_postgres::Client,
+    batch: &[NewCheckin],
+) -> Result<u64, tokio_postgres::Error> {
+    let venue: Vec<i64> = batch.iter().map(|c| c.venue_id).collect();
+    let start: Vec<i64> = batch.iter().map(|c| c.checked_in_at).collect();
+    let person: Vec<i64> = batch.iter().map(|c| person_id(c.personal_id)).collect();
+    let end: Vec<i64> = batch.iter().map(|c| c.ends_at).collect();
+    let out: Vec<bool> = batch.iter().map(|c| c.checked_out).collect();
+    let method: Vec<&str> = batch.iter().map(|c| c.method).collect();
+    client
+        .execute(
+            "INSERT INTO checkins (venue_id, checked_in_at, personal_id, ends_at, checked_out, method) \
+             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], \
+             $5::boolean[], $6::text[]) ON CONFLICT DO NOTHING",
+            &[&venue, &start, &person, &end, &out, &method],
+        )
+        .await
 }
 
 impl PostgresStore {
@@ -175,24 +196,24 @@ impl TraceStore for PostgresStore {
         if batch.is_empty() {
             return Ok(0);
         }
-        self.ensure_partitions(batch.iter().map(|c| day_of(c.checked_in_at)))
-            .await?;
-        let venue: Vec<i64> = batch.iter().map(|c| c.venue_id).collect();
-        let start: Vec<i64> = batch.iter().map(|c| c.checked_in_at).collect();
-        let person: Vec<i64> = batch.iter().map(|c| person_id(c.personal_id)).collect();
-        let end: Vec<i64> = batch.iter().map(|c| c.ends_at).collect();
-        let out: Vec<bool> = batch.iter().map(|c| c.checked_out).collect();
-        let method: Vec<&str> = batch.iter().map(|c| c.method).collect();
+        let days: Vec<i64> = batch.iter().map(|c| day_of(c.checked_in_at)).collect();
+        self.ensure_partitions(days.iter().copied()).await?;
         let client = self.pool.get().await?;
-        let inserted = client
-            .execute(
-                "INSERT INTO checkins (venue_id, checked_in_at, personal_id, ends_at, checked_out, method) \
-                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], \
-                 $5::boolean[], $6::text[]) ON CONFLICT DO NOTHING",
-                &[&venue, &start, &person, &end, &out, &method],
-            )
-            .await?;
-        Ok(inserted)
+        match insert_checkin_rows(&client, &batch).await {
+            // Another server's purge dropped a partition this one thought it had: forget the
+            // batch's days, recreate them, and try once more.
+            Err(e) if e.code() == Some(&SqlState::CHECK_VIOLATION) => {
+                {
+                    let mut known = self.lock_partitions();
+                    for day in &days {
+                        known.remove(day);
+                    }
+                }
+                self.ensure_partitions(days.iter().copied()).await?;
+                Ok(insert_checkin_rows(&client, &batch).await?)
+            }
+            other => Ok(other?),
+        }
     }
 
     async fn check_out(
@@ -206,7 +227,8 @@ impl TraceStore for PostgresStore {
         let rows = tx
             .query(
                 "SELECT checked_in_at FROM checkins WHERE personal_id = $1 AND venue_id = $2 \
-                 AND checked_in_at BETWEEN $3 AND $4 ORDER BY checked_in_at FOR UPDATE",
+                 AND checked_in_at BETWEEN $3 AND $4 AND NOT checked_out \
+                 ORDER BY checked_in_at FOR UPDATE",
                 &[
                     &person_id(personal_id),
                     &venue_id,
@@ -347,8 +369,15 @@ impl TraceStore for PostgresStore {
         let client = self.pool.get().await?;
         for day in self.partition_days().await? {
             if (day + 1) * 86_400 <= before {
+                // Detached concurrently first: a plain DROP would lock all of `checkins`.
+                let name = partition_name(day);
                 client
-                    .batch_execute(&format!("DROP TABLE IF EXISTS {}", partition_name(day)))
+                    .batch_execute(&format!(
+                        "ALTER TABLE checkins DETACH PARTITION {name} CONCURRENTLY"
+                    ))
+                    .await?;
+                client
+                    .batch_execute(&format!("DROP TABLE IF EXISTS {name}"))
                     .await?;
                 self.lock_partitions().remove(&day);
                 purge.partitions_dropped += 1;
@@ -581,7 +610,7 @@ impl TraceStore for PostgresStore {
             .map_or_else(|| "$1 = $1".to_owned(), |column| format!("{column} = $1"));
         let sql = format!(
             "SELECT {QUARANTINE_COLUMNS} FROM quarantines WHERE {filter} \
-             AND released_on IS NULL AND starts_on <= $2 AND ends_on >= $2 \
+             AND (released_on IS NULL OR released_on > $2) AND starts_on <= $2 AND ends_on >= $2 \
              AND ($3::text IS NULL OR ends_on <= $3) ORDER BY ends_on, id LIMIT $4"
         );
         self.select(
@@ -604,7 +633,7 @@ impl TraceStore for PostgresStore {
     ) -> StoreResult<Option<StoredQuarantine>> {
         let sql = format!(
             "SELECT {QUARANTINE_COLUMNS} FROM quarantines WHERE personal_id = $1 \
-             AND released_on IS NULL AND starts_on <= $2 AND ends_on >= $2 \
+             AND (released_on IS NULL OR released_on > $2) AND starts_on <= $2 AND ends_on >= $2 \
              ORDER BY ends_on DESC, id DESC LIMIT 1"
         );
         Ok(self

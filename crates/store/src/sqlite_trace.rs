@@ -157,7 +157,7 @@ impl TraceStore for SqliteStore {
             for day in day_of(at - MAX_STAY_SECS)..=day_of(at + MAX_STAY_SECS) {
                 let mut stmt = tx.prepare_cached(
                     "SELECT checked_in_at FROM checkins WHERE day = ?1 AND personal_id = ?2 \
-                     AND venue_id = ?3 AND checked_in_at BETWEEN ?4 AND ?5",
+                     AND venue_id = ?3 AND checked_in_at BETWEEN ?4 AND ?5 AND NOT checked_out",
                 )?;
                 let starts = stmt.query_map(
                     params![
@@ -318,15 +318,22 @@ impl TraceStore for SqliteStore {
     }
 
     async fn purge_checkins(&self, before: i64) -> StoreResult<CheckinPurge> {
-        let first: Option<i64> = self
-            .read(|conn| Ok(conn.query_row("SELECT MIN(day) FROM checkins", [], |r| r.get(0))?))
-            .await?;
-        let Some(first) = first else {
-            return Ok(CheckinPurge::default());
-        };
         let mut purge = CheckinPurge::default();
-        // A transaction per day keeps the WAL small on a big purge.
-        for day in first..=day_of(before) {
+        let mut from = i64::MIN;
+        // A transaction per day keeps the WAL small on a big purge; empty days are skipped.
+        loop {
+            let next: Option<i64> = self
+                .read(move |conn| {
+                    Ok(conn.query_row(
+                        "SELECT MIN(day) FROM checkins WHERE day >= ?1",
+                        [from],
+                        |r| r.get(0),
+                    )?)
+                })
+                .await?;
+            let Some(day) = next.filter(|d| *d <= day_of(before)) else {
+                return Ok(purge);
+            };
             purge.rows_deleted += self
                 .write(move |conn| {
                     Ok(conn.execute(
@@ -335,8 +342,8 @@ impl TraceStore for SqliteStore {
                     )? as u64)
                 })
                 .await?;
+            from = day + 1;
         }
-        Ok(purge)
     }
 
     async fn insert_test(&self, t: NewTest) -> StoreResult<(i64, bool)> {
@@ -589,7 +596,7 @@ impl TraceStore for SqliteStore {
                 .map_or_else(|| "?1 = ?1".to_owned(), |column| format!("{column} = ?1"));
             let sql = format!(
                 "SELECT {QUARANTINE_COLUMNS} FROM quarantines WHERE {filter} \
-                 AND released_on IS NULL AND starts_on <= ?2 AND ends_on >= ?2 \
+                 AND (released_on IS NULL OR released_on > ?2) AND starts_on <= ?2 AND ends_on >= ?2 \
                  AND (?3 IS NULL OR ends_on <= ?3) ORDER BY ends_on, id LIMIT ?4"
             );
             query(
@@ -615,7 +622,7 @@ impl TraceStore for SqliteStore {
         self.read(move |conn| {
             let sql = format!(
                 "SELECT {QUARANTINE_COLUMNS} FROM quarantines WHERE personal_id = ?1 \
-                 AND released_on IS NULL AND starts_on <= ?2 AND ends_on >= ?2 \
+                 AND (released_on IS NULL OR released_on > ?2) AND starts_on <= ?2 AND ends_on >= ?2 \
                  ORDER BY ends_on DESC, id DESC LIMIT 1"
             );
             Ok(query(

@@ -40,7 +40,8 @@ async fn migrate_is_idempotent(backend: Backend) {
             "0001_registry",
             "0002_vaccinations",
             "0003_certificates",
-            "0004_declarations"
+            "0004_declarations",
+            "0005_tracing"
         ]
     );
     assert!(store.migrate().await.unwrap().is_empty());

@@ -102,10 +102,7 @@ pub fn exposures<S: std::hash::BuildHasher>(
     rule: ContactRule,
     exclude: &HashSet<PersonalId, S>,
 ) -> Vec<Exposure> {
-    let mut by_venue: HashMap<i64, Vec<&Stay>> = HashMap::new();
-    for s in sources {
-        by_venue.entry(s.venue_id).or_default().push(s);
-    }
+    let by_venue = merged_by_venue(sources, rule.margin_secs);
     let mut out = Vec::new();
     for c in candidates {
         if exclude.contains(&c.personal_id) {
@@ -138,6 +135,40 @@ pub fn exposures<S: std::hash::BuildHasher>(
     out
 }
 
+/// The infectious stays by venue, each person's overlapping (or margin-adjacent) stays at a venue
+/// merged into one: a person scanned twice (poster and card) is one presence, not two.
+fn merged_by_venue(sources: &[Stay], margin: i64) -> HashMap<i64, Vec<Stay>> {
+    let mut sorted = sources.to_vec();
+    sorted.sort_unstable_by_key(|s| (s.venue_id, s.personal_id, s.start));
+    let mut by_venue: HashMap<i64, Vec<Stay>> = HashMap::new();
+    for s in sorted {
+        let at_venue = by_venue.entry(s.venue_id).or_default();
+        match at_venue.last_mut() {
+            Some(previous)
+                if previous.personal_id == s.personal_id
+                    && s.start <= previous.end + 2 * margin =>
+            {
+                previous.end = previous.end.max(s.end);
+            }
+            _ => at_venue.push(s),
+        }
+    }
+    by_venue
+}
+
+/// The length of the union of `[start, start + secs)` intervals.
+fn union_secs(mut intervals: Vec<(i64, i64)>) -> i64 {
+    intervals.sort_unstable();
+    let (mut total, mut reach) = (0, i64::MIN);
+    for (start, end) in intervals {
+        if end > reach {
+            total += end - start.max(reach);
+            reach = end;
+        }
+    }
+    total
+}
+
 /// A contact with all their evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Contact {
@@ -162,7 +193,13 @@ pub fn strongest_by_person(exposures: Vec<Exposure>) -> Vec<Contact> {
             Contact {
                 personal_id,
                 exposed_at: evidence[0].overlap_start,
-                total_overlap_secs: evidence.iter().map(|e| e.overlap_secs).sum(),
+                // Time together, counted once even when it overlapped several sources.
+                total_overlap_secs: union_secs(
+                    evidence
+                        .iter()
+                        .map(|e| (e.overlap_start, e.overlap_start + e.overlap_secs))
+                        .collect(),
+                ),
                 evidence,
             }
         })
@@ -263,6 +300,30 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn a_case_scanned_twice_is_one_presence_and_time_counts_once() {
+        // The case checked in by poster and scanned by the venue too: two overlapping stays.
+        let f0 = [stay(0, 1, 0, 60), stay(0, 1, 10, 60)];
+        let found = exposures(
+            &f0,
+            &[stay(1, 1, 0, 60)],
+            ContactRule::default(),
+            &HashSet::new(),
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].overlap_secs, 60 * MIN);
+        // Two F1s at one venue: two pieces of evidence, but the hour together counts once.
+        let f1s = [stay(1, 1, 0, 60), stay(2, 1, 0, 60)];
+        let contacts = strongest_by_person(exposures(
+            &f1s,
+            &[stay(3, 1, 0, 60)],
+            ContactRule::default(),
+            &HashSet::new(),
+        ));
+        assert_eq!(contacts[0].evidence.len(), 2);
+        assert_eq!(contacts[0].total_overlap_secs, 60 * MIN);
     }
 
     #[test]
