@@ -148,6 +148,23 @@ impl Columns {
     }
 }
 
+/// The `line,field,reason` file beside `file` (`FILE<suffix>`) or at `given`, header written.
+pub(crate) fn reasons_csv(
+    file: &std::path::Path,
+    given: Option<&std::path::PathBuf>,
+    suffix: &str,
+) -> anyhow::Result<(std::path::PathBuf, csv::Writer<std::fs::File>)> {
+    let path = given.cloned().unwrap_or_else(|| {
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        std::path::PathBuf::from(name)
+    });
+    let mut writer = csv::Writer::from_path(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    writer.write_record(["line", "field", "reason"])?;
+    Ok((path, writer))
+}
+
 pub(crate) struct Rejects {
     pub(crate) out: csv::Writer<BufWriter<File>>,
     pub(crate) count: u64,

@@ -227,14 +227,8 @@ pub async fn run(args: ImportLegacyArgs) -> anyhow::Result<()> {
     let file =
         File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
     let total = file.metadata().map_or(0, |m| m.len());
-    let rejects_path = args.rejects.clone().unwrap_or_else(|| {
-        let mut name = args.file.clone().into_os_string();
-        name.push(".unlinked.csv");
-        PathBuf::from(name)
-    });
-    let mut rejects = csv::Writer::from_path(&rejects_path)
-        .with_context(|| format!("cannot create {}", rejects_path.display()))?;
-    rejects.write_record(["line", "field", "reason"])?;
+    let (rejects_path, mut rejects) =
+        crate::import::reasons_csv(&args.file, args.rejects.as_ref(), ".unlinked.csv")?;
     let store = open_store(&args.db).await?;
     let bar = progress_bar(total, !args.no_progress);
     let mut counts = Counts::default();

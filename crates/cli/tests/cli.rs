@@ -62,6 +62,8 @@ fn every_command_has_help() {
         &["keys", "root", "--help"],
         &["keys", "commune", "--help"],
         &["verify-record", "--help"],
+        &["import", "tests", "--help"],
+        &["bench", "trace", "--help"],
     ] {
         let o = run(args);
         assert!(o.status.success(), "{args:?}");

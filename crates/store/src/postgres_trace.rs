@@ -78,6 +78,28 @@ async fn insert_checkin_rows(
         .await
 }
 
+/// After an `UPDATE … WHERE key = $1 AND <not done yet>`: `Ok(true)` when it changed the row,
+/// `Ok(false)` when the row exists but was done already, `NotFound` when there is no such row.
+async fn changed_or_missing(
+    client: &tokio_postgres::Client,
+    changed: u64,
+    table: &str,
+    column: &str,
+    key: &(dyn ToSql + Sync),
+    what: &'static str,
+) -> StoreResult<bool> {
+    if changed == 1 {
+        return Ok(true);
+    }
+    let sql = format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE {column} = $1)");
+    let row = client.query_one(&sql, &[key]).await?;
+    if row.get(0) {
+        Ok(false)
+    } else {
+        Err(StoreError::NotFound(what))
+    }
+}
+
 impl PostgresStore {
     async fn select<T>(
         &self,
@@ -490,20 +512,7 @@ impl TraceStore for PostgresStore {
                 &[&case_id, &day_text(recovered_on)],
             )
             .await?;
-        if changed == 1 {
-            return Ok(true);
-        }
-        let row = client
-            .query_one(
-                "SELECT EXISTS (SELECT 1 FROM cases WHERE case_id = $1)",
-                &[&case_id],
-            )
-            .await?;
-        if row.get(0) {
-            Ok(false)
-        } else {
-            Err(StoreError::NotFound("case"))
-        }
+        changed_or_missing(&client, changed, "cases", "case_id", &case_id, "case").await
     }
 
     async fn replace_contacts(
@@ -654,20 +663,7 @@ impl TraceStore for PostgresStore {
                 &[&id, &day_text(on)],
             )
             .await?;
-        if changed == 1 {
-            return Ok(true);
-        }
-        let row = client
-            .query_one(
-                "SELECT EXISTS (SELECT 1 FROM quarantines WHERE id = $1)",
-                &[&id],
-            )
-            .await?;
-        if row.get(0) {
-            Ok(false)
-        } else {
-            Err(StoreError::NotFound("quarantine"))
-        }
+        changed_or_missing(&client, changed, "quarantines", "id", &id, "quarantine").await
     }
 
     async fn insert_break_glass(
@@ -717,19 +713,14 @@ impl TraceStore for PostgresStore {
                 &[&id, &by, &verdict, &unix_micros(at)],
             )
             .await?;
-        if changed == 1 {
-            return Ok(true);
-        }
-        let row = client
-            .query_one(
-                "SELECT EXISTS (SELECT 1 FROM break_glass WHERE id = $1)",
-                &[&id],
-            )
-            .await?;
-        if row.get(0) {
-            Ok(false)
-        } else {
-            Err(StoreError::NotFound("break-glass access"))
-        }
+        changed_or_missing(
+            &client,
+            changed,
+            "break_glass",
+            "id",
+            &id,
+            "break-glass access",
+        )
+        .await
     }
 }

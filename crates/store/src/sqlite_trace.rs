@@ -53,6 +53,31 @@ fn query<T>(
     Ok(out)
 }
 
+/// After an `UPDATE … WHERE key = ? AND <not done yet>`: `Ok(true)` when it changed the row,
+/// `Ok(false)` when the row exists but was done already, `NotFound` when there is no such row.
+fn changed_or_missing(
+    conn: &Connection,
+    changed: usize,
+    table: &str,
+    column: &str,
+    key: impl rusqlite::ToSql,
+    what: &'static str,
+) -> StoreResult<bool> {
+    if changed == 1 {
+        return Ok(true);
+    }
+    let exists: bool = conn.query_row(
+        &format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE {column} = ?1)"),
+        [key],
+        |r| r.get(0),
+    )?;
+    if exists {
+        Ok(false)
+    } else {
+        Err(StoreError::NotFound(what))
+    }
+}
+
 const STAY_COLUMNS: &str = "personal_id, venue_id, checked_in_at, ends_at";
 
 fn person_id(p: PersonalId) -> i64 {
@@ -466,19 +491,7 @@ impl TraceStore for SqliteStore {
                 "UPDATE cases SET recovered_on = ?2 WHERE case_id = ?1 AND recovered_on IS NULL",
                 params![case_id, day_text(recovered_on)],
             )?;
-            if changed == 1 {
-                return Ok(true);
-            }
-            let exists: bool = conn.query_row(
-                "SELECT EXISTS (SELECT 1 FROM cases WHERE case_id = ?1)",
-                [&case_id],
-                |r| r.get(0),
-            )?;
-            if exists {
-                Ok(false)
-            } else {
-                Err(StoreError::NotFound("case"))
-            }
+            changed_or_missing(conn, changed, "cases", "case_id", &case_id, "case")
         })
         .await
     }
@@ -642,19 +655,7 @@ impl TraceStore for SqliteStore {
                 "UPDATE quarantines SET released_on = ?2 WHERE id = ?1 AND released_on IS NULL",
                 params![id, day_text(on)],
             )?;
-            if changed == 1 {
-                return Ok(true);
-            }
-            let exists: bool = conn.query_row(
-                "SELECT EXISTS (SELECT 1 FROM quarantines WHERE id = ?1)",
-                [id],
-                |r| r.get(0),
-            )?;
-            if exists {
-                Ok(false)
-            } else {
-                Err(StoreError::NotFound("quarantine"))
-            }
+            changed_or_missing(conn, changed, "quarantines", "id", id, "quarantine")
         })
         .await
     }
@@ -703,19 +704,7 @@ impl TraceStore for SqliteStore {
                  WHERE id = ?1 AND reviewed_at IS NULL",
                 params![id, by, verdict, unix_micros(at)],
             )?;
-            if changed == 1 {
-                return Ok(true);
-            }
-            let exists: bool = conn.query_row(
-                "SELECT EXISTS (SELECT 1 FROM break_glass WHERE id = ?1)",
-                [id],
-                |r| r.get(0),
-            )?;
-            if exists {
-                Ok(false)
-            } else {
-                Err(StoreError::NotFound("break-glass access"))
-            }
+            changed_or_missing(conn, changed, "break_glass", "id", id, "break-glass access")
         })
         .await
     }
