@@ -82,6 +82,11 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     }
 }
 
+/// How a target is reported.
+pub(crate) fn verdict(ok: bool) -> &'static str {
+    if ok { "PASS" } else { "FAIL" }
+}
+
 pub(crate) fn exe() -> anyhow::Result<PathBuf> {
     std::env::current_exe().context("cannot find the vaxtrace executable")
 }

@@ -16,7 +16,7 @@ use vaxtrace_store::Checkpoint;
 
 use crate::bench::{
     LoadResult, VerifyBench, add_bench_user, fresh_pg_db, load, load_registry, login_as, pg_admin,
-    print_load, start_server_with,
+    print_load, start_server_with, verdict,
 };
 use crate::vaccination_commands::issue_and_activate;
 
@@ -138,10 +138,6 @@ async fn collect_passes(
         )?));
     }
     Ok(scans)
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok { "PASS" } else { "FAIL" }
 }
 
 /// One backend: load the registry, serve, declare, collect passes, scan; print and return figures.

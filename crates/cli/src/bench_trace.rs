@@ -19,7 +19,7 @@ use vaxtrace_server::{AppState, ServerConfig};
 use vaxtrace_store::{NewCheckin, Store};
 use vaxtrace_trace::{ContactRule, InfectiousWindow};
 
-use crate::bench::{fresh_pg_db, pg_admin};
+use crate::bench::{fresh_pg_db, pg_admin, verdict};
 use crate::import::{peak_rss_kib, progress_bar};
 
 #[derive(Debug, Clone, Args)]
@@ -204,10 +204,6 @@ async fn search(state: &AppState, args: &TraceBench) -> anyhow::Result<Timing> {
         t.f2_sizes.push(f2.len());
     }
     Ok(t)
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok { "PASS" } else { "FAIL" }
 }
 
 async fn measure(name: &str, url: &str, args: &TraceBench) -> anyhow::Result<serde_json::Value> {

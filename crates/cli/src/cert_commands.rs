@@ -1,7 +1,5 @@
 //! `vaxtrace cert`: EU Digital COVID Certificates issued from a citizen's signed records.
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -14,6 +12,7 @@ use vaxtrace_domain::PersonalId;
 use vaxtrace_server::certificate_page::{self, Styles};
 use vaxtrace_server::certificates::{CertificateError, issue_certificate, qr_modules};
 use vaxtrace_server::dcc_lists;
+use vaxtrace_server::venue_poster::{gray_png, paint_modules};
 use vaxtrace_store::ForeignDsc;
 
 use crate::Db;
@@ -315,19 +314,9 @@ fn write_png(path: &Path, text: &str) -> anyhow::Result<()> {
     let (width, dark) = qr_modules(text)?;
     let side = (width + 2 * QUIET) * SCALE;
     let mut pixels = vec![255u8; side * side];
-    for (i, _) in dark.iter().enumerate().filter(|(_, d)| **d) {
-        let (mx, my) = (i % width + QUIET, i / width + QUIET);
-        for y in my * SCALE..(my + 1) * SCALE {
-            pixels[y * side + mx * SCALE..y * side + (mx + 1) * SCALE].fill(0);
-        }
-    }
-    let file = File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let quiet = QUIET * SCALE;
+    paint_modules(&mut pixels, side, (width, &dark), (quiet, quiet), SCALE);
     let side = u32::try_from(side)?;
-    let mut encoder = png::Encoder::new(BufWriter::new(file), side, side);
-    encoder.set_color(png::ColorType::Grayscale);
-    encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header()?;
-    writer.write_image_data(&pixels)?;
-    writer.finish()?;
-    Ok(())
+    std::fs::write(path, gray_png(side, side, &pixels)?)
+        .with_context(|| format!("cannot write {}", path.display()))
 }

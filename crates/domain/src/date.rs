@@ -25,6 +25,19 @@ pub fn parse_day(field: &'static str, raw: &str) -> Result<Date, ParseError> {
     })
 }
 
+/// An instant written in RFC 3339, e.g. `2021-11-23T08:00:00+07:00`, or a 422-style error naming
+/// `field`.
+pub fn parse_instant(field: &'static str, raw: &str) -> Result<OffsetDateTime, ParseError> {
+    OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339).map_err(|_| {
+        ParseError::new(
+            field,
+            "invalid_time",
+            "Thời điểm phải theo RFC 3339, ví dụ 2021-11-23T08:00:00+07:00",
+            "The time must be RFC 3339, e.g. 2021-11-23T08:00:00+07:00",
+        )
+    })
+}
+
 /// The calendar day in Vietnam of an instant.
 pub fn vietnam_day(t: OffsetDateTime) -> Date {
     t.to_offset(VIETNAM).date()

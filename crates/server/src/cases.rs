@@ -24,8 +24,9 @@ pub(crate) fn residence_area(citizen: &Citizen) -> Area {
     Area::of(unit)
 }
 
-fn unknown_citizen() -> ApiError {
-    ApiError::invalid_field(
+/// A personal ID that is well formed but not in the registry.
+pub(crate) fn unknown_citizen() -> vaxtrace_domain::ParseError {
+    vaxtrace_domain::ParseError::new(
         "personal_id",
         "unknown_citizen",
         "Số định danh không có trong Cơ sở dữ liệu quốc gia về dân cư",
@@ -47,7 +48,7 @@ pub async fn store_test(
     result: TestResult,
 ) -> Result<TestReceipt, ApiError> {
     if state.store.citizen(result.personal_id).await?.is_none() {
-        return Err(unknown_citizen());
+        return Err(unknown_citizen().into());
     }
     let (id, created) = state
         .store

@@ -22,7 +22,7 @@ pub enum Styles {
 }
 
 /// Minimal HTML escaping for text and attribute values.
-fn esc(text: &str) -> String {
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

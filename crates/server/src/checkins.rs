@@ -10,7 +10,7 @@ use vaxtrace_trace::stay_end;
 
 use crate::declarations::judge_pass;
 use crate::middleware::Caller;
-use crate::services::parse_time;
+use crate::services::{from_unix_seconds, parse_time};
 use crate::venues::{PURPOSE, active_venue, owned_venue, venue_of_code};
 use crate::{ApiError, AppState};
 
@@ -50,10 +50,6 @@ pub struct CheckinReceipt {
     /// Whether the person is under a quarantine order today (venue scans only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quarantined: Option<bool>,
-}
-
-fn unix(t: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(t).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 fn identity_mismatch() -> ApiError {
@@ -225,8 +221,8 @@ pub async fn check_in(
     let receipt = CheckinReceipt {
         venue_id: venue.id,
         venue_name: venue.name,
-        checked_in_at: unix(start),
-        ends_at: unix(end.end),
+        checked_in_at: from_unix_seconds(start),
+        ends_at: from_unix_seconds(end.end),
         checked_out: false,
         duplicate: inserted == 0,
         colour,
@@ -286,8 +282,8 @@ pub async fn check_out(
         } => Ok(CheckinReceipt {
             venue_id: venue.id,
             venue_name: venue.name,
-            checked_in_at: unix(checked_in_at),
-            ends_at: unix(ends_at),
+            checked_in_at: from_unix_seconds(checked_in_at),
+            ends_at: from_unix_seconds(ends_at),
             checked_out: true,
             duplicate: false,
             colour: None,
@@ -355,16 +351,7 @@ fn parse_item(
 ) -> Result<NewCheckin, ParseError> {
     let personal_id = PersonalId::parse(&item.personal_id)?;
     let time = |field: &'static str, raw: &str| {
-        OffsetDateTime::parse(raw.trim(), &time::format_description::well_known::Rfc3339)
-            .map(OffsetDateTime::unix_timestamp)
-            .map_err(|_| {
-                ParseError::new(
-                    field,
-                    "invalid_time",
-                    "Thời điểm phải theo RFC 3339",
-                    "The time must be RFC 3339",
-                )
-            })
+        vaxtrace_domain::date::parse_instant(field, raw.trim()).map(OffsetDateTime::unix_timestamp)
     };
     let start = time("checked_in_at", &item.checked_in_at)?;
     if start < oldest {
@@ -438,15 +425,7 @@ pub async fn batch(
         if known.contains(&c.personal_id) {
             good.push(c);
         } else {
-            rejected_items.push(rejected(
-                index,
-                &ParseError::new(
-                    "personal_id",
-                    "unknown_citizen",
-                    "Số định danh không có trong Cơ sở dữ liệu quốc gia về dân cư",
-                    "The personal ID is not in the population registry",
-                ),
-            ));
+            rejected_items.push(rejected(index, &crate::cases::unknown_citizen()));
         }
     }
     rejected_items.sort_by_key(|r| r.index);

@@ -16,12 +16,8 @@ use vaxtrace_trace::{
 
 use crate::cases::{case_for, residence_area};
 use crate::middleware::Caller;
-use crate::services::{place_name, read_citizen};
+use crate::services::{from_unix_seconds, place_name, read_citizen};
 use crate::{ApiError, AppState};
-
-fn unix(t: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(t).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
 
 /// One thing the person did, in time order.
 #[derive(Debug, Clone, Serialize)]
@@ -126,14 +122,14 @@ async fn movements(
     for stay in state.store.stays_of_people(vec![(id, from, to)]).await? {
         let (name, address) = names.get(state, stay.venue_id).await?;
         entries.push(TimelineEntry {
-            at: unix(stay.start),
-            until: Some(unix(stay.end)),
+            at: from_unix_seconds(stay.start),
+            until: Some(from_unix_seconds(stay.end)),
             kind: "checkin",
             place: name,
             detail: address,
         });
     }
-    let window = unix(from)..=unix(to);
+    let window = from_unix_seconds(from)..=from_unix_seconds(to);
     for scan in state.store.scans_for_citizen(id).await? {
         if window.contains(&scan.scanned_at) {
             let place = state
@@ -192,8 +188,8 @@ pub async fn timeline(
     Ok(Timeline {
         personal_id: case.personal_id,
         case_id: Some(case.case_id),
-        from: unix(window.start),
-        to: unix(window.end),
+        from: from_unix_seconds(window.start),
+        to: from_unix_seconds(window.end),
         entries,
     })
 }
@@ -236,7 +232,7 @@ impl ContactView {
         Self {
             evidence: serde_json::from_str(&c.evidence).unwrap_or_default(),
             place: place_name(&c.commune_code),
-            exposed_at: unix(c.exposed_at),
+            exposed_at: from_unix_seconds(c.exposed_at),
             overlap_minutes: c.overlap_secs / 60,
             case_id: c.case_id,
             personal_id: c.personal_id,
@@ -317,9 +313,9 @@ async fn evidence_json(
         out.push(Evidence {
             venue_id: e.venue_id,
             venue_name: names.get(state, e.venue_id).await?.0,
-            contact_from: unix(e.contact_start),
-            contact_to: unix(e.contact_end),
-            overlap_from: unix(e.overlap_start),
+            contact_from: from_unix_seconds(e.contact_start),
+            contact_to: from_unix_seconds(e.contact_end),
+            overlap_from: from_unix_seconds(e.overlap_start),
             overlap_minutes: e.overlap_secs / 60,
             source: e.source.to_string(),
         });
@@ -415,8 +411,8 @@ pub async fn trace(
     let contacts = stored_contacts(state, &case.case_id).await?;
     Ok(TraceReport {
         case_id: case.case_id,
-        window_from: unix(window.start),
-        window_to: unix(window.end),
+        window_from: from_unix_seconds(window.start),
+        window_to: from_unix_seconds(window.end),
         f1: contacts.iter().filter(|c| c.level == 1).count(),
         f2: contacts.iter().filter(|c| c.level == 2).count(),
         contacts,
@@ -566,7 +562,7 @@ pub async fn break_glass(
     Ok(Timeline {
         personal_id: id,
         case_id: None,
-        from: unix(from),
+        from: from_unix_seconds(from),
         to: now,
         entries,
     })

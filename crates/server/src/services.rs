@@ -9,23 +9,18 @@ use crate::{ApiError, AppState};
 
 /// An optional RFC 3339 instant from a request (blank = absent), or a 422 naming `field`.
 pub(crate) fn parse_time(
-    field: &str,
+    field: &'static str,
     raw: Option<&str>,
 ) -> Result<Option<time::OffsetDateTime>, ApiError> {
-    raw.filter(|s| !s.is_empty())
-        .map(|s| {
-            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(
-                |_| {
-                    ApiError::invalid_field(
-                        field,
-                        "invalid_time",
-                        "Thời điểm phải theo RFC 3339, ví dụ 2021-11-23T08:00:00+07:00",
-                        "The time must be RFC 3339, e.g. 2021-11-23T08:00:00+07:00",
-                    )
-                },
-            )
-        })
-        .transpose()
+    Ok(raw
+        .filter(|s| !s.is_empty())
+        .map(|s| vaxtrace_domain::date::parse_instant(field, s))
+        .transpose()?)
+}
+
+/// A time in Unix seconds (how check-ins store it) as an instant.
+pub(crate) fn from_unix_seconds(t: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp(t).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
 /// A citizen as shown to an authorised officer, with place names spelled out.

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
 
+use crate::certificate_page::esc;
 use crate::certificates::{qr_modules, qr_svg};
 use crate::venues::VenueView;
 
@@ -20,13 +21,6 @@ pub enum PosterError {
     Font(#[from] ab_glyph::InvalidFont),
     #[error("PNG: {0}")]
     Png(#[from] png::EncodingError),
-}
-
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// The poster as a page to print.
@@ -142,27 +136,45 @@ impl Canvas {
         let (modules, dark) = qr_modules(text)?;
         let scale = side / (modules + 8);
         let left = (WIDTH - scale * (modules + 8)) / 2 + 4 * scale;
-        let top = top + 4 * scale;
-        for (i, _) in dark.iter().enumerate().filter(|(_, d)| **d) {
-            let (mx, my) = (i % modules, i / modules);
-            for y in top + my * scale..top + (my + 1) * scale {
-                let row = y * WIDTH;
-                self.pixels[row + left + mx * scale..row + left + (mx + 1) * scale].fill(0);
-            }
-        }
+        paint_modules(
+            &mut self.pixels,
+            WIDTH,
+            (modules, &dark),
+            (left, top + 4 * scale),
+            scale,
+        );
         Ok(())
     }
+}
 
-    fn encode(&self) -> Result<Vec<u8>, PosterError> {
-        let mut out = Vec::new();
-        let mut encoder = png::Encoder::new(&mut out, WIDTH as u32, HEIGHT as u32);
-        encoder.set_color(png::ColorType::Grayscale);
-        encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header()?;
-        writer.write_image_data(&self.pixels)?;
-        writer.finish()?;
-        Ok(out)
+/// Paints the dark modules of a QR code (`modules` wide) black into a grey-scale image whose rows
+/// are `row_width` pixels, each module `scale` pixels square, its top-left corner at `at`.
+pub fn paint_modules(
+    pixels: &mut [u8],
+    row_width: usize,
+    (modules, dark): (usize, &[bool]),
+    (left, top): (usize, usize),
+    scale: usize,
+) {
+    for (i, _) in dark.iter().enumerate().filter(|(_, d)| **d) {
+        let (mx, my) = (i % modules, i / modules);
+        for y in top + my * scale..top + (my + 1) * scale {
+            let row = y * row_width;
+            pixels[row + left + mx * scale..row + left + (mx + 1) * scale].fill(0);
+        }
     }
+}
+
+/// A grey-scale image (`width` pixels a row) as PNG.
+pub fn gray_png(width: u32, height: u32, pixels: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(pixels)?;
+    writer.finish()?;
+    Ok(out)
 }
 
 /// The poster as a PNG image.
@@ -184,7 +196,7 @@ pub fn png(venue: &VenueView) -> Result<Vec<u8>, PosterError> {
     canvas.qr(&venue.code, y as usize, 860)?;
     let y = canvas.centred("Quét mã để khai báo ra vào", 40.0, y + 900.0);
     canvas.centred("Scan to check in", 34.0, y);
-    canvas.encode()
+    Ok(gray_png(WIDTH as u32, HEIGHT as u32, &canvas.pixels)?)
 }
 
 #[cfg(test)]

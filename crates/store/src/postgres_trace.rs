@@ -15,8 +15,9 @@ use crate::trace::{
     BREAK_GLASS_COLUMNS, BreakGlass, CASE_COLUMNS, CONTACT_COLUMNS, Cells, CheckinPurge,
     CheckoutOutcome, NewCase, NewCheckin, NewContact, NewQuarantine, NewTest, NewVenue,
     QUARANTINE_COLUMNS, QuarantineFilter, StoredCase, StoredContact, StoredQuarantine, StoredTest,
-    StoredVenue, TEST_COLUMNS, TraceStore, VENUE_COLUMNS, area_column, break_glass_from, case_from,
-    contact_from, day_of, pid, quarantine_from, sort_stays, stay_from, test_from, venue_from,
+    StoredVenue, TEST_COLUMNS, TraceStore, VENUE_COLUMNS, area_filter, break_glass_from, case_from,
+    contact_from, day_of, person_id, pid, quarantine_from, sort_stays, stay_from, test_from,
+    venue_from,
 };
 use crate::{PostgresStore, StoreError, StoreResult, unix_micros};
 
@@ -47,10 +48,6 @@ impl Cells for Row {
     fn flag(&self, i: usize) -> StoreResult<bool> {
         Ok(self.try_get(i)?)
     }
-}
-
-fn person_id(p: PersonalId) -> i64 {
-    p.as_number() as i64
 }
 
 /// The quoted name of a day's partition (quoted: a day before 1970 is negative).
@@ -570,8 +567,7 @@ impl TraceStore for PostgresStore {
         since: OffsetDateTime,
         limit: u32,
     ) -> StoreResult<Vec<StoredContact>> {
-        let filter = area_column(unit)
-            .map_or_else(|| "$1 = $1".to_owned(), |column| format!("{column} = $1"));
+        let filter = area_filter(unit, "$1");
         let sql = format!(
             "SELECT {CONTACT_COLUMNS} FROM contacts WHERE {filter} AND traced_at >= $2 \
              ORDER BY traced_at DESC, case_id, personal_id LIMIT $3"
@@ -615,8 +611,7 @@ impl TraceStore for PostgresStore {
     }
 
     async fn quarantines(&self, f: QuarantineFilter) -> StoreResult<Vec<StoredQuarantine>> {
-        let filter = area_column(&f.unit)
-            .map_or_else(|| "$1 = $1".to_owned(), |column| format!("{column} = $1"));
+        let filter = area_filter(&f.unit, "$1");
         let sql = format!(
             "SELECT {QUARANTINE_COLUMNS} FROM quarantines WHERE {filter} \
              AND (released_on IS NULL OR released_on > $2) AND starts_on <= $2 AND ends_on >= $2 \

@@ -12,8 +12,9 @@ use crate::trace::{
     Area, BREAK_GLASS_COLUMNS, BreakGlass, CASE_COLUMNS, CONTACT_COLUMNS, Cells, CheckinPurge,
     CheckoutOutcome, NewCase, NewCheckin, NewContact, NewQuarantine, NewTest, NewVenue,
     QUARANTINE_COLUMNS, QuarantineFilter, StoredCase, StoredContact, StoredQuarantine, StoredTest,
-    StoredVenue, TEST_COLUMNS, TraceStore, VENUE_COLUMNS, area_column, break_glass_from, case_from,
-    contact_from, day_of, pid, quarantine_from, sort_stays, stay_from, test_from, venue_from,
+    StoredVenue, TEST_COLUMNS, TraceStore, VENUE_COLUMNS, area_filter, break_glass_from, case_from,
+    contact_from, day_of, person_id, pid, quarantine_from, sort_stays, stay_from, test_from,
+    venue_from,
 };
 use crate::{SqliteStore, StoreError, StoreResult, unix_micros};
 
@@ -79,10 +80,6 @@ fn changed_or_missing(
 }
 
 const STAY_COLUMNS: &str = "personal_id, venue_id, checked_in_at, ends_at";
-
-fn person_id(p: PersonalId) -> i64 {
-    p.as_number() as i64
-}
 
 fn area_params(a: &Area) -> [&str; 3] {
     [&a.province_code, &a.district_code, &a.commune_code]
@@ -556,8 +553,7 @@ impl TraceStore for SqliteStore {
     ) -> StoreResult<Vec<StoredContact>> {
         let unit = unit.to_owned();
         self.read(move |conn| {
-            let filter = area_column(&unit)
-                .map_or_else(|| "?1 = ?1".to_owned(), |column| format!("{column} = ?1"));
+            let filter = area_filter(&unit, "?1");
             let sql = format!(
                 "SELECT {CONTACT_COLUMNS} FROM contacts WHERE {filter} AND traced_at >= ?2 \
                  ORDER BY traced_at DESC, case_id, personal_id LIMIT ?3"
@@ -605,8 +601,7 @@ impl TraceStore for SqliteStore {
 
     async fn quarantines(&self, f: QuarantineFilter) -> StoreResult<Vec<StoredQuarantine>> {
         self.read(move |conn| {
-            let filter = area_column(&f.unit)
-                .map_or_else(|| "?1 = ?1".to_owned(), |column| format!("{column} = ?1"));
+            let filter = area_filter(&f.unit, "?1");
             let sql = format!(
                 "SELECT {QUARANTINE_COLUMNS} FROM quarantines WHERE {filter} \
                  AND (released_on IS NULL OR released_on > ?2) AND starts_on <= ?2 AND ends_on >= ?2 \

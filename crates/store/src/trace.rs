@@ -120,14 +120,22 @@ impl Area {
     }
 }
 
-/// The column a unit code filters on, by its level; `None` for the whole country.
-pub(crate) fn area_column(unit: &str) -> Option<&'static str> {
-    match UnitLevel::of_code(unit) {
-        Some(UnitLevel::Province) => Some("province_code"),
-        Some(UnitLevel::District) => Some("district_code"),
-        Some(UnitLevel::Commune) => Some("commune_code"),
-        None => None,
-    }
+/// The condition that keeps rows of `unit`'s area, on the column of the unit's level, with the
+/// unit bound to `param` (`?1` or `$1`); for the whole country a condition on the parameter
+/// alone, so the statement binds the same parameters either way.
+pub(crate) fn area_filter(unit: &str, param: &str) -> String {
+    let column = match UnitLevel::of_code(unit) {
+        Some(UnitLevel::Province) => "province_code",
+        Some(UnitLevel::District) => "district_code",
+        Some(UnitLevel::Commune) => "commune_code",
+        None => return format!("{param} = {param}"),
+    };
+    format!("{column} = {param}")
+}
+
+/// A personal ID as both backends store it.
+pub(crate) fn person_id(p: PersonalId) -> i64 {
+    p.as_number() as i64
 }
 
 #[derive(Debug, Clone)]

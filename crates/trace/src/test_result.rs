@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use vaxtrace_domain::{ParseError, PersonalId, text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -87,14 +86,8 @@ impl TestInput {
     pub fn parse(&self, now: OffsetDateTime) -> Result<TestResult, ParseError> {
         let personal_id = PersonalId::parse(&self.personal_id)?;
         let kind = TestKind::parse(&self.kind)?;
-        let sampled_at = OffsetDateTime::parse(self.sampled_at.trim(), &Rfc3339).map_err(|_| {
-            ParseError::new(
-                "sampled_at",
-                "invalid_time",
-                "Thời điểm lấy mẫu phải theo RFC 3339, ví dụ 2021-11-23T08:00:00+07:00",
-                "The sample time must be RFC 3339, e.g. 2021-11-23T08:00:00+07:00",
-            )
-        })?;
+        let sampled_at =
+            vaxtrace_domain::date::parse_instant("sampled_at", self.sampled_at.trim())?;
         if sampled_at > now + time::Duration::minutes(5) {
             return Err(ParseError::new(
                 "sampled_at",

@@ -124,11 +124,29 @@ fn inbox_csv(views: &[InboxView]) -> String {
                 .map(|t| t.to_string())
                 .unwrap_or_default(),
         ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&line.join(","));
-        out.push('\n');
+        push_csv_row(&mut out, &fields);
     }
     out
+}
+
+/// Appends one CSV line of `fields`, each made safe by [`csv_field`].
+pub(crate) fn push_csv_row(out: &mut String, fields: &[String]) {
+    let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+    out.push_str(&line.join(","));
+    out.push('\n');
+}
+
+/// A CSV download named `filename`.
+pub(crate) fn csv_download(filename: &str, body: String) -> axum::response::Response {
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 pub fn inbox_export() -> MethodRouter<AppState> {
@@ -137,19 +155,7 @@ pub fn inbox_export() -> MethodRouter<AppState> {
          Extension(caller): Extension<Caller>,
          Query(q): Query<InboxQuery>| async move {
             let views = svc::inbox(&state, &caller, &q).await?;
-            Ok::<_, ApiError>(
-                (
-                    [
-                        (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                        (
-                            header::CONTENT_DISPOSITION,
-                            "attachment; filename=\"declarations.csv\"",
-                        ),
-                    ],
-                    inbox_csv(&views),
-                )
-                    .into_response(),
-            )
+            Ok::<_, ApiError>(csv_download("declarations.csv", inbox_csv(&views)))
         },
     )
 }

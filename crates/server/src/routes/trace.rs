@@ -10,7 +10,7 @@ use vaxtrace_domain::PersonalId;
 use vaxtrace_trace::{QuarantineInput, TestInput, VenueInput};
 
 use super::ApiJson;
-use super::declarations::csv_field;
+use super::declarations::{csv_download, push_csv_row};
 use crate::checkins::{BatchRequest, CheckinRequest};
 use crate::contact_trace::{AreaContactsQuery, BreakGlassQuery, ReviewRequest, TraceQuery};
 use crate::middleware::Caller;
@@ -202,23 +202,9 @@ pub fn timeline_csv() -> MethodRouter<AppState> {
                     e.place.clone(),
                     e.detail.clone(),
                 ];
-                let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-                out.push_str(&line.join(","));
-                out.push('\n');
+                push_csv_row(&mut out, &fields);
             }
-            Ok::<_, ApiError>(
-                (
-                    [
-                        (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                        (
-                            header::CONTENT_DISPOSITION,
-                            "attachment; filename=\"timeline.csv\"",
-                        ),
-                    ],
-                    out,
-                )
-                    .into_response(),
-            )
+            Ok::<_, ApiError>(csv_download("timeline.csv", out))
         },
     )
 }
