@@ -2,6 +2,7 @@
 //! `VAXTRACE_*` environment variables), then calls the library crates; failures print one line and
 //! exit non-zero.
 
+mod analytics_commands;
 mod bench;
 mod bench_cert;
 mod bench_declare;
@@ -118,6 +119,12 @@ enum Command {
     /// Issue EU Digital COVID Certificates from signed vaccination records.
     #[command(subcommand)]
     Cert(cert_commands::CertCommand),
+    /// Vaccination coverage from the live counters, and their recount.
+    #[command(subcommand)]
+    Analytics(analytics_commands::AnalyticsCommand),
+    /// Vaccination records: batch signing by the communes.
+    #[command(subcommand)]
+    Vaccination(analytics_commands::VaccinationCommand),
 }
 
 fn init_logging(filter: &str, json: bool) {
@@ -173,6 +180,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Bench(cmd) => bench::run(cmd).await,
         Command::Dcc(cmd) => dcc_commands::run(cmd).await,
         Command::Cert(cmd) => cert_commands::run(cmd).await,
+        Command::Analytics(cmd) => analytics_commands::analytics(cmd).await,
+        Command::Vaccination(cmd) => analytics_commands::vaccination(cmd).await,
     }
 }
 

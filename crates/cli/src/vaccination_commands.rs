@@ -515,7 +515,7 @@ fn unit_name(code: &str, level: UnitLevel) -> anyhow::Result<&'static str> {
 
 /// Issues a province CA (under the active root) or a commune signer (under its province's active
 /// CA) and makes it the unit's active key; the previous one stays for verifying old signatures.
-async fn issue_under(
+pub(crate) async fn issue_under(
     store: &Arc<dyn Store>,
     passphrase: &Passphrase,
     profile: CertProfile,

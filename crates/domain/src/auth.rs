@@ -60,6 +60,8 @@ pub enum Permission {
     ReadContacts,
     /// Order and release quarantine in one's area.
     ManageQuarantine,
+    /// See coverage and verification-work numbers of one's area (aggregates only).
+    ReadAnalytics,
 }
 
 impl Role {
@@ -112,7 +114,7 @@ impl Role {
     /// The permission table: the single place that says which role may do what.
     pub fn allows(self, permission: Permission) -> bool {
         use Permission::{
-            ManageMovementControl, ManageQuarantine, ManageVenues, ReadContacts,
+            ManageMovementControl, ManageQuarantine, ManageVenues, ReadAnalytics, ReadContacts,
             ReadDeclarationInbox, ReadMovementCounts, RecordTests, ScanCheckpoint, TraceCases,
         };
         use Permission::{
@@ -186,6 +188,14 @@ impl Role {
                     | Self::DistrictHealth
                     | Self::CommuneHealth
                     | Self::CommunePolice
+            ),
+            ReadAnalytics => matches!(
+                self,
+                Self::Admin
+                    | Self::MinistryAnalyst
+                    | Self::ProvinceHealth
+                    | Self::DistrictHealth
+                    | Self::CommuneHealth
             ),
             ManageUsers | ReadAudit => self == Self::Admin,
         }

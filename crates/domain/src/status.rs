@@ -128,6 +128,11 @@ pub struct Status {
     pub counted: Vec<i64>,
     pub primary_complete_on: Option<Date>,
     pub boosters: u8,
+    /// The day of the first dose that counted.
+    pub first_dose_on: Option<Date>,
+    pub first_booster_on: Option<Date>,
+    /// When the next dose (of the primary series, else the first booster) may be given.
+    pub next_dose_due_on: Option<Date>,
     pub flags: Vec<StatusFlag>,
     pub reason_vi: String,
     pub reason_en: String,
@@ -175,14 +180,17 @@ pub fn evaluate_with(rules: &'static RuleSet, doses: &[Dose], today: Date) -> St
     let series = series_length(&counted);
     let primary_complete_on = (!missing_earlier && counted.len() >= usize::from(series))
         .then(|| counted[usize::from(series) - 1].administered_on);
-    let boosters = primary_complete_on.map_or(0, |done| {
+    let booster_days: Vec<Date> = primary_complete_on.map_or_else(Vec::new, |done| {
         counted[usize::from(series)..]
             .iter()
             .filter(|d| {
                 (d.administered_on - done).whole_days() >= i64::from(rules.booster_min_days)
             })
-            .count() as u8
+            .map(|d| d.administered_on)
+            .collect()
     });
+    let boosters = booster_days.len() as u8;
+    let next_dose_due_on = next_due(rules, primary_complete_on, boosters, counted.last());
     let lapsed = match (primary_complete_on, rules.green_valid_days) {
         (Some(done), Some(days)) => boosters == 0 && (today - done).whole_days() > i64::from(days),
         _ => false,
@@ -225,9 +233,31 @@ pub fn evaluate_with(rules: &'static RuleSet, doses: &[Dose], today: Date) -> St
         counted: counted.iter().map(|d| d.record_id).collect(),
         primary_complete_on,
         boosters,
+        first_dose_on: counted.first().map(|d| d.administered_on),
+        first_booster_on: booster_days.first().copied(),
+        next_dose_due_on,
         flags,
         reason_vi,
         reason_en,
+    }
+}
+
+/// When the next dose may be given: the rest of the primary series after the last dose's
+/// minimum interval, else a first booster after the rules' gap.
+fn next_due(
+    rules: &RuleSet,
+    primary_complete_on: Option<Date>,
+    boosters: u8,
+    last: Option<&&Dose>,
+) -> Option<Date> {
+    match (primary_complete_on, last) {
+        (Some(done), _) if boosters == 0 => {
+            Some(done + time::Duration::days(i64::from(rules.booster_min_days)))
+        }
+        (None, Some(last)) => Some(
+            last.administered_on + time::Duration::days(i64::from(last.vaccine.min_interval_days)),
+        ),
+        _ => None,
     }
 }
 

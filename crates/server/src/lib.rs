@@ -7,15 +7,18 @@
 //! [`services`], and map the result. SQL lives in `vaxtrace-store`.
 
 pub mod accounts;
+pub mod analytics;
 pub mod audit;
 pub mod cases;
 pub mod certificate_page;
 pub mod certificates;
 pub mod checkins;
 pub mod contact_trace;
+pub mod corrections;
 pub mod dcc_lists;
 pub mod declarations;
 pub mod error;
+pub mod exports;
 pub mod legacy;
 pub mod linker;
 mod middleware;

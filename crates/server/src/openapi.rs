@@ -42,6 +42,8 @@ fn schemas() -> Value {
                 "dose_number": {"type": "string", "pattern": "^[1-5]$"},
                 "administered_at": {"type": "string", "description": "RFC 3339, or YYYY-MM-DD HH:MM in Vietnam time"},
                 "site_code": text, "lot": text}},
+        "CorrectionRequestInput": {"type": "object", "required": ["message"],
+            "properties": {"message": {"type": "string", "maxLength": 1000}}},
         "ReviewRequest": {"type": "object", "required": ["action", "reason", "version"],
             "properties": {
                 "action": {"type": "string", "enum": ["link", "reject", "duplicate", "correct"]},

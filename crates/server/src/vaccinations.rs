@@ -236,7 +236,11 @@ pub struct RecordDetail {
     pub signature_valid: bool,
 }
 
-async fn load_workable(state: &AppState, caller: &Caller, id: i64) -> Result<ShotRecord, ApiError> {
+pub(crate) async fn load_workable(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<ShotRecord, ApiError> {
     let record = state
         .store
         .shot_record(id)

@@ -5,6 +5,7 @@
 //! owns its migrations (`migrations/<backend>/NNNN_name.sql`, forward-only). The same conformance
 //! suite (`tests/conformance.rs`) runs against both. This crate knows nothing of HTTP or the CLI.
 
+mod analytics;
 mod audit;
 mod certificates;
 mod citizen_row;
@@ -12,11 +13,13 @@ mod declarations;
 mod error;
 mod migrate;
 mod postgres;
+mod postgres_analytics;
 mod postgres_certificates;
 mod postgres_declarations;
 mod postgres_trace;
 mod postgres_vaccinations;
 mod sqlite;
+mod sqlite_analytics;
 mod sqlite_certificates;
 mod sqlite_declarations;
 mod sqlite_trace;
@@ -34,6 +37,10 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use vaxtrace_domain::{Citizen, Jurisdiction, PersonalId, Role};
 
+pub use analytics::{
+    AnalyticsSettings, AnalyticsStore, DaySum, DueCount, Family, FlowRows, NewCorrectionRequest,
+    RecountReport, SeriesSum, StoredCorrectionRequest,
+};
 pub use audit::{AuditEntry, AuditVerification};
 pub use certificates::{
     CertificateStore, ForeignDsc, NewCertificate, REVOKED_RECORD_CHANGED, StoredCertificate,
@@ -100,7 +107,14 @@ pub struct User {
 /// The one storage interface; handlers and commands hold an `Arc<dyn Store>`.
 #[async_trait]
 pub trait Store:
-    VaccinationStore + CertificateStore + DeclarationStore + TraceStore + Send + Sync + Debug
+    VaccinationStore
+    + CertificateStore
+    + DeclarationStore
+    + TraceStore
+    + AnalyticsStore
+    + Send
+    + Sync
+    + Debug
 {
     fn backend(&self) -> Backend;
 

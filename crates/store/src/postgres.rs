@@ -1,7 +1,7 @@
 //! `PostgreSQL` backend: a deadpool connection pool over tokio-postgres. Bulk upserts stream rows with
 //! binary COPY into a temporary stage and merge them in one statement.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::pin::pin;
 use std::sync::{Arc, Mutex};
 
@@ -13,8 +13,12 @@ use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{NoTls, Row};
 use vaxtrace_domain::{Citizen, PersonalId};
 
+use vaxtrace_analytics::Deltas;
+
+use crate::analytics::{AnalyticsStore, Facts, MemberWrite, member_moved, registry_changed};
 use crate::audit::{self, AuditEntry, AuditVerification, ChainVerifier, StoredAudit};
 use crate::citizen_row::{COLUMNS, CitizenRow, UPDATE_ALL};
+use crate::postgres_analytics::{self, FACTS_COLUMNS};
 use crate::sqlite::build_user;
 use crate::{
     Backend, CITIZEN_INDEXES, NewUser, Store, StoreError, StoreResult, UpsertCounts, User,
@@ -192,6 +196,8 @@ impl Store for PostgresStore {
         for (_, sql) in CITIZEN_INDEXES {
             client.batch_execute(sql).await?;
         }
+        drop(client);
+        crate::analytics::count_existing_data(self, &applied).await?;
         Ok(applied)
     }
 
@@ -206,8 +212,27 @@ impl Store for PostgresStore {
         )
         .await?;
         copy_citizens(&tx, "citizens_stage", &batch, now).await?;
-        let counts = tx
-            .query_one(
+        let settings = postgres_analytics::settings(&*tx).await?;
+        // What the counters saw of the rows about to change, locked until commit.
+        let old: HashMap<i64, Facts> = tx
+            .query(
+                &format!(
+                    "SELECT c.personal_id, {} FROM citizens c \
+                     WHERE c.personal_id IN (SELECT personal_id FROM citizens_stage) FOR UPDATE",
+                    FACTS_COLUMNS
+                        .split(", ")
+                        .map(|col| format!("c.{col}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| (r.get(0), postgres_analytics::facts_row(r, 1)))
+            .collect();
+        let merged = tx
+            .query(
                 &format!(
                     "WITH merged AS (
                        INSERT INTO citizens ({COLUMNS}) SELECT {COLUMNS} FROM citizens_stage ORDER BY personal_id
@@ -219,15 +244,45 @@ impl Store for PostgresStore {
                              (EXCLUDED.full_name, EXCLUDED.birth_date, EXCLUDED.sex, EXCLUDED.permanent_unit,
                               EXCLUDED.permanent_address, EXCLUDED.temporary_unit, EXCLUDED.temporary_address,
                               EXCLUDED.phone, EXCLUDED.legacy_id, EXCLUDED.household_id, EXCLUDED.status)
-                       RETURNING (xmax = 0) AS inserted)
-                     SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged"
+                       RETURNING (xmax = 0) AS inserted, personal_id, {FACTS_COLUMNS})
+                     SELECT * FROM merged"
                 ),
                 &[],
             )
             .await?;
+        let (mut inserted, mut updated) = (0, 0);
+        let mut deltas = Deltas::new();
+        let mut moved = Vec::new();
+        for r in &merged {
+            let is_new: bool = r.get(0);
+            let pid: i64 = r.get(1);
+            let facts = postgres_analytics::facts_row(r, 2);
+            if is_new {
+                inserted += 1;
+            } else {
+                updated += 1;
+            }
+            let was = if is_new { None } else { old.get(&pid) };
+            if let Some(now) = registry_changed(was, &facts, settings.residence, &mut deltas)? {
+                moved.push((pid, now));
+            }
+        }
+        if settings.live {
+            for (pid, now) in moved {
+                if let Some(member) = postgres_analytics::member_row(&*tx, pid).await? {
+                    let row = member_moved(&member, &now, &mut deltas)?;
+                    postgres_analytics::write_member(
+                        &*tx,
+                        "coverage_members",
+                        pid,
+                        MemberWrite::Put(row),
+                    )
+                    .await?;
+                }
+            }
+            postgres_analytics::flush(&*tx, deltas).await?;
+        }
         tx.commit().await?;
-        let inserted = counts.get::<_, i64>(0) as u64;
-        let updated = counts.get::<_, i64>(1) as u64;
         Ok(UpsertCounts {
             inserted,
             updated,
@@ -313,6 +368,9 @@ impl Store for PostgresStore {
             client.batch_execute(sql).await?;
         }
         client.batch_execute("RESET maintenance_work_mem").await?;
+        drop(client);
+        // The registry was empty: its population counters are counted afresh.
+        self.recount(true, None, OffsetDateTime::now_utc()).await?;
         Ok(UpsertCounts {
             inserted,
             updated: staged as u64 - inserted,

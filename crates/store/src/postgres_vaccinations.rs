@@ -10,13 +10,19 @@ use tokio_postgres::{Row, Statement, Transaction};
 use vaxtrace_domain::date::vietnam_day_range;
 use vaxtrace_domain::{Citizen, PersonalId};
 
+use vaxtrace_analytics::Deltas;
+
+use crate::analytics::AnalyticsSettings;
 use crate::certificates::revoke_for_record_sql;
 use crate::citizen_row::{COLUMNS, CitizenRow};
 use crate::postgres::citizen_row;
+use crate::postgres_analytics::{
+    self as analytics, handle_corrections, refresh_member, signature_changed,
+};
 use crate::vaccinations::{
-    CandidateQuery, Change, DoseRow, InsertOutcome, LinkDecision, NewKey, NewShotRecord,
-    NewSignature, QueueCount, RECORD_COLUMNS, RecordFilter, RecordRow, ReviewAction, ShotRecord,
-    StoredKey, StoredStatus, VaccinationStore, VersionEntry, derive_status, flags_text,
+    CandidateQuery, Change, DOSE_COLUMNS, DoseRow, InsertOutcome, LinkDecision, NewKey,
+    NewShotRecord, NewSignature, QueueCount, RECORD_COLUMNS, RecordFilter, RecordRow, ReviewAction,
+    ShotRecord, StoredKey, StoredStatus, VaccinationStore, VersionEntry, derive_status, flags_text,
 };
 use crate::{PostgresStore, StoreError, StoreResult, from_unix_micros, unix_micros};
 
@@ -96,11 +102,15 @@ async fn refresh_status(
     tx: &Transaction<'_>,
     personal_id: i64,
     at: OffsetDateTime,
+    settings: AnalyticsSettings,
+    deltas: &mut Deltas,
 ) -> StoreResult<()> {
     let doses: Vec<DoseRow> = tx
         .query(
-            "SELECT id, vaccine_code, dose_number, administered_at FROM vaccination_records \
-             WHERE personal_id = $1 AND decision IN ('auto', 'confirmed') AND signed_version = version",
+            &format!(
+                "SELECT {DOSE_COLUMNS} FROM vaccination_records WHERE personal_id = $1 \
+                 AND decision IN ('auto', 'confirmed') AND signed_version = version"
+            ),
             &[&personal_id],
         )
         .await?
@@ -110,17 +120,24 @@ async fn refresh_status(
             vaccine_code: r.get(1),
             dose_number: i64::from(r.get::<_, i32>(2)),
             administered_at: r.get(3),
+            site_code: r.get(4),
         })
         .collect();
-    let (colour, rule_version, detail) = derive_status(&doses, at)?;
+    let derived = derive_status(&doses, at)?;
     tx.execute(
         "INSERT INTO citizen_status (personal_id, colour, rule_version, detail, updated_at) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (personal_id) DO UPDATE SET colour = excluded.colour, \
          rule_version = excluded.rule_version, detail = excluded.detail, updated_at = excluded.updated_at",
-        &[&personal_id, &colour, &rule_version, &detail, &unix_micros(at)],
+        &[
+            &personal_id,
+            &derived.colour,
+            &derived.rule_version,
+            &derived.detail,
+            &unix_micros(at),
+        ],
     )
     .await?;
-    Ok(())
+    refresh_member(tx, settings, personal_id, &derived.member, deltas).await
 }
 
 /// A report whose source key is already stored: a replay, or a conflict kept aside.
@@ -624,6 +641,20 @@ impl VaccinationStore for PostgresStore {
             ],
         )
         .await?;
+        let settings = analytics::settings(&*tx).await?;
+        let mut deltas = Deltas::new();
+        if let Some(sig) = record.signature.as_ref().filter(|_| record.is_signed()) {
+            // The change voids the signature: it no longer counts as verification work done.
+            signature_changed(
+                &mut deltas,
+                record.queue_unit.as_deref(),
+                record.decision.code(),
+                unix_micros(record.administered_at),
+                unix_micros(sig.signed_at),
+                -1,
+            );
+        }
+        handle_corrections(&*tx, id, &change.actor, change.at, &mut deltas).await?;
         apply_review(&tx, id, &action).await?;
         tx.execute(
             "UPDATE vaccination_records SET version = version + 1, updated_at = $2 WHERE id = $1",
@@ -642,7 +673,10 @@ impl VaccinationStore for PostgresStore {
             .map(|p| p.as_number() as i64)
             .collect();
         for pid in affected {
-            refresh_status(&tx, pid, change.at).await?;
+            refresh_status(&tx, pid, change.at, settings, &mut deltas).await?;
+        }
+        if settings.live {
+            analytics::flush(&*tx, deltas).await?;
         }
         tx.commit().await?;
         Ok(after)
@@ -656,15 +690,26 @@ impl VaccinationStore for PostgresStore {
     ) -> StoreResult<Vec<i64>> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
+        let settings = analytics::settings(&*tx).await?;
+        let mut deltas = Deltas::new();
         let mut signed = Vec::new();
         let mut citizens = HashSet::new();
         for s in &signatures {
+            // A re-signature replaces the signature made earlier: it counts once.
+            let previous: Option<i64> = tx
+                .query_opt(
+                    "SELECT signed_at FROM vaccination_records \
+                     WHERE id = $1 AND version = $2 AND signed_version = version FOR UPDATE",
+                    &[&s.record_id, &s.version],
+                )
+                .await?
+                .and_then(|r| r.get(0));
             let row = tx
                 .query_opt(
                     "UPDATE vaccination_records SET signed_version = version, signature = $3, \
                      signing_key_id = $4, signed_at = $5, signed_by = $6 \
                      WHERE id = $1 AND version = $2 AND decision IN ('auto', 'confirmed') \
-                     RETURNING personal_id",
+                     RETURNING personal_id, queue_unit, decision, administered_at",
                     &[
                         &s.record_id,
                         &s.version,
@@ -678,10 +723,33 @@ impl VaccinationStore for PostgresStore {
             if let Some(row) = row {
                 signed.push(s.record_id);
                 citizens.extend(row.get::<_, Option<i64>>(0));
+                let unit: Option<String> = row.get(1);
+                let decision: String = row.get(2);
+                signature_changed(
+                    &mut deltas,
+                    unit.as_deref(),
+                    &decision,
+                    row.get(3),
+                    unix_micros(at),
+                    1,
+                );
+                if let Some(previous) = previous {
+                    signature_changed(
+                        &mut deltas,
+                        unit.as_deref(),
+                        &decision,
+                        row.get(3),
+                        previous,
+                        -1,
+                    );
+                }
             }
         }
         for pid in citizens {
-            refresh_status(&tx, pid, at).await?;
+            refresh_status(&tx, pid, at, settings, &mut deltas).await?;
+        }
+        if settings.live {
+            analytics::flush(&*tx, deltas).await?;
         }
         tx.commit().await?;
         Ok(signed)

@@ -11,7 +11,11 @@ use tokio::sync::Semaphore;
 use vaxtrace_domain::{Citizen, Jurisdiction, PersonalId, Role};
 
 use crate::audit::{self, AuditEntry, AuditVerification, ChainVerifier, StoredAudit};
+use vaxtrace_analytics::Deltas;
+
+use crate::analytics::{AnalyticsStore, MemberWrite, facts_of, member_moved, registry_changed};
 use crate::citizen_row::{COLUMNS, CitizenRow};
+use crate::sqlite_analytics;
 use crate::{
     Backend, CITIZEN_INDEXES, NewUser, Store, StoreError, StoreResult, UpsertCounts, User,
     dedupe_sorted, from_unix_micros, migrate, unix_micros,
@@ -283,7 +287,7 @@ impl Store for SqliteStore {
     }
 
     async fn migrate(&self) -> StoreResult<Vec<String>> {
-        self.write(|conn| {
+        let applied = self.write(|conn| {
             conn.execute_batch(migrate::CREATE_TABLE)?;
             let mut applied = Vec::new();
             for m in migrate::SQLITE {
@@ -308,7 +312,9 @@ impl Store for SqliteStore {
             }
             Ok(applied)
         })
-        .await
+        .await?;
+        crate::analytics::count_existing_data(self, &applied).await?;
+        Ok(applied)
     }
 
     async fn upsert_citizens(&self, batch: Vec<Citizen>) -> StoreResult<UpsertCounts> {
@@ -331,16 +337,34 @@ impl Store for SqliteStore {
                      OR temporary_address IS NOT ?9 OR phone IS NOT ?10 OR legacy_id IS NOT ?11 \
                      OR household_id IS NOT ?12 OR status IS NOT ?13)",
                 )?;
+                let settings = sqlite_analytics::settings(&tx)?;
+                let mut deltas = Deltas::new();
                 for c in &batch {
                     let row = citizen_params(c, now);
                     let values = row.as_params();
+                    let pid = c.personal_id.as_number() as i64;
                     if insert.execute(values)? == 1 {
                         counts.inserted += 1;
-                    } else if update.execute(values)? == 1 {
+                        registry_changed(None, &facts_of(c), settings.residence, &mut deltas)?;
+                        continue;
+                    }
+                    let old = sqlite_analytics::facts(&tx, pid)?;
+                    if update.execute(values)? == 1 {
                         counts.updated += 1;
+                        let moved = registry_changed(old.as_ref(), &facts_of(c), settings.residence, &mut deltas)?;
+                        if let Some(now) = moved.filter(|_| settings.live)
+                            && let Some(member) = sqlite_analytics::member_row(&tx, pid)?
+                        {
+                            let row = member_moved(&member, &now, &mut deltas)?;
+                            let write = MemberWrite::Put(row);
+                            sqlite_analytics::write_member(&tx, "coverage_members", pid, write)?;
+                        }
                     } else {
                         counts.unchanged += 1;
                     }
+                }
+                if settings.live {
+                    sqlite_analytics::flush(&tx, deltas)?;
                 }
             }
             tx.commit()?;
@@ -410,38 +434,42 @@ impl Store for SqliteStore {
 
     async fn finish_bulk_load(&self) -> StoreResult<UpsertCounts> {
         let stage = self.stage_path();
-        self.write(move |conn| {
-            // Sorts of a whole registry spill to temporary files; a smaller page cache while they
-            // run keeps the sorter's memory (sized from it) well under 1 GiB at 100M rows.
-            conn.execute_batch(
-                "PRAGMA temp_store = FILE; PRAGMA cache_size = -131072; PRAGMA threads = 2",
-            )?;
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let staged: i64 =
-                tx.query_row("SELECT count(*) FROM bulk.citizens_stage", [], |r| r.get(0))?;
-            // In key order the registry B-tree grows by appends and each page is written once.
-            // REPLACE keeps the last occurrence of an ID repeated in the file.
-            tx.execute_batch(&format!(
-                "INSERT OR REPLACE INTO main.citizens ({COLUMNS}) \
+        let counts = self
+            .write(move |conn| {
+                // Sorts of a whole registry spill to temporary files; a smaller page cache while they
+                // run keeps the sorter's memory (sized from it) well under 1 GiB at 100M rows.
+                conn.execute_batch(
+                    "PRAGMA temp_store = FILE; PRAGMA cache_size = -131072; PRAGMA threads = 2",
+                )?;
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let staged: i64 =
+                    tx.query_row("SELECT count(*) FROM bulk.citizens_stage", [], |r| r.get(0))?;
+                // In key order the registry B-tree grows by appends and each page is written once.
+                // REPLACE keeps the last occurrence of an ID repeated in the file.
+                tx.execute_batch(&format!(
+                    "INSERT OR REPLACE INTO main.citizens ({COLUMNS}) \
                  SELECT {COLUMNS} FROM bulk.citizens_stage ORDER BY personal_id, rowid"
-            ))?;
-            let inserted: i64 =
-                tx.query_row("SELECT count(*) FROM main.citizens", [], |r| r.get(0))?;
-            tx.commit()?;
-            detach_stage(conn, &stage)?;
-            for (_, sql) in CITIZEN_INDEXES {
-                conn.execute_batch(sql)?;
-            }
-            conn.execute_batch(&format!(
-                "PRAGMA threads = 0; PRAGMA cache_size = -{WRITER_CACHE_KIB}"
-            ))?;
-            Ok(UpsertCounts {
-                inserted: inserted as u64,
-                updated: (staged - inserted) as u64,
-                unchanged: 0,
+                ))?;
+                let inserted: i64 =
+                    tx.query_row("SELECT count(*) FROM main.citizens", [], |r| r.get(0))?;
+                tx.commit()?;
+                detach_stage(conn, &stage)?;
+                for (_, sql) in CITIZEN_INDEXES {
+                    conn.execute_batch(sql)?;
+                }
+                conn.execute_batch(&format!(
+                    "PRAGMA threads = 0; PRAGMA cache_size = -{WRITER_CACHE_KIB}"
+                ))?;
+                Ok(UpsertCounts {
+                    inserted: inserted as u64,
+                    updated: (staged - inserted) as u64,
+                    unchanged: 0,
+                })
             })
-        })
-        .await
+            .await?;
+        // The registry was empty: its population counters are counted afresh.
+        self.recount(true, None, OffsetDateTime::now_utc()).await?;
+        Ok(counts)
     }
 
     async fn create_user(&self, user: NewUser) -> StoreResult<i64> {

@@ -8,15 +8,24 @@ use time::OffsetDateTime;
 use vaxtrace_domain::date::vietnam_day_range;
 use vaxtrace_domain::{Citizen, PersonalId};
 
+use vaxtrace_analytics::Deltas;
+
+use crate::analytics::AnalyticsSettings;
 use crate::certificates::revoke_for_record_sql;
 use crate::citizen_row::{COLUMNS, CitizenRow};
 use crate::sqlite::citizen_from_row;
+use crate::sqlite_analytics::{
+    self as analytics, handle_corrections, refresh_member, signature_changed,
+};
 use crate::vaccinations::{
-    CandidateQuery, Change, DoseRow, InsertOutcome, LinkDecision, NewKey, NewShotRecord,
-    NewSignature, QueueCount, RECORD_COLUMNS, RecordFilter, RecordRow, ReviewAction, ShotRecord,
-    StoredKey, StoredStatus, VaccinationStore, VersionEntry, derive_status, flags_text,
+    CandidateQuery, Change, DOSE_COLUMNS, DoseRow, InsertOutcome, LinkDecision, NewKey,
+    NewShotRecord, NewSignature, QueueCount, RECORD_COLUMNS, RecordFilter, RecordRow, ReviewAction,
+    ShotRecord, StoredKey, StoredStatus, VaccinationStore, VersionEntry, derive_status, flags_text,
 };
 use crate::{SqliteStore, StoreError, StoreResult, from_unix_micros, unix_micros};
+
+/// (personal ID, queue unit, decision, administered at) of a record just signed.
+type SignedRow = (Option<i64>, Option<String>, String, i64);
 
 /// Per blocking key: enough for any real name/date collision, bounded for pathological keys.
 const BLOCK_LIMIT: i64 = 50;
@@ -93,31 +102,45 @@ fn query_records(
     rows.map(|r| r?.into_record()).collect()
 }
 
-/// Re-derives one citizen's status from their signed records, inside the caller's transaction.
-fn refresh_status(tx: &Transaction<'_>, personal_id: i64, at: OffsetDateTime) -> StoreResult<()> {
+/// Re-derives one citizen's status from their signed records, inside the caller's transaction,
+/// and adds the change of what they contribute to the counters to `deltas`.
+fn refresh_status(
+    tx: &Transaction<'_>,
+    personal_id: i64,
+    at: OffsetDateTime,
+    settings: AnalyticsSettings,
+    deltas: &mut Deltas,
+) -> StoreResult<()> {
     let doses = {
-        let mut stmt = tx.prepare_cached(
-            "SELECT id, vaccine_code, dose_number, administered_at FROM vaccination_records \
-             WHERE personal_id = ?1 AND decision IN ('auto', 'confirmed') AND signed_version = version",
-        )?;
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT {DOSE_COLUMNS} FROM vaccination_records \
+             WHERE personal_id = ?1 AND decision IN ('auto', 'confirmed') AND signed_version = version"
+        ))?;
         stmt.query_map([personal_id], |r| {
             Ok(DoseRow {
                 id: r.get(0)?,
                 vaccine_code: r.get(1)?,
                 dose_number: r.get(2)?,
                 administered_at: r.get(3)?,
+                site_code: r.get(4)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?
     };
-    let (colour, rule_version, detail) = derive_status(&doses, at)?;
+    let derived = derive_status(&doses, at)?;
     tx.prepare_cached(
         "INSERT INTO citizen_status (personal_id, colour, rule_version, detail, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (personal_id) DO UPDATE SET colour = excluded.colour, \
          rule_version = excluded.rule_version, detail = excluded.detail, updated_at = excluded.updated_at",
     )?
-    .execute(params![personal_id, colour, rule_version, detail, unix_micros(at)])?;
-    Ok(())
+    .execute(params![
+        personal_id,
+        derived.colour,
+        derived.rule_version,
+        derived.detail,
+        unix_micros(at)
+    ])?;
+    refresh_member(tx, settings, personal_id, &derived.member, deltas)
 }
 
 /// An earlier linked record of the same dose (vaccine, dose number, day) of the same citizen.
@@ -503,6 +526,20 @@ impl VaccinationStore for SqliteStore {
                     before
                 ],
             )?;
+            let settings = analytics::settings(&tx)?;
+            let mut deltas = Deltas::new();
+            if let Some(sig) = record.signature.as_ref().filter(|_| record.is_signed()) {
+                // The change voids the signature: it no longer counts as verification work done.
+                signature_changed(
+                    &mut deltas,
+                    record.queue_unit.as_deref(),
+                    record.decision.code(),
+                    unix_micros(record.administered_at),
+                    unix_micros(sig.signed_at),
+                    -1,
+                );
+            }
+            handle_corrections(&tx, id, &change.actor, change.at, &mut deltas)?;
             apply_review(&tx, &record, &action, now)?;
             // The record a certificate states has changed: that certificate no longer holds.
             tx.execute(&revoke_for_record_sql('?'), params![id, now])?;
@@ -513,7 +550,10 @@ impl VaccinationStore for SqliteStore {
                 .map(|p| p.as_number() as i64)
                 .collect();
             for pid in affected {
-                refresh_status(&tx, pid, change.at)?;
+                refresh_status(&tx, pid, change.at, settings, &mut deltas)?;
+            }
+            if settings.live {
+                analytics::flush(&tx, deltas)?;
             }
             tx.commit()?;
             Ok(after)
@@ -530,15 +570,25 @@ impl VaccinationStore for SqliteStore {
         let signed_by = signed_by.to_owned();
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let settings = analytics::settings(&tx)?;
+            let mut deltas = Deltas::new();
             let mut signed = Vec::new();
             let mut citizens = HashSet::new();
             for s in &signatures {
-                let pid: Option<Option<i64>> = tx
+                // A re-signature replaces the signature made earlier: it counts once.
+                let previous: Option<i64> = tx
+                    .prepare_cached(
+                        "SELECT signed_at FROM vaccination_records \
+                         WHERE id = ?1 AND version = ?2 AND signed_version = version",
+                    )?
+                    .query_row(params![s.record_id, s.version], |r| r.get(0))
+                    .optional()?;
+                let row: Option<SignedRow> = tx
                     .prepare_cached(
                         "UPDATE vaccination_records SET signed_version = version, signature = ?3, \
                          signing_key_id = ?4, signed_at = ?5, signed_by = ?6 \
                          WHERE id = ?1 AND version = ?2 AND decision IN ('auto', 'confirmed') \
-                         RETURNING personal_id",
+                         RETURNING personal_id, queue_unit, decision, administered_at",
                     )?
                     .query_row(
                         params![
@@ -549,16 +599,39 @@ impl VaccinationStore for SqliteStore {
                             unix_micros(at),
                             signed_by
                         ],
-                        |r| r.get(0),
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                     )
                     .optional()?;
-                if let Some(pid) = pid {
+                if let Some((pid, unit, decision, administered_at)) = row {
                     signed.push(s.record_id);
                     citizens.extend(pid);
+                    let unit: Option<String> = unit;
+                    let decision: String = decision;
+                    signature_changed(
+                        &mut deltas,
+                        unit.as_deref(),
+                        &decision,
+                        administered_at,
+                        unix_micros(at),
+                        1,
+                    );
+                    if let Some(previous) = previous {
+                        signature_changed(
+                            &mut deltas,
+                            unit.as_deref(),
+                            &decision,
+                            administered_at,
+                            previous,
+                            -1,
+                        );
+                    }
                 }
             }
             for pid in citizens {
-                refresh_status(&tx, pid, at)?;
+                refresh_status(&tx, pid, at, settings, &mut deltas)?;
+            }
+            if settings.live {
+                analytics::flush(&tx, deltas)?;
             }
             tx.commit()?;
             Ok(signed)

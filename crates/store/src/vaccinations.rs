@@ -480,17 +480,27 @@ pub(crate) struct DoseRow {
     pub vaccine_code: String,
     pub dose_number: i64,
     pub administered_at: i64,
+    pub site_code: String,
 }
 
-/// Applies the status rules in force `at` to a citizen's signed doses: (colour, rule version,
-/// detail JSON).
-pub(crate) fn derive_status(
-    doses: &[DoseRow],
-    at: OffsetDateTime,
-) -> StoreResult<(&'static str, &'static str, String)> {
+/// Columns of a [`DoseRow`], in order.
+pub(crate) const DOSE_COLUMNS: &str = "id, vaccine_code, dose_number, administered_at, site_code";
+
+/// A citizen's status derived from their signed doses, and what it contributes to the counters.
+pub(crate) struct Derived {
+    pub colour: &'static str,
+    pub rule_version: &'static str,
+    /// JSON of the domain status.
+    pub detail: String,
+    pub member: vaxtrace_analytics::Member,
+}
+
+/// Applies the status rules in force `at` to a citizen's signed doses.
+pub(crate) fn derive_status(doses: &[DoseRow], at: OffsetDateTime) -> StoreResult<Derived> {
     use vaxtrace_domain::date::vietnam_day;
     use vaxtrace_domain::status::{Dose, evaluate};
-    let doses = doses
+    let rows = doses;
+    let doses = rows
         .iter()
         .map(|d| {
             Dose::new(
@@ -505,5 +515,20 @@ pub(crate) fn derive_status(
     let status = evaluate(&doses, vietnam_day(at));
     let detail = serde_json::to_string(&status)
         .map_err(|e| crate::StoreError::Database(format!("status encoding: {e}")))?;
-    Ok((status.colour.code(), status.rule_version, detail))
+    let cells = doses
+        .iter()
+        .zip(rows)
+        .map(|(d, row)| vaxtrace_analytics::DoseCell {
+            day: d.administered_on,
+            dose_number: d.dose_number,
+            vaccine: d.vaccine.code.to_owned(),
+            site_unit: vaxtrace_analytics::member::site_unit(&row.site_code).map(str::to_owned),
+        })
+        .collect();
+    Ok(Derived {
+        colour: status.colour.code(),
+        rule_version: status.rule_version,
+        member: vaxtrace_analytics::Member::from_status(&status, cells),
+        detail,
+    })
 }

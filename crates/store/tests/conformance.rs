@@ -41,7 +41,8 @@ async fn migrate_is_idempotent(backend: Backend) {
             "0002_vaccinations",
             "0003_certificates",
             "0004_declarations",
-            "0005_tracing"
+            "0005_tracing",
+            "0006_analytics"
         ]
     );
     assert!(store.migrate().await.unwrap().is_empty());

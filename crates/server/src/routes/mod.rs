@@ -2,10 +2,11 @@
 //! the access checks and the `OpenAPI` document are all generated from it, so an endpoint cannot exist
 //! without a declared rule.
 
+mod analytics;
 mod auth;
 mod certificates;
 mod citizens;
-mod declarations;
+pub(crate) mod declarations;
 mod meta;
 mod trace;
 mod vaccinations;
@@ -75,6 +76,14 @@ pub const ROUTES: &[Route] = &[
     route!(POST "/api/v1/vaccinations/bulk-review", Access::Permission(Permission::ReviewVaccinations), "vaccinations", "One decision (confirm_best or reject) for many records", Some("BulkRequest"), &[200, 400, 401, 403, 422]),
     route!(GET "/api/v1/vaccinations/{id}", Access::Permission(Permission::ReviewVaccinations), "vaccinations", "A record with its candidate citizens, per-field evidence and correction history", None, &[200, 401, 403, 404]),
     route!(POST "/api/v1/vaccinations/{id}/review", Access::Permission(Permission::ReviewVaccinations), "vaccinations", "Link, reject, mark duplicate or correct a record (versioned, audited)", Some("ReviewRequest"), &[200, 401, 403, 404, 409, 422]),
+    route!(GET "/api/v1/vaccinations/{id}/correction-requests", Access::Permission(Permission::ReviewVaccinations), "vaccinations", "A record's correction requests and whether they were handled", None, &[200, 401, 403, 404]),
+    route!(POST "/api/v1/vaccinations/{id}/correction-requests", Access::Permission(Permission::ReviewVaccinations), "vaccinations", "File a citizen's request to correct a record; its next review handles it", Some("CorrectionRequestInput"), &[201, 401, 403, 404, 409, 413, 415, 422]),
+    route!(GET "/api/v1/coverage", Access::Permission(Permission::ReadAnalytics), "analytics", "Live vaccination coverage of an area by unit (?area&level&date&basis=residence|site&format=json|csv|parquet)", None, &[200, 401, 403, 422]),
+    route!(GET "/api/v1/coverage/series", Access::Permission(Permission::ReadAnalytics), "analytics", "Doses and people per day and cumulative for an area (?area&from&to&basis)", None, &[200, 401, 403, 422]),
+    route!(GET "/api/v1/coverage/lowest", Access::Permission(Permission::ReadAnalytics), "analytics", "Communes with the lowest adult coverage (?area&date&metric=dose1|full&limit)", None, &[200, 401, 403, 422]),
+    route!(GET "/api/v1/coverage/due", Access::Permission(Permission::ReadAnalytics), "analytics", "People due for their next dose per commune (?area&date)", None, &[200, 401, 403, 422]),
+    route!(GET "/api/v1/analytics/supervision", Access::Permission(Permission::ReadAnalytics), "analytics", "Verification work per unit, ranked worst first (?area&level&from&to)", None, &[200, 401, 403, 422]),
+    route!(GET "/api/v1/analytics/flows", Access::Permission(Permission::ReadMovementCounts), "analytics", "Origin-destination flows from declarations and scans (?area&level=province|district&from&to&format=json|csv)", None, &[200, 401, 403, 422]),
     route!(GET "/api/v1/vaccinations/{id}/signature", Access::Authenticated, "vaccinations", "Check a record's signature up to the national root", None, &[200, 401, 403, 404]),
     route!(GET "/api/v1/signing/pending", Access::Permission(Permission::SignVaccinations), "signing", "Verified records of the signer's commune waiting for a signature", None, &[200, 401, 403]),
     route!(POST "/api/v1/signing/sign", Access::Permission(Permission::SignVaccinations), "signing", "Sign record versions with the commune's key", Some("SignRequest"), &[200, 400, 401, 403, 409, 503]),
@@ -144,6 +153,16 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         "/api/v1/vaccinations/{id}" => vaccinations::detail(),
         "/api/v1/vaccinations/{id}/review" => vaccinations::review(),
         "/api/v1/vaccinations/{id}/signature" => vaccinations::signature(),
+        "/api/v1/vaccinations/{id}/correction-requests" if route.method == Method::GET => {
+            analytics::correction_requests()
+        }
+        "/api/v1/vaccinations/{id}/correction-requests" => analytics::file_correction_request(),
+        "/api/v1/coverage" => analytics::coverage(),
+        "/api/v1/coverage/series" => analytics::series(),
+        "/api/v1/coverage/lowest" => analytics::lowest(),
+        "/api/v1/coverage/due" => analytics::due(),
+        "/api/v1/analytics/supervision" => analytics::supervision(),
+        "/api/v1/analytics/flows" => analytics::flows(),
         "/api/v1/signing/pending" => vaccinations::pending(),
         "/api/v1/signing/sign" => vaccinations::sign(),
         "/api/v1/citizens/{personal_id}/status" => vaccinations::status(),

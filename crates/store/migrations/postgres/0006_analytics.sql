@@ -1,0 +1,49 @@
+-- Live coverage and supervision counters, what each vaccinated citizen contributes to them,
+-- analytics settings, and citizens' requests to correct a vaccination record.
+-- A counter row: unit (commune, district or province), grain (0 all time, 1 year, 2 month, 3 day),
+-- bucket (yyyymmdd, yyyymm00, yyyy0000, or 0), series name. Values are sums of deltas.
+CREATE TABLE coverage_counts (
+    unit   TEXT    NOT NULL,
+    grain  SMALLINT NOT NULL,
+    bucket BIGINT  NOT NULL,
+    series TEXT    NOT NULL,
+    n      BIGINT  NOT NULL,
+    PRIMARY KEY (unit, grain, bucket, series)
+);
+
+-- The last contribution of each citizen with a signed dose; days are yyyymmdd.
+CREATE TABLE coverage_members (
+    personal_id  BIGINT PRIMARY KEY,
+    unit         TEXT    NOT NULL,
+    band         SMALLINT NOT NULL,
+    sex          TEXT    NOT NULL,
+    alive        BOOLEAN NOT NULL,
+    dose1_day    BIGINT,
+    full_day     BIGINT,
+    booster_day  BIGINT,
+    next_due_day BIGINT,
+    doses        TEXT    NOT NULL
+);
+CREATE INDEX coverage_members_due ON coverage_members (unit, next_due_day) WHERE next_due_day IS NOT NULL;
+
+CREATE TABLE analytics_settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE correction_requests (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    record_id    BIGINT  NOT NULL REFERENCES vaccination_records (id),
+    personal_id  BIGINT,
+    queue_unit   TEXT    NOT NULL,
+    message      TEXT    NOT NULL,
+    requested_by TEXT    NOT NULL,
+    requested_at BIGINT  NOT NULL,
+    handled_at   BIGINT,
+    handled_by   TEXT
+);
+CREATE INDEX correction_requests_open ON correction_requests (queue_unit) WHERE handled_at IS NULL;
+CREATE INDEX correction_requests_record ON correction_requests (record_id);
+
+-- Movement flows group declarations by travel day.
+CREATE INDEX declarations_travel_date ON declarations (travel_date);
