@@ -221,30 +221,7 @@ pub async fn vaccination(cmd: VaccinationCommand) -> anyhow::Result<()> {
                 .is_some_and(|u| u.level == UnitLevel::Commune)
         })
         .collect();
-    let secret = passphrase.secret()?;
-    let bar = if no_progress {
-        indicatif::ProgressBar::hidden()
-    } else {
-        count_bar(communes.len() as u64)
-    };
-    let (mut signed, mut created) = (0, 0);
-    for commune in &communes {
-        let now = OffsetDateTime::now_utc();
-        let (key_id, key) = match signing::commune_signer(store.as_ref(), commune, &secret, now)
-            .await
-        {
-            Ok(k) => k,
-            Err(signing::SigningError::NoKey(_)) => {
-                issue_under(&store, &passphrase, CertProfile::CommuneSigner, commune, 2).await?;
-                created += 1;
-                signing::commune_signer(store.as_ref(), commune, &secret, now).await?
-            }
-            Err(e) => return Err(e.into()),
-        };
-        signed += sign_commune(&store, commune, key_id, &key).await?;
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
+    let (signed, created) = sign_communes(&store, &passphrase, &communes, !no_progress).await?;
     store
         .append_audit(vec![cli_audit(
             "vaccination.sign",
@@ -261,6 +238,60 @@ pub async fn vaccination(cmd: VaccinationCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Signs the verified records of each commune with its key, creating a missing commune key under
+/// its province CA; returns (records signed, keys created).
+pub(crate) async fn sign_communes(
+    store: &Arc<dyn Store>,
+    passphrase: &Passphrase,
+    communes: &[&str],
+    progress: bool,
+) -> anyhow::Result<(u64, u64)> {
+    let secret = passphrase.secret()?;
+    let bar = if progress {
+        count_bar(communes.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let (mut signed, mut created) = (0, 0);
+    for commune in communes {
+        bar.inc(1);
+        if unsigned_page(store, commune, 0, 1).await?.is_empty() {
+            continue;
+        }
+        let now = OffsetDateTime::now_utc();
+        let (key_id, key) =
+            match signing::commune_signer(store.as_ref(), commune, &secret, now).await {
+                Ok(k) => k,
+                Err(signing::SigningError::NoKey(_)) => {
+                    issue_under(store, passphrase, CertProfile::CommuneSigner, commune, 2).await?;
+                    created += 1;
+                    signing::commune_signer(store.as_ref(), commune, &secret, now).await?
+                }
+                Err(e) => return Err(e.into()),
+            };
+        signed += sign_commune(store, commune, key_id, &key).await?;
+    }
+    bar.finish_and_clear();
+    Ok((signed, created))
+}
+
+async fn unsigned_page(
+    store: &Arc<dyn Store>,
+    commune: &str,
+    after_id: i64,
+    limit: u32,
+) -> anyhow::Result<Vec<vaxtrace_store::ShotRecord>> {
+    Ok(store
+        .list_records(RecordFilter {
+            units: Some(vec![commune.to_owned()]),
+            decisions: vec![LinkDecision::Auto, LinkDecision::Confirmed],
+            unsigned_only: true,
+            after_id,
+            limit,
+        })
+        .await?)
+}
+
 /// Signs one commune's verified, unsigned records a page at a time; returns how many.
 async fn sign_commune(
     store: &Arc<dyn Store>,
@@ -271,15 +302,7 @@ async fn sign_commune(
     let mut total = 0;
     let mut after_id = 0;
     loop {
-        let page = store
-            .list_records(RecordFilter {
-                units: Some(vec![commune.to_owned()]),
-                decisions: vec![LinkDecision::Auto, LinkDecision::Confirmed],
-                unsigned_only: true,
-                after_id,
-                limit: 500,
-            })
-            .await?;
+        let page = unsigned_page(store, commune, after_id, 500).await?;
         let Some(last) = page.last() else { break };
         after_id = last.id;
         let signatures = page

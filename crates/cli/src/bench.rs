@@ -35,6 +35,9 @@ pub enum BenchCommand {
     /// Check-ins ingested per second, then F1 and F2 searches for random cases beside the naive
     /// SQL self-join, over a synthetic city; SQLite, and PostgreSQL with --postgres-url.
     Trace(crate::bench_trace::TraceBench),
+    /// Coverage of every commune of a province and of the nation by province from the live
+    /// counters, vs `DuckDB` scanning the same data as Parquet; and the counters' cost to ingest.
+    Coverage(crate::bench_coverage::CoverageBench),
 }
 
 #[derive(Debug, Args)]
@@ -79,6 +82,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Cert(args) => crate::bench_cert::run(args).await,
         BenchCommand::Declare(args) => crate::bench_declare::run(args).await,
         BenchCommand::Trace(args) => crate::bench_trace::run(args).await,
+        BenchCommand::Coverage(args) => crate::bench_coverage::run(args).await,
     }
 }
 

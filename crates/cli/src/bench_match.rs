@@ -272,6 +272,8 @@ fn prepare(args: &MatchBench, dir: &Path) -> anyhow::Result<Files> {
             duplicates: 0.02,
             out: files.shots.clone(),
             truth: files.truth.clone(),
+            report_day: None,
+            kien_giang_2021_11_23: false,
         })?;
     }
     Ok(files)

@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::Rng;
 use time::OffsetDateTime;
-use vaxtrace_domain::{Jurisdiction, Role, admin_units};
+use vaxtrace_domain::{Jurisdiction, Role, UnitLevel, admin_units};
 use vaxtrace_server::{AppState, ServerConfig, accounts};
 use vaxtrace_store::{Store, redact_url};
 
@@ -547,6 +547,36 @@ pub(crate) fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Every commune of the demo province but the demo signer's signs its verified records, so the
+/// dashboards have numbers while the demo commune's records wait at /signing.
+async fn sign_other_communes(
+    store: &Arc<dyn Store>,
+    province: &str,
+    first_commune: &str,
+    passphrase: &str,
+) -> anyhow::Result<()> {
+    let others: Vec<&str> =
+        vaxtrace_analytics::area::Area::of(admin_units().get(province).map_or("91", |u| u.code))
+            .residence_units()
+            .into_iter()
+            .filter(|c| {
+                *c != first_commune
+                    && admin_units()
+                        .get(c)
+                        .is_some_and(|u| u.level == UnitLevel::Commune)
+            })
+            .collect();
+    let key_pass = crate::vaccination_commands::Passphrase {
+        value: passphrase.to_owned(),
+    };
+    let (signed, _) =
+        crate::analytics_commands::sign_communes(store, &key_pass, &others, true).await?;
+    if signed > 0 {
+        println!("signed {signed} verified records in the other communes of the province");
+    }
+    Ok(())
+}
+
 pub async fn demo(mut args: DemoArgs) -> anyhow::Result<()> {
     let store = open_store(&args.serve.db).await?;
     load_demo_population(&store, &args).await?;
@@ -573,6 +603,7 @@ pub async fn demo(mut args: DemoArgs) -> anyhow::Result<()> {
         &passphrase_file,
     )
     .await?;
+    sign_other_communes(&store, &args.province, first_commune, &passphrase).await?;
     if args.serve.key_passphrase.is_none() {
         args.serve.key_passphrase = Some(passphrase);
     }

@@ -5,6 +5,7 @@
 mod analytics_commands;
 mod bench;
 mod bench_cert;
+mod bench_coverage;
 mod bench_declare;
 mod bench_match;
 mod bench_trace;

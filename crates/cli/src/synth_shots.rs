@@ -47,6 +47,8 @@ pub struct ShotGenOptions {
     pub noise: f64,
     /// Fraction of shots also reported by a second source.
     pub duplicate_rate: f64,
+    /// Every dose on or before this day: the coverage shares are those of that day.
+    pub report_day: Option<Date>,
 }
 
 impl Default for ShotGenOptions {
@@ -59,6 +61,7 @@ impl Default for ShotGenOptions {
             booster: 0.1,
             noise: 0.05,
             duplicate_rate: 0.02,
+            report_day: None,
         }
     }
 }
@@ -94,6 +97,8 @@ const BOOSTER_END: Date = date!(2022 - 03 - 31);
 const BOOSTER_GAP_DAYS: i64 = 84;
 /// Dose 2 comes after the vaccine's interval plus up to eight weeks.
 const MAX_SLACK_DAYS: i64 = 56;
+/// Draws of a history before giving up and dropping the doses after the report day.
+const REPORT_DAY_TRIES: usize = 200;
 
 #[derive(Debug)]
 struct VaccineSpec {
@@ -427,14 +432,31 @@ impl Generator {
         Duration::days(a.min(b))
     }
 
-    /// The doses of one eligible citizen, in order.
+    /// The doses of one eligible citizen, in order. With a report day, every dose falls on or
+    /// before it (dates drawn again, a bounded number of times, then late doses dropped), so the
+    /// shares asked for are the coverage on that day.
     fn doses(&mut self, c: &Citizen) -> Vec<Dose> {
-        let o = &self.opts;
-        let (c1, c2, boost) = (o.coverage_dose1, o.coverage_dose2, o.booster);
         let u: f64 = self.rng.random();
-        if u >= c1 {
+        if u >= self.opts.coverage_dose1 {
             return Vec::new();
         }
+        let Some(day) = self.opts.report_day else {
+            return self.draw_doses(c, u);
+        };
+        for _ in 0..REPORT_DAY_TRIES {
+            let doses = self.draw_doses(c, u);
+            if doses.iter().all(|d| d.date <= day) {
+                return doses;
+            }
+        }
+        let mut doses = self.draw_doses(c, u);
+        doses.retain(|d| d.date <= day);
+        doses
+    }
+
+    fn draw_doses(&mut self, c: &Citizen, u: f64) -> Vec<Dose> {
+        let o = &self.opts;
+        let (c2, boost) = (o.coverage_dose2, o.booster);
         let teen = c.birth_date.year() >= FIRST_TEEN_YEAR;
         let complete = u < c2;
         let boosted = u < boost && !teen;

@@ -50,17 +50,35 @@ pub struct GenerateShotsArgs {
     /// The ground truth: each row's true personal ID and the noise applied.
     #[arg(long)]
     pub truth: PathBuf,
+    /// Every dose on or before this day (YYYY-MM-DD), so the coverage shares are that day's.
+    #[arg(long, value_parser = parse_report_day)]
+    pub report_day: Option<time::Date>,
+    /// Kiên Giang's report of 23/11/2021: dose 1 for 97.31 % and dose 2 for 62.71 % of the
+    /// eligible, no booster yet, every dose on or before that day (overrides the shares above).
+    #[arg(long)]
+    pub kien_giang_2021_11_23: bool,
+}
+
+fn parse_report_day(raw: &str) -> Result<time::Date, String> {
+    vaxtrace_domain::date::parse_day("report_day", raw).map_err(|e| e.message_en)
 }
 
 pub fn generate(args: &GenerateShotsArgs) -> anyhow::Result<()> {
-    let opts = ShotGenOptions {
+    let mut opts = ShotGenOptions {
         seed: args.seed,
         coverage_dose1: args.coverage_dose1,
         coverage_dose2: args.coverage_dose2,
         booster: args.booster,
         noise: args.noise,
         duplicate_rate: args.duplicates,
+        report_day: args.report_day,
     };
+    if args.kien_giang_2021_11_23 {
+        opts.coverage_dose1 = 0.9731;
+        opts.coverage_dose2 = 0.6271;
+        opts.booster = 0.0;
+        opts.report_day = Some(time::macros::date!(2021 - 11 - 23));
+    }
     let open = |p: &Path| File::open(p).with_context(|| format!("cannot open {}", p.display()));
     let create =
         |p: &Path| File::create(p).with_context(|| format!("cannot create {}", p.display()));
@@ -759,6 +777,8 @@ pub async fn load_demo_vaccinations(
         duplicates: 0.02,
         out: shots.clone(),
         truth,
+        report_day: None,
+        kien_giang_2021_11_23: false,
     })?;
     let opts = ShotImportOptions {
         batch_size: 5_000,

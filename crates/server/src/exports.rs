@@ -19,6 +19,8 @@ use crate::routes::declarations::{csv_download, push_csv_row};
 pub enum Column {
     Text(Vec<String>),
     Int(Vec<i64>),
+    /// Nulls where there is none (a day that has not come).
+    OptInt(Vec<Option<i64>>),
     /// Nulls where there is no value (a rate over no one).
     Float(Vec<Option<f64>>),
 }
@@ -33,6 +35,7 @@ impl Table {
         self.columns.first().map_or(0, |(_, c)| match c {
             Column::Text(v) => v.len(),
             Column::Int(v) => v.len(),
+            Column::OptInt(v) => v.len(),
             Column::Float(v) => v.len(),
         })
     }
@@ -48,6 +51,7 @@ impl Table {
                 .map(|(_, c)| match c {
                     Column::Text(v) => v[i].clone(),
                     Column::Int(v) => v[i].to_string(),
+                    Column::OptInt(v) => v[i].map(|x| x.to_string()).unwrap_or_default(),
                     Column::Float(v) => v[i].map(|x| format!("{x:.6}")).unwrap_or_default(),
                 })
                 .collect();
@@ -57,8 +61,31 @@ impl Table {
     }
 
     pub fn parquet(&self) -> Result<Vec<u8>, parquet::errors::ParquetError> {
+        let mut buf = Vec::new();
+        let mut writer = ParquetWriter::new(&mut buf, self)?;
+        writer.write(self)?;
+        writer.close()?;
+        Ok(buf)
+    }
+}
+
+/// A Parquet file written a row group (one [`Table`] of the same columns) at a time, so large
+/// exports stream.
+pub struct ParquetWriter<W: std::io::Write + Send> {
+    inner: SerializedFileWriter<W>,
+}
+
+impl<W: std::io::Write + Send> std::fmt::Debug for ParquetWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ParquetWriter")
+    }
+}
+
+impl<W: std::io::Write + Send> ParquetWriter<W> {
+    /// A file whose schema is that of `like`'s columns.
+    pub fn new(out: W, like: &Table) -> Result<Self, parquet::errors::ParquetError> {
         use parquet::basic::{LogicalType, Repetition, Type as Physical};
-        let fields = self
+        let fields = like
             .columns
             .iter()
             .map(|(name, c)| {
@@ -69,6 +96,7 @@ impl Table {
                         Some(LogicalType::String),
                     ),
                     Column::Int(_) => (Physical::INT64, Repetition::REQUIRED, None),
+                    Column::OptInt(_) => (Physical::INT64, Repetition::OPTIONAL, None),
                     Column::Float(_) => (Physical::DOUBLE, Repetition::OPTIONAL, None),
                 };
                 Type::primitive_type_builder(name, physical)
@@ -79,15 +107,20 @@ impl Table {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let schema = Arc::new(
-            Type::group_type_builder("coverage")
+            Type::group_type_builder("table")
                 .with_fields(fields)
                 .build()?,
         );
-        let mut buf = Vec::new();
         let props = Arc::new(WriterProperties::builder().build());
-        let mut writer = SerializedFileWriter::new(&mut buf, schema, props)?;
-        let mut group = writer.next_row_group()?;
-        let mut columns = self.columns.iter();
+        Ok(Self {
+            inner: SerializedFileWriter::new(out, schema, props)?,
+        })
+    }
+
+    /// Writes `table` (same columns, in order) as one row group.
+    pub fn write(&mut self, table: &Table) -> Result<(), parquet::errors::ParquetError> {
+        let mut group = self.inner.next_row_group()?;
+        let mut columns = table.columns.iter();
         while let Some(mut out) = group.next_column()? {
             let Some((_, column)) = columns.next() else {
                 break;
@@ -102,6 +135,12 @@ impl Table {
                 Column::Int(v) => {
                     out.typed::<Int64Type>().write_batch(v, None, None)?;
                 }
+                Column::OptInt(v) => {
+                    let values: Vec<i64> = v.iter().flatten().copied().collect();
+                    let levels: Vec<i16> = v.iter().map(|x| i16::from(x.is_some())).collect();
+                    out.typed::<Int64Type>()
+                        .write_batch(&values, Some(&levels), None)?;
+                }
                 Column::Float(v) => {
                     let values: Vec<f64> = v.iter().flatten().copied().collect();
                     let levels: Vec<i16> = v.iter().map(|x| i16::from(x.is_some())).collect();
@@ -111,9 +150,11 @@ impl Table {
             }
             out.close()?;
         }
-        group.close()?;
-        writer.close()?;
-        Ok(buf)
+        group.close().map(|_| ())
+    }
+
+    pub fn close(self) -> Result<(), parquet::errors::ParquetError> {
+        self.inner.close().map(|_| ())
     }
 }
 

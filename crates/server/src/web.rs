@@ -55,6 +55,9 @@ pub fn router() -> Router<AppState> {
         .route("/checkin", page!("checkin.html"))
         .route("/venues", page!("venues.html"))
         .route("/cases", page!("cases.html"))
+        .route("/analytics", page!("analytics.html"))
+        .route("/supervision", page!("supervision.html"))
+        .route("/flows", page!("flows.html"))
         .route(
             "/static/app.css",
             asset!("app.css", "text/css; charset=utf-8"),
@@ -71,6 +74,11 @@ pub fn router() -> Router<AppState> {
         .route(
             "/static/vendor/jsQR.js",
             asset!("vendor/jsqr/jsQR.js", "text/javascript; charset=utf-8"),
+        )
+        // Province boundaries (CC BY-SA 4.0), see web/vendor/geo/NOTICE.md.
+        .route(
+            "/static/vendor/geo/provinces.geojson",
+            asset!("vendor/geo/provinces.geojson", "application/geo+json"),
         );
     scripts!(
         pages,
@@ -90,5 +98,9 @@ pub fn router() -> Router<AppState> {
         "checkin.js",
         "venues.js",
         "cases.js",
+        "charts.js",
+        "analytics.js",
+        "supervision.js",
+        "flows.js",
     )
 }

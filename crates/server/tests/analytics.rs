@@ -154,7 +154,10 @@ async fn exports_series_due_and_lowest(backend: Backend) {
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("date,basis,code,name,level,population"));
     let total = lines.last().unwrap();
-    assert!(total.contains(",91,Tỉnh Kiên Giang,province,2,2,"), "{total}");
+    assert!(
+        total.contains(",91,Tỉnh Kiên Giang,province,2,2,"),
+        "{total}"
+    );
 
     let parquet = app
         .get("/api/v1/coverage?area=91&format=parquet", Some(&health))

@@ -184,6 +184,10 @@ pub trait AnalyticsStore: Send + Sync {
 
     async fn analytics_settings(&self) -> StoreResult<AnalyticsSettings>;
 
+    /// Adds deltas computed elsewhere (a backfill, a benchmark's synthetic data) in one
+    /// transaction; a recount tells whether they match the base tables.
+    async fn add_counts(&self, deltas: Deltas) -> StoreResult<()>;
+
     /// Recomputes every counter and contribution from the registry, the signed records and the
     /// correction requests, compares them with the live ones and, with `apply`, replaces them
     /// (with `settings`, e.g. another residence basis). Writers wait meanwhile.
@@ -355,6 +359,44 @@ pub(crate) fn member_moved(
     member.count(&was, deltas, -1);
     member.count(now, deltas, 1);
     Ok(MemberRow::of(now, &member))
+}
+
+/// A signature made (`sign` = 1) or voided (-1), for supervision: counted on the signing day
+/// for the commune that reviews the record.
+pub(crate) fn signature_changed(
+    deltas: &mut Deltas,
+    queue_unit: Option<&str>,
+    decision: &str,
+    administered_at: i64,
+    signed_at: i64,
+    sign: i64,
+) {
+    use vaxtrace_domain::date::vietnam_day;
+    if let Some(unit) = queue_unit {
+        vaxtrace_analytics::supervision::count_signature(
+            deltas,
+            unit,
+            decision == "auto",
+            vietnam_day(crate::from_unix_micros(administered_at)),
+            vietnam_day(crate::from_unix_micros(signed_at)),
+            sign,
+        );
+    }
+}
+
+/// A review changes the record, which voids its current signature: it no longer counts as
+/// verification work done.
+pub(crate) fn review_voids_signature(record: &crate::ShotRecord, deltas: &mut Deltas) {
+    if let Some(sig) = record.signature.as_ref().filter(|_| record.is_signed()) {
+        signature_changed(
+            deltas,
+            record.queue_unit.as_deref(),
+            record.decision.code(),
+            crate::unix_micros(record.administered_at),
+            crate::unix_micros(sig.signed_at),
+            -1,
+        );
+    }
 }
 
 /// SQL placeholders `?1, ?2, …` (SQLite) for an IN list starting at `first`.

@@ -11,19 +11,21 @@ use tokio_postgres::GenericClient;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 use vaxtrace_analytics::counters::{as_of_ranges, bucket_day, day_bucket};
-use vaxtrace_analytics::supervision::{count_correction, count_signature};
+use vaxtrace_analytics::supervision::count_correction;
 use vaxtrace_analytics::{Deltas, Member};
-use vaxtrace_domain::date::{vietnam_day, vietnam_day_range};
+use vaxtrace_domain::date::vietnam_day_range;
 
 use crate::analytics::{
     AnalyticsSettings, AnalyticsStore, DaySum, DueCount, Facts, Family, FlowRows, MEMBER_COLUMNS,
     MemberRow, MemberWrite, NewCorrectionRequest, RecountReport, SeriesSum,
-    StoredCorrectionRequest, member_changed,
+    StoredCorrectionRequest, member_changed, signature_changed,
 };
 use crate::vaccinations::{DOSE_COLUMNS, DoseRow, derive_status};
 use crate::{PostgresStore, StoreError, StoreResult, from_unix_micros, unix_micros};
 
 const RECOUNT_FLUSH_KEYS: usize = 200_000;
+/// Signed records read per page of a recount.
+const RECOUNT_PAGE: i64 = 20_000;
 
 pub(crate) async fn settings(c: &impl GenericClient) -> StoreResult<AnalyticsSettings> {
     let rows = c
@@ -196,26 +198,6 @@ pub(crate) async fn refresh_member(
     write_member(c, "coverage_members", personal_id, write).await
 }
 
-pub(crate) fn signature_changed(
-    deltas: &mut Deltas,
-    queue_unit: Option<&str>,
-    decision: &str,
-    administered_at: i64,
-    signed_at: i64,
-    sign: i64,
-) {
-    if let Some(unit) = queue_unit {
-        count_signature(
-            deltas,
-            unit,
-            decision == "auto",
-            vietnam_day(from_unix_micros(administered_at)),
-            vietnam_day(from_unix_micros(signed_at)),
-            sign,
-        );
-    }
-}
-
 pub(crate) async fn handle_corrections(
     c: &impl GenericClient,
     record_id: i64,
@@ -287,30 +269,27 @@ async fn recount_into_shadow(
             citizens += 1;
         }
     }
-    // Each citizen's signed doses with their registry facts, in one ordered pass.
-    let mut per_citizen: Vec<(i64, Facts, Vec<DoseRow>)> = Vec::new();
+    // Each citizen's signed doses with their registry facts, a page at a time: writes into the
+    // shadow tables cannot interleave with a half-read result on the same connection.
     let mut members = 0;
-    {
-        let rows = c
-            .query_raw(
-                &format!(
-                    "SELECT r.personal_id, {}, c.permanent_unit, c.temporary_unit, c.birth_date, \
-                     c.sex, c.status FROM vaccination_records r \
-                     JOIN citizens c ON c.personal_id = r.personal_id \
-                     WHERE r.decision IN ('auto', 'confirmed') AND r.signed_version = r.version \
-                     ORDER BY r.personal_id, r.id",
-                    DOSE_COLUMNS
-                        .split(", ")
-                        .map(|col| format!("r.{col}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                no_params(),
-            )
-            .await?;
-        pin_mut!(rows);
-        while let Some(r) = rows.next().await {
-            let r = r?;
+    let mut after: i64 = -1;
+    let columns = DOSE_COLUMNS
+        .split(", ")
+        .map(|col| format!("r.{col}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT r.personal_id, {columns}, c.permanent_unit, c.temporary_unit, c.birth_date, \
+         c.sex, c.status FROM vaccination_records r \
+         JOIN citizens c ON c.personal_id = r.personal_id \
+         WHERE r.decision IN ('auto', 'confirmed') AND r.signed_version = r.version \
+         AND r.personal_id > $1 ORDER BY r.personal_id, r.id LIMIT $2"
+    );
+    loop {
+        let rows = c.query(&sql, &[&after, &RECOUNT_PAGE]).await?;
+        let full_page = rows.len() as i64 == RECOUNT_PAGE;
+        let mut per_citizen: Vec<(i64, Facts, Vec<DoseRow>)> = Vec::new();
+        for r in &rows {
             let pid: i64 = r.get(0);
             let dose = DoseRow {
                 id: r.get(1),
@@ -321,21 +300,25 @@ async fn recount_into_shadow(
             };
             match per_citizen.last_mut() {
                 Some((p, _, doses)) if *p == pid => doses.push(dose),
-                _ => per_citizen.push((pid, facts_row(&r, 6), vec![dose])),
-            }
-            // Finished citizens are written out in groups; the last one may still grow.
-            if per_citizen.len() > 1_000 {
-                let open = per_citizen.pop();
-                members += shadow_members(c, settings, now, &per_citizen, &mut deltas).await?;
-                per_citizen.clear();
-                per_citizen.extend(open);
-                if deltas.len() > RECOUNT_FLUSH_KEYS {
-                    flush_into(c, "recount_counts", std::mem::take(&mut deltas)).await?;
-                }
+                _ => per_citizen.push((pid, facts_row(r, 6), vec![dose])),
             }
         }
+        // The last citizen of a full page may go on in the next one: read them again there.
+        if full_page && per_citizen.len() > 1 {
+            per_citizen.pop();
+        }
+        let Some(last) = per_citizen.last().map(|(p, _, _)| *p) else {
+            break;
+        };
+        members += shadow_members(c, settings, now, &per_citizen, &mut deltas).await?;
+        if deltas.len() > RECOUNT_FLUSH_KEYS {
+            flush_into(c, "recount_counts", std::mem::take(&mut deltas)).await?;
+        }
+        after = last;
+        if !full_page {
+            break;
+        }
     }
-    members += shadow_members(c, settings, now, &per_citizen, &mut deltas).await?;
     shadow_supervision(c, &mut deltas).await?;
     flush_into(c, "recount_counts", deltas).await?;
     Ok((citizens, members))
@@ -657,6 +640,14 @@ impl AnalyticsStore for PostgresStore {
     async fn analytics_settings(&self) -> StoreResult<AnalyticsSettings> {
         let client = self.pool.get().await?;
         settings(&**client).await
+    }
+
+    async fn add_counts(&self, deltas: Deltas) -> StoreResult<()> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        flush(&*tx, deltas).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn recount(

@@ -7,14 +7,14 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 use time::{Date, OffsetDateTime};
 use vaxtrace_analytics::counters::{as_of_ranges, bucket_day, day_bucket};
-use vaxtrace_analytics::supervision::{count_correction, count_signature};
+use vaxtrace_analytics::supervision::count_correction;
 use vaxtrace_analytics::{Deltas, Member};
-use vaxtrace_domain::date::{vietnam_day, vietnam_day_range};
+use vaxtrace_domain::date::vietnam_day_range;
 
 use crate::analytics::{
     AnalyticsSettings, AnalyticsStore, DaySum, DueCount, Facts, Family, FlowRows, MEMBER_COLUMNS,
     MemberRow, MemberWrite, NewCorrectionRequest, RecountReport, SeriesSum,
-    StoredCorrectionRequest, member_changed, placeholders,
+    StoredCorrectionRequest, member_changed, placeholders, signature_changed,
 };
 use crate::vaccinations::{DOSE_COLUMNS, DoseRow, derive_status};
 use crate::{SqliteStore, StoreError, StoreResult, from_unix_micros, unix_micros};
@@ -152,27 +152,6 @@ pub(crate) fn refresh_member(
     let old = member_row(conn, personal_id)?;
     let write = member_changed(old.as_ref(), &resident, member, deltas)?;
     write_member(conn, "coverage_members", personal_id, write)
-}
-
-/// A signature made (`sign` = 1) or voided (-1), for supervision.
-pub(crate) fn signature_changed(
-    deltas: &mut Deltas,
-    queue_unit: Option<&str>,
-    decision: &str,
-    administered_at: i64,
-    signed_at: i64,
-    sign: i64,
-) {
-    if let Some(unit) = queue_unit {
-        count_signature(
-            deltas,
-            unit,
-            decision == "auto",
-            vietnam_day(from_unix_micros(administered_at)),
-            vietnam_day(from_unix_micros(signed_at)),
-            sign,
-        );
-    }
 }
 
 /// A record's review handles its open correction requests.
@@ -628,6 +607,16 @@ impl AnalyticsStore for SqliteStore {
 
     async fn analytics_settings(&self) -> StoreResult<AnalyticsSettings> {
         self.read(settings).await
+    }
+
+    async fn add_counts(&self, deltas: Deltas) -> StoreResult<()> {
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            flush(&tx, deltas)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
     }
 
     async fn recount(

@@ -10,13 +10,11 @@ use vaxtrace_domain::{Citizen, PersonalId};
 
 use vaxtrace_analytics::Deltas;
 
-use crate::analytics::AnalyticsSettings;
+use crate::analytics::{AnalyticsSettings, review_voids_signature, signature_changed};
 use crate::certificates::revoke_for_record_sql;
 use crate::citizen_row::{COLUMNS, CitizenRow};
 use crate::sqlite::citizen_from_row;
-use crate::sqlite_analytics::{
-    self as analytics, handle_corrections, refresh_member, signature_changed,
-};
+use crate::sqlite_analytics::{self as analytics, handle_corrections, refresh_member};
 use crate::vaccinations::{
     CandidateQuery, Change, DOSE_COLUMNS, DoseRow, InsertOutcome, LinkDecision, NewKey,
     NewShotRecord, NewSignature, QueueCount, RECORD_COLUMNS, RecordFilter, RecordRow, ReviewAction,
@@ -528,17 +526,7 @@ impl VaccinationStore for SqliteStore {
             )?;
             let settings = analytics::settings(&tx)?;
             let mut deltas = Deltas::new();
-            if let Some(sig) = record.signature.as_ref().filter(|_| record.is_signed()) {
-                // The change voids the signature: it no longer counts as verification work done.
-                signature_changed(
-                    &mut deltas,
-                    record.queue_unit.as_deref(),
-                    record.decision.code(),
-                    unix_micros(record.administered_at),
-                    unix_micros(sig.signed_at),
-                    -1,
-                );
-            }
+            review_voids_signature(&record, &mut deltas);
             handle_corrections(&tx, id, &change.actor, change.at, &mut deltas)?;
             apply_review(&tx, &record, &action, now)?;
             // The record a certificate states has changed: that certificate no longer holds.
