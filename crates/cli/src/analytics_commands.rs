@@ -87,11 +87,18 @@ pub async fn analytics(cmd: AnalyticsCommand) -> anyhow::Result<()> {
             residence,
         } => {
             let store = open_store(&db).await?;
+            // Applying also turns the live counters (back) on.
+            let current = store.analytics_settings().await?;
             let settings = match residence.as_deref() {
+                None if apply => Some(AnalyticsSettings {
+                    live: true,
+                    ..current
+                }),
                 None => None,
                 Some(raw) => Some(AnalyticsSettings {
                     residence: ResidenceBasis::parse(raw).context("unknown residence basis")?,
-                    ..store.analytics_settings().await?
+                    live: true,
+                    ..current
                 }),
             };
             let report = store

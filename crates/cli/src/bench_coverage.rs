@@ -506,6 +506,7 @@ async fn counter_cost(
         Some(AnalyticsSettings {
             residence: ResidenceBasis::Permanent,
             live: false,
+            counted: true,
         }),
         OffsetDateTime::now_utc(),
     )

@@ -209,12 +209,18 @@ pub async fn coverage_report(
 ) -> Result<CoverageReport, StoreError> {
     let units = area.units_at(level);
     let mut by_unit = tally_units(store, &units, day, Family::Coverage).await?;
+    // The area's own counters: doses of district-level sites are on no commune's row.
     let mut total = Tally::default();
+    for t in tally_units(store, &area.summing_units(), day, Family::Coverage)
+        .await?
+        .values()
+    {
+        total.merge(t);
+    }
     let rows = units
         .iter()
         .map(|code| {
             let tally = by_unit.remove(*code).unwrap_or_default();
-            total.merge(&tally);
             CoverageRow {
                 unit: UnitInfo::of(code),
                 coverage: Coverage::of(&tally, basis),

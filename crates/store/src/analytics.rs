@@ -109,6 +109,9 @@ pub struct AnalyticsSettings {
     pub residence: ResidenceBasis,
     /// Off only for a bulk backfill that ends with a recount.
     pub live: bool,
+    /// A recount has been applied: the counters hold everything, not only what changed since
+    /// the tables were created.
+    pub counted: bool,
 }
 
 impl Default for AnalyticsSettings {
@@ -116,6 +119,7 @@ impl Default for AnalyticsSettings {
         Self {
             residence: ResidenceBasis::Permanent,
             live: true,
+            counted: false,
         }
     }
 }
@@ -127,16 +131,18 @@ impl AnalyticsSettings {
             match k.as_str() {
                 "residence" => s.residence = ResidenceBasis::parse(&v).unwrap_or_default(),
                 "live" => s.live = v != "off",
+                "counted" => s.counted = v == "yes",
                 _ => {}
             }
         }
         s
     }
 
-    pub(crate) fn pairs(self) -> [(&'static str, &'static str); 2] {
+    pub(crate) fn pairs(self) -> [(&'static str, &'static str); 3] {
         [
             ("residence", self.residence.code()),
             ("live", if self.live { "on" } else { "off" }),
+            ("counted", if self.counted { "yes" } else { "no" }),
         ]
     }
 }
@@ -199,12 +205,10 @@ pub trait AnalyticsStore: Send + Sync {
     ) -> StoreResult<RecountReport>;
 }
 
-/// After the migration that adds the counters to a database that already holds data: count it.
-pub(crate) async fn count_existing_data(
-    store: &impl crate::Store,
-    applied: &[String],
-) -> StoreResult<()> {
-    if applied.iter().any(|m| m == "0006_analytics") && store.count_citizens().await? > 0 {
+/// Until a recount has been applied (after the migration that adds the counters to a database
+/// with data, or after one that was interrupted), the counters may miss what came before: count.
+pub(crate) async fn count_existing_data(store: &impl crate::Store) -> StoreResult<()> {
+    if !store.analytics_settings().await?.counted && store.count_citizens().await? > 0 {
         store
             .recount(true, None, time::OffsetDateTime::now_utc())
             .await?;

@@ -197,7 +197,7 @@ impl Store for PostgresStore {
             client.batch_execute(sql).await?;
         }
         drop(client);
-        crate::analytics::count_existing_data(self, &applied).await?;
+        crate::analytics::count_existing_data(self).await?;
         Ok(applied)
     }
 

@@ -614,8 +614,9 @@ impl AnalyticsStore for PostgresStore {
                 "SELECT d.origin_unit, d.destination_unit, count(*) FROM checkpoint_scans s \
                  JOIN declarations d ON d.id = s.declaration_id \
                  WHERE s.scanned_at >= $1 AND s.scanned_at < $2 \
+                 AND d.travel_date BETWEEN $3 AND $4 AND d.revoked_at IS NULL \
                  GROUP BY d.origin_unit, d.destination_unit",
-                &[&unix_micros(start), &unix_micros(end)],
+                &[&unix_micros(start), &unix_micros(end), &from, &to],
             )
             .await?;
         for r in rows {
@@ -661,7 +662,7 @@ impl AnalyticsStore for PostgresStore {
         // Writers of counters wait; the base tables are read in the same snapshot.
         tx.batch_execute(
             "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; \
-             LOCK TABLE coverage_counts, coverage_members IN EXCLUSIVE MODE",
+             LOCK TABLE coverage_members, coverage_counts IN EXCLUSIVE MODE",
         )
         .await?;
         let settings = match new_settings {
@@ -704,7 +705,11 @@ impl AnalyticsStore for PostgresStore {
                  INSERT INTO coverage_members SELECT * FROM recount_members;",
             )
             .await?;
-            save_settings(&*tx, settings).await?;
+            let counted = AnalyticsSettings {
+                counted: true,
+                ..settings
+            };
+            save_settings(&*tx, counted).await?;
         }
         tx.commit().await?;
         Ok(report)

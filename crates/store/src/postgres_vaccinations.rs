@@ -103,6 +103,12 @@ async fn refresh_status(
     settings: AnalyticsSettings,
     deltas: &mut Deltas,
 ) -> StoreResult<()> {
+    // One writer per citizen at a time: what it reads next includes what others committed.
+    tx.execute(
+        "SELECT 1 FROM citizens WHERE personal_id = $1 FOR NO KEY UPDATE",
+        &[&personal_id],
+    )
+    .await?;
     let doses: Vec<DoseRow> = tx
         .query(
             &format!(
@@ -660,6 +666,8 @@ impl VaccinationStore for PostgresStore {
             .flatten()
             .map(|p| p.as_number() as i64)
             .collect();
+        let mut affected: Vec<i64> = affected.into_iter().collect();
+        affected.sort_unstable();
         for pid in affected {
             refresh_status(&tx, pid, change.at, settings, &mut deltas).await?;
         }
@@ -686,8 +694,8 @@ impl VaccinationStore for PostgresStore {
             // A re-signature replaces the signature made earlier: it counts once.
             let previous: Option<i64> = tx
                 .query_opt(
-                    "SELECT signed_at FROM vaccination_records \
-                     WHERE id = $1 AND version = $2 AND signed_version = version FOR UPDATE",
+                    "SELECT CASE WHEN signed_version = version THEN signed_at END \
+                     FROM vaccination_records WHERE id = $1 AND version = $2 FOR UPDATE",
                     &[&s.record_id, &s.version],
                 )
                 .await?
@@ -733,6 +741,9 @@ impl VaccinationStore for PostgresStore {
                 }
             }
         }
+        // In ID order, so concurrent signers lock citizens in the same order.
+        let mut citizens: Vec<i64> = citizens.into_iter().collect();
+        citizens.sort_unstable();
         for pid in citizens {
             refresh_status(&tx, pid, at, settings, &mut deltas).await?;
         }

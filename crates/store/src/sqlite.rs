@@ -313,7 +313,7 @@ impl Store for SqliteStore {
             Ok(applied)
         })
         .await?;
-        crate::analytics::count_existing_data(self, &applied).await?;
+        crate::analytics::count_existing_data(self).await?;
         Ok(applied)
     }
 

@@ -580,11 +580,11 @@ impl AnalyticsStore for SqliteStore {
                 "SELECT d.origin_unit, d.destination_unit, count(*) FROM checkpoint_scans s \
                  JOIN declarations d ON d.id = s.declaration_id \
                  WHERE s.scanned_at >= ?1 AND s.scanned_at < ?2 \
+                 AND d.travel_date BETWEEN ?3 AND ?4 AND d.revoked_at IS NULL \
                  GROUP BY d.origin_unit, d.destination_unit",
             )?;
-            let rows = stmt.query_map(params![unix_micros(start), unix_micros(end)], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?;
+            let bounds = params![unix_micros(start), unix_micros(end), from, to];
+            let rows = stmt.query_map(bounds, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             for row in rows {
                 let (o, d, n): (String, String, i64) = row?;
                 pairs.entry((o, d)).or_default().1 += n;
@@ -663,7 +663,13 @@ impl AnalyticsStore for SqliteStore {
                      DELETE FROM main.coverage_members;
                      INSERT INTO main.coverage_members SELECT * FROM temp.recount_members;",
                 )?;
-                save_settings(&tx, settings)?;
+                save_settings(
+                    &tx,
+                    AnalyticsSettings {
+                        counted: true,
+                        ..settings
+                    },
+                )?;
             }
             tx.execute_batch(
                 "DROP TABLE temp.recount_counts; DROP TABLE temp.recount_members;",

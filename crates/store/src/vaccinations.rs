@@ -498,7 +498,7 @@ pub(crate) struct Derived {
 /// Applies the status rules in force `at` to a citizen's signed doses.
 pub(crate) fn derive_status(doses: &[DoseRow], at: OffsetDateTime) -> StoreResult<Derived> {
     use vaxtrace_domain::date::vietnam_day;
-    use vaxtrace_domain::status::{Dose, evaluate};
+    use vaxtrace_domain::status::{Dose, RULE_SETS, evaluate, evaluate_with};
     let rows = doses;
     let doses = rows
         .iter()
@@ -513,6 +513,12 @@ pub(crate) fn derive_status(doses: &[DoseRow], at: OffsetDateTime) -> StoreResul
         })
         .collect::<StoreResult<Vec<_>>>()?;
     let status = evaluate(&doses, vietnam_day(at));
+    // The counters take event days from the newest rules, whatever the day of the change, so a
+    // recount agrees with them; a new rule set takes a recount.
+    let latest = RULE_SETS.last().map_or_else(
+        || status.clone(),
+        |r| evaluate_with(r, &doses, vietnam_day(at)),
+    );
     let detail = serde_json::to_string(&status)
         .map_err(|e| crate::StoreError::Database(format!("status encoding: {e}")))?;
     let cells = doses
@@ -528,7 +534,7 @@ pub(crate) fn derive_status(doses: &[DoseRow], at: OffsetDateTime) -> StoreResul
     Ok(Derived {
         colour: status.colour.code(),
         rule_version: status.rule_version,
-        member: vaxtrace_analytics::Member::from_status(&status, cells),
+        member: vaxtrace_analytics::Member::from_status(&latest, cells),
         detail,
     })
 }
