@@ -647,7 +647,8 @@ pub async fn demo(mut args: DemoArgs) -> anyhow::Result<()> {
             "Pages: /review (tramyte…), /signing (ubnd…), /history (print a certificate), \
              /scan (chot…: check a certificate QR), /declare (any login: travel declaration and \
              72-hour pass), /checkpoint (chot…), /inbox (congan…), /venues (diadiem…: check-in poster), /checkin \
-             (any login), /cases (yte…: F0 timeline, F1/F2 tracing)"
+             (any login), /cases (yte…: F0 timeline, F1/F2 tracing), /analytics, /supervision and \
+             /flows (bo.phantich, yte.tinh…: coverage map, verification work, travel flows)"
         );
         println!(
             "Verifiers: {url}/api/v1/trust-list and {url}/api/v1/revocation-list, signed by the \

@@ -64,6 +64,10 @@ fn every_command_has_help() {
         &["verify-record", "--help"],
         &["import", "tests", "--help"],
         &["bench", "trace", "--help"],
+        &["bench", "coverage", "--help"],
+        &["analytics", "coverage", "--help"],
+        &["analytics", "recount", "--help"],
+        &["vaccination", "sign", "--help"],
     ] {
         let o = run(args);
         assert!(o.status.success(), "{args:?}");

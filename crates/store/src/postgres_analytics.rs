@@ -325,26 +325,32 @@ async fn recount_into_shadow(
 }
 
 /// The supervision series of the current signatures and of every correction request.
+/// Streamed without writes in between, and the deltas grow with units × days, not rows: memory
+/// stays bounded.
 async fn shadow_supervision(c: &impl GenericClient, deltas: &mut Deltas) -> StoreResult<()> {
     let signed = c
-        .query(
+        .query_raw(
             "SELECT queue_unit, decision, administered_at, signed_at FROM vaccination_records \
              WHERE decision IN ('auto', 'confirmed') AND signed_version = version",
-            &[],
+            no_params(),
         )
         .await?;
-    for r in signed {
+    pin_mut!(signed);
+    while let Some(r) = signed.next().await {
+        let r = r?;
         let unit: Option<String> = r.get(0);
         let decision: String = r.get(1);
         signature_changed(deltas, unit.as_deref(), &decision, r.get(2), r.get(3), 1);
     }
     let corrections = c
-        .query(
+        .query_raw(
             "SELECT queue_unit, requested_at, handled_at FROM correction_requests",
-            &[],
+            no_params(),
         )
         .await?;
-    for r in corrections {
+    pin_mut!(corrections);
+    while let Some(r) = corrections.next().await {
+        let r = r?;
         let unit: String = r.get(0);
         let handled: Option<i64> = r.get(2);
         count_correction(
