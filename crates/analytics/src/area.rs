@@ -124,6 +124,13 @@ impl Area {
         ))
     }
 
+    /// The level asked for (`None`: the default below the area), checked against the area.
+    pub fn level(self, raw: Option<&str>) -> Result<UnitLevel, ParseError> {
+        let level = raw.map_or(Ok(self.default_level()), parse_level)?;
+        self.check_level(level)?;
+        Ok(level)
+    }
+
     /// The units of `level` that make up this area, in code order. At commune level, the island
     /// districts without communes stand in for their communes, so the units still add up to the
     /// area.
@@ -161,6 +168,19 @@ impl Area {
             Some(_) => vec![self.code],
         }
     }
+}
+
+/// A report day given as `YYYY-MM-DD` (`None`: `default`), checked like [`check_day`].
+pub fn report_day(
+    field: &'static str,
+    raw: Option<&str>,
+    default: Date,
+    today: Date,
+) -> Result<Date, ParseError> {
+    let day = raw.map_or(Ok(default), |raw| {
+        vaxtrace_domain::date::parse_day(field, raw)
+    })?;
+    check_day(field, day, today)
 }
 
 /// A report day: not before the campaign, not after today.

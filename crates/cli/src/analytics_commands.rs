@@ -6,11 +6,11 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use time::OffsetDateTime;
-use vaxtrace_analytics::area::{Area, check_day, parse_level};
+use vaxtrace_analytics::area::{Area, report_day};
 use vaxtrace_analytics::member::ResidenceBasis;
 use vaxtrace_analytics::report::{Basis, Counts, Rates};
 use vaxtrace_cert::CertProfile;
-use vaxtrace_domain::date::{parse_day, vietnam_day};
+use vaxtrace_domain::date::vietnam_day;
 use vaxtrace_domain::{UnitLevel, admin_units};
 use vaxtrace_server::analytics::{CoverageRow, coverage_report};
 use vaxtrace_server::signing;
@@ -164,19 +164,12 @@ fn print_row(row: &CoverageRow) {
 async fn coverage(args: &CoverageArgs) -> anyhow::Result<()> {
     let store = open_store(&args.db).await?;
     let area = Area::parse(&args.area).map_err(|e| anyhow::anyhow!("--area: {}", e.message_en))?;
-    let level = match &args.level {
-        None => area.default_level(),
-        Some(raw) => parse_level(raw).map_err(|e| anyhow::anyhow!("--level: {}", e.message_en))?,
-    };
-    area.check_level(level)
+    let level = area
+        .level(args.level.as_deref())
         .map_err(|e| anyhow::anyhow!("--level: {}", e.message_en))?;
     let today = vietnam_day(OffsetDateTime::now_utc());
-    let day = match &args.date {
-        None => today,
-        Some(raw) => parse_day("date", raw)
-            .and_then(|d| check_day("date", d, today))
-            .map_err(|e| anyhow::anyhow!("--date: {}", e.message_en))?,
-    };
+    let day = report_day("date", args.date.as_deref(), today, today)
+        .map_err(|e| anyhow::anyhow!("--date: {}", e.message_en))?;
     let basis = Basis::parse(&args.basis).context("unknown basis")?;
     let report = coverage_report(store.as_ref(), area, level, day, basis).await?;
     if args.json {

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime};
-use vaxtrace_analytics::area::{Area, CAMPAIGN_START, check_day, level_code, parse_level};
+use vaxtrace_analytics::area::{
+    Area, CAMPAIGN_START, check_day, level_code, parse_level, report_day,
+};
 use vaxtrace_analytics::flows::{matrix, roll_up, within};
 use vaxtrace_analytics::report::{Basis, Counts, Coverage, Tally, rate};
 use vaxtrace_analytics::supervision::Supervision;
@@ -60,21 +62,11 @@ impl AnalyticsQuery {
     }
 
     fn level(&self, area: Area) -> Result<UnitLevel, ApiError> {
-        let level = match given(self.level.as_ref()) {
-            None => area.default_level(),
-            Some(raw) => parse_level(raw)?,
-        };
-        area.check_level(level)?;
-        Ok(level)
+        Ok(area.level(given(self.level.as_ref()))?)
     }
 
     fn day(field: &'static str, raw: Option<&String>, default: Date) -> Result<Date, ApiError> {
-        let today = today();
-        let day = match given(raw) {
-            None => default,
-            Some(raw) => parse_day(field, raw)?,
-        };
-        Ok(check_day(field, day, today)?)
+        Ok(report_day(field, given(raw), default, today())?)
     }
 
     fn basis(&self) -> Result<Basis, ApiError> {
