@@ -81,8 +81,32 @@ fn server_config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
         cookie_secure: args.cookie_secure,
         key_passphrase,
         movement_retention_days: args.movement_retention_days,
+        sms: sms_sender(args)?,
         ..ServerConfig::default()
     })
+}
+
+fn sms_sender(args: &ServeArgs) -> anyhow::Result<Arc<dyn vaxtrace_server::sms::SmsSender>> {
+    let Some(url) = &args.sms_gateway_url else {
+        tracing::warn!(
+            outbox = %args.sms_outbox.display(),
+            "no SMS gateway: one-time codes are written to the development outbox"
+        );
+        return Ok(Arc::new(vaxtrace_server::sms::OutboxSms::new(
+            args.sms_outbox.clone(),
+        )));
+    };
+    anyhow::ensure!(
+        url.starts_with("https://")
+            || url.starts_with("http://127.0.0.1")
+            || url.starts_with("http://localhost"),
+        "--sms-gateway-url must be https:// (plain http only to localhost)"
+    );
+    let token = args.sms_gateway_token.clone();
+    Ok(Arc::new(vaxtrace_server::sms::HttpGatewaySms::new(
+        url.clone(),
+        token,
+    )))
 }
 
 #[derive(Debug, clap::Args)]
@@ -277,6 +301,9 @@ pub enum ImportCommand {
     /// Import laboratory test results (CSV: `personal_id,kind,sampled_at,result,lab,lab_ref`);
     /// unknown personal IDs and bad rows go to the rejects file, repeats are not stored twice.
     Tests(crate::import_tests::ImportTestsArgs),
+    /// Import health-insurance cards from the social-insurance agency (CSV:
+    /// `personal_id,card_number,valid_from,valid_to`); a re-import replaces each person's card.
+    Insurance(crate::import_insurance::ImportInsuranceArgs),
 }
 
 pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
@@ -303,6 +330,7 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
         }
         ImportCommand::Legacy(args) => return crate::import_legacy::run(args).await,
         ImportCommand::Tests(args) => return crate::import_tests::run(args).await,
+        ImportCommand::Insurance(args) => return crate::import_insurance::run(args).await,
     };
     let store = open_store(&db).await?;
     let rejects = rejects.unwrap_or_else(|| default_rejects(&file));
@@ -629,6 +657,11 @@ pub async fn demo(mut args: DemoArgs) -> anyhow::Result<()> {
         .take(2)
         .collect();
     let (citizens, shown_url) = (args.citizens, redact_url(&args.serve.db.database_url));
+    let outbox = args
+        .serve
+        .sms_gateway_url
+        .is_none()
+        .then(|| args.serve.sms_outbox.display().to_string());
     let banner = move |url: &str| {
         println!("\nvaxtrace demo — {citizens} citizens in {shown_url}");
         println!("Demo logins (also in {}):", file.display());
@@ -654,6 +687,12 @@ pub async fn demo(mut args: DemoArgs) -> anyhow::Result<()> {
             "Verifiers: {url}/api/v1/trust-list and {url}/api/v1/revocation-list, signed by the \
              CSCA (`vaxtrace keys export-csca --out csca.der`)"
         );
+        if let Some(outbox) = &outbox {
+            println!(
+                "Citizen app: {url}/app — sign up with a citizen above and any phone number; no \
+                 SMS is sent in the demo, the one-time code is written to {outbox}"
+            );
+        }
         println!("\nOpen {url}/login   (Ctrl-C to stop)");
     };
     if args.no_serve {

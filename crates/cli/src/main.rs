@@ -14,6 +14,7 @@ mod commands;
 mod dcc_commands;
 mod dcc_refresh;
 mod import;
+mod import_insurance;
 mod import_legacy;
 mod import_shots;
 mod import_tests;
@@ -75,6 +76,16 @@ pub struct ServeArgs {
     /// Days declarations and checkpoint scans are kept; older ones are deleted every hour.
     #[arg(long, env = "VAXTRACE_MOVEMENT_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
     movement_retention_days: u32,
+    /// Send the citizen app's one-time codes through this SMS gateway: `POST URL` with
+    /// `{"to","text"}` JSON. Without it, codes are written to --sms-outbox, for development only.
+    #[arg(long, env = "VAXTRACE_SMS_GATEWAY_URL")]
+    sms_gateway_url: Option<String>,
+    /// Bearer token for the SMS gateway. Prefer the environment variable.
+    #[arg(long, env = "VAXTRACE_SMS_GATEWAY_TOKEN", hide_env_values = true)]
+    sms_gateway_token: Option<String>,
+    /// Development SMS outbox: one JSON line per code sent, when no gateway is set.
+    #[arg(long, env = "VAXTRACE_SMS_OUTBOX", default_value = "sms-outbox.jsonl")]
+    sms_outbox: std::path::PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -62,6 +62,10 @@ pub enum Permission {
     ManageQuarantine,
     /// See coverage and verification-work numbers of one's area (aggregates only).
     ReadAnalytics,
+    /// The citizen app: one's own and one's household's card, history and privacy page.
+    UseCitizenApp,
+    /// Re-bind a citizen app account to a new phone (a lost phone), in one's area.
+    ManageCitizenAccounts,
 }
 
 impl Role {
@@ -113,6 +117,7 @@ impl Role {
 
     /// The permission table: the single place that says which role may do what.
     pub fn allows(self, permission: Permission) -> bool {
+        use Permission::{ManageCitizenAccounts, UseCitizenApp};
         use Permission::{
             ManageMovementControl, ManageQuarantine, ManageVenues, ReadAnalytics, ReadContacts,
             ReadDeclarationInbox, ReadMovementCounts, RecordTests, ScanCheckpoint, TraceCases,
@@ -196,6 +201,11 @@ impl Role {
                     | Self::ProvinceHealth
                     | Self::DistrictHealth
                     | Self::CommuneHealth
+            ),
+            UseCitizenApp => self == Self::Citizen,
+            ManageCitizenAccounts => matches!(
+                self,
+                Self::Admin | Self::CommunePolice | Self::CommuneHealth
             ),
             ManageUsers | ReadAudit => self == Self::Admin,
         }

@@ -125,6 +125,15 @@ pub async fn login(
         Some(u) if ok && !u.disabled => u,
         _ => return Err(ApiError::bad_credentials()),
     };
+    open_session(store, user, ttl).await
+}
+
+/// A new random session token for a user who proved who they are (password or one-time code).
+pub async fn open_session(
+    store: &dyn Store,
+    user: User,
+    ttl: std::time::Duration,
+) -> Result<Session, ApiError> {
     let mut raw = [0u8; 32];
     rand::rng().fill_bytes(&mut raw);
     let token = hex::encode(raw);

@@ -254,6 +254,17 @@ pub async fn citizen_certificate(
 ) -> Result<IssuedCertificate, ApiError> {
     let purpose = "dcc_certificate";
     let citizen = read_citizen(state, caller, id, purpose).await?;
+    certificate_of(state, caller, &citizen, purpose).await
+}
+
+/// Issues (or returns the current) certificate of a citizen the caller may already see.
+pub(crate) async fn certificate_of(
+    state: &AppState,
+    caller: &Caller,
+    citizen: &Citizen,
+    purpose: &str,
+) -> Result<IssuedCertificate, ApiError> {
+    let id = citizen.personal_id;
     let Some(passphrase) = state.config.key_passphrase.as_deref() else {
         return Err(unavailable(
             "Máy chủ chưa được cấu hình mật khẩu khóa ký",
@@ -262,7 +273,7 @@ pub async fn citizen_certificate(
     };
     let subject = Some(id.to_string());
     let now = OffsetDateTime::now_utc();
-    match issue_certificate(state.store.as_ref(), &citizen, passphrase, now).await {
+    match issue_certificate(state.store.as_ref(), citizen, passphrase, now).await {
         Ok(issued) => {
             state
                 .audit

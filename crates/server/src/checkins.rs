@@ -70,7 +70,12 @@ async fn identify(
     venue_scans: bool,
     now: OffsetDateTime,
 ) -> Result<(PersonalId, &'static str), ApiError> {
-    let outcome = identify_unaudited(state, req, venue_scans, now).await;
+    let mut outcome = identify_unaudited(state, req, venue_scans, now).await;
+    if let Ok((id, _)) = &outcome
+        && let Err(e) = crate::citizen_home::may_act_for(state, caller, *id).await
+    {
+        outcome = Err(e);
+    }
     if let Err(e) = &outcome {
         let subject = req
             .personal_id

@@ -157,6 +157,7 @@ pub async fn submit(
 ) -> Result<DeclarationReceipt, ApiError> {
     let now = OffsetDateTime::now_utc();
     let declaration = input.parse(vietnam_day(now))?;
+    crate::citizen_home::may_act_for(state, caller, declaration.personal_id).await?;
     let subject = Some(declaration.personal_id.to_string());
     let citizen = registered(state, caller, &declaration).await?;
     let key = pass_signer(state).await?;

@@ -17,6 +17,10 @@ pub struct ApiError {
     pub message_en: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Machine-readable particulars beside the message (e.g. `attempts_left`, `fields`).
+    /// Boxed: most errors carry none, and a small error keeps every `Result` small.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl ApiError {
@@ -27,8 +31,18 @@ impl ApiError {
             message_vi: vi.into(),
             message_en: en.into(),
             field: None,
+            extra: None,
         }
     }
+    /// Adds a particular to the body.
+    #[must_use]
+    pub fn with(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.extra
+            .get_or_insert_default()
+            .insert(key.into(), value.into());
+        self
+    }
+
     pub fn unauthenticated() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
@@ -100,6 +114,7 @@ impl From<ParseError> for ApiError {
             message_vi: e.message_vi,
             message_en: e.message_en,
             field: Some(e.field.into()),
+            extra: None,
         }
     }
 }

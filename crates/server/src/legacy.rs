@@ -164,6 +164,7 @@ pub async fn renew(
     req: &PassRequest,
 ) -> Result<PassReceipt, ApiError> {
     let id = PersonalId::parse(&req.personal_id)?;
+    crate::citizen_home::may_act_for(state, caller, id).await?;
     let name = FullName::parse(&req.full_name)?;
     let birth = BirthDate::parse(&req.birth_date)?;
     let citizen = state.store.citizen(id).await?;

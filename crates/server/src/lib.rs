@@ -13,12 +13,16 @@ pub mod cases;
 pub mod certificate_page;
 pub mod certificates;
 pub mod checkins;
+pub mod citizen_accounts;
+pub mod citizen_history;
+pub mod citizen_home;
 pub mod contact_trace;
 pub mod corrections;
 pub mod dcc_lists;
 pub mod declarations;
 pub mod error;
 pub mod exports;
+pub mod fhir;
 pub mod legacy;
 pub mod linker;
 mod middleware;
@@ -29,6 +33,7 @@ pub mod routes;
 pub mod services;
 pub mod sessions;
 pub mod signing;
+pub mod sms;
 pub mod vaccinations;
 pub mod venue_poster;
 pub mod venues;
@@ -57,6 +62,8 @@ pub struct ServerConfig {
     pub key_passphrase: Option<Arc<vaxtrace_cert::SecretPassphrase>>,
     /// Declarations and checkpoint scans are deleted once older than this many days.
     pub movement_retention_days: u32,
+    /// Where the citizen app's one-time codes go.
+    pub sms: Arc<dyn sms::SmsSender>,
 }
 
 impl Default for ServerConfig {
@@ -68,6 +75,9 @@ impl Default for ServerConfig {
             link_thresholds: vaxtrace_domain::linkage::Thresholds::default(),
             key_passphrase: None,
             movement_retention_days: 30,
+            sms: Arc::new(sms::OutboxSms::new(
+                std::env::temp_dir().join("vaxtrace-sms-outbox.jsonl"),
+            )),
         }
     }
 }

@@ -17,9 +17,33 @@ fn error_schema() -> Value {
     })
 }
 
-fn schemas() -> Value {
+/// The citizen app's bodies (a second `json!`: one would exceed the macro recursion limit).
+fn citizen_app_schemas() -> Value {
     let text = json!({"type": "string", "maxLength": 1024});
     json!({
+        "SignupRequest": {"type": "object", "required": ["personal_id", "full_name", "birth_date", "phone"],
+            "properties": {"personal_id": {"type": "string", "pattern": "^[0-9]{12}$"}, "full_name": text,
+                "birth_date": {"type": "string", "description": "YYYY-MM-DD, YYYY-MM or YYYY"},
+                "phone": {"type": "string", "description": "10 digits starting with 0, or +84"}}},
+        "CitizenLoginRequest": {"type": "object", "required": ["personal_id", "phone"],
+            "properties": {"personal_id": {"type": "string", "pattern": "^[0-9]{12}$"}, "phone": text}},
+        "CodeRequest": {"type": "object", "required": ["challenge_id", "code"],
+            "properties": {"challenge_id": text, "code": {"type": "string", "pattern": "^[0-9]{6}$"}}},
+        "RebindRequest": {"type": "object", "required": ["phone", "reason"],
+            "properties": {"phone": text, "reason": {"type": "string", "maxLength": 300}}},
+        "AddPersonRequest": {"type": "object", "required": ["personal_id", "full_name", "birth_date", "relation"],
+            "properties": {"personal_id": {"type": "string", "pattern": "^[0-9]{12}$"}, "full_name": text,
+                "birth_date": text,
+                "relation": {"type": "string", "enum": ["child", "parent", "spouse", "grandparent", "sibling", "other"]}}},
+        "MyCorrectionRequest": {"type": "object", "required": ["vaccination_id", "message"],
+            "properties": {"person": text, "vaccination_id": {"type": "integer"},
+                "message": {"type": "string", "maxLength": 1000}}}
+    })
+}
+
+fn schemas() -> Value {
+    let text = json!({"type": "string", "maxLength": 1024});
+    let mut all = json!({
         "Error": error_schema(),
         "LoginRequest": {"type": "object", "required": ["username", "password"],
             "properties": {"username": text, "password": text}},
@@ -86,7 +110,11 @@ fn schemas() -> Value {
         "VerifyDccRequest": {"type": "object", "required": ["qr"],
             "properties": {"qr": {"type": "string", "maxLength": 8192, "description": "HC1:…"},
                 "at": {"type": "string", "description": "RFC 3339; default now"}}},
-    })
+    });
+    if let (Some(all), Value::Object(more)) = (all.as_object_mut(), citizen_app_schemas()) {
+        all.extend(more);
+    }
+    all
 }
 
 /// Request bodies of venues, check-ins, tests, cases, quarantine and break-glass review.
@@ -191,6 +219,9 @@ pub fn document() -> Value {
     let mut all_schemas = schemas();
     if let (Some(all), Value::Object(more)) = (all_schemas.as_object_mut(), tracing_schemas()) {
         all.extend(more);
+    }
+    if let Some(all) = all_schemas.as_object_mut() {
+        all.insert("FhirBundle".into(), crate::fhir::bundle_schema());
     }
     json!({
         "openapi": "3.1.0",

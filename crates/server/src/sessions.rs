@@ -50,6 +50,11 @@ impl SessionCache {
     pub fn remove(&self, token_hash: &[u8; 32]) {
         self.entries().remove(token_hash);
     }
+
+    /// Forgets every session of a user (their phone was re-bound); other servers within [`TTL`].
+    pub fn remove_user(&self, user_id: i64) {
+        self.entries().retain(|_, (user, _)| user.id != user_id);
+    }
 }
 
 #[cfg(test)]
@@ -85,5 +90,15 @@ mod tests {
         assert!(cache.get(&[2; 32]).is_none(), "already expired");
         cache.remove(&[1; 32]);
         assert!(cache.get(&[1; 32]).is_none());
+        let other = User { id: 2, ..user() };
+        let later = OffsetDateTime::now_utc() + time::Duration::hours(1);
+        cache.put([3; 32], user(), later);
+        cache.put([4; 32], other, later);
+        cache.remove_user(1);
+        assert!(cache.get(&[3; 32]).is_none());
+        assert!(
+            cache.get(&[4; 32]).is_some(),
+            "other users keep their sessions"
+        );
     }
 }

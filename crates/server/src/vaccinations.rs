@@ -845,7 +845,7 @@ pub fn signed_doses(records: &[ShotRecord]) -> Vec<Dose> {
 }
 
 /// Evaluates the versioned rules on the citizen's signed, linked records, now.
-fn evaluate_records(records: &[ShotRecord], now: OffsetDateTime) -> Status {
+pub(crate) fn evaluate_records(records: &[ShotRecord], now: OffsetDateTime) -> Status {
     evaluate(&signed_doses(records), vietnam_day(now))
 }
 

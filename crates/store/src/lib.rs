@@ -8,6 +8,7 @@
 mod analytics;
 mod audit;
 mod certificates;
+mod citizen_app;
 mod citizen_row;
 mod declarations;
 mod error;
@@ -15,12 +16,14 @@ mod migrate;
 mod postgres;
 mod postgres_analytics;
 mod postgres_certificates;
+mod postgres_citizen_app;
 mod postgres_declarations;
 mod postgres_trace;
 mod postgres_vaccinations;
 mod sqlite;
 mod sqlite_analytics;
 mod sqlite_certificates;
+mod sqlite_citizen_app;
 mod sqlite_declarations;
 mod sqlite_trace;
 mod sqlite_vaccinations;
@@ -44,6 +47,10 @@ pub use analytics::{
 pub use audit::{AuditEntry, AuditVerification};
 pub use certificates::{
     CertificateStore, ForeignDsc, NewCertificate, REVOKED_RECORD_CHANGED, StoredCertificate,
+};
+pub use citizen_app::{
+    AccountPerson, AddPerson, CITIZEN_USERNAME_PREFIX, Challenge, CitizenAccount, CitizenAppStore,
+    InsuranceCard, NewChallenge, NewCitizenAccount, OtpPurpose, Redeem, SendLimit,
 };
 pub use declarations::{
     Checkpoint, DeclarationStore, InboxCount, InboxEntry, InboxFilter, NewDeclaration, NewScan,
@@ -112,6 +119,7 @@ pub trait Store:
     + DeclarationStore
     + TraceStore
     + AnalyticsStore
+    + CitizenAppStore
     + Send
     + Sync
     + Debug

@@ -465,6 +465,13 @@ impl Store for PostgresStore {
 
     async fn purge_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64> {
         let client = self.pool.get().await?;
+        // Spent and expired one-time codes go too, once past the sending-limit window.
+        client
+            .execute(
+                "DELETE FROM otp_challenges WHERE expires_at <= $1",
+                &[&unix_micros(now - time::Duration::DAY)],
+            )
+            .await?;
         Ok(client
             .execute(
                 "DELETE FROM sessions WHERE expires_at <= $1",

@@ -559,6 +559,11 @@ impl Store for SqliteStore {
 
     async fn purge_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64> {
         self.write(move |conn| {
+            // Spent and expired one-time codes go too, once past the sending-limit window.
+            conn.execute(
+                "DELETE FROM otp_challenges WHERE expires_at <= ?1",
+                [unix_micros(now - time::Duration::DAY)],
+            )?;
             Ok(conn.execute(
                 "DELETE FROM sessions WHERE expires_at <= ?1",
                 [unix_micros(now)],

@@ -42,7 +42,8 @@ async fn migrate_is_idempotent(backend: Backend) {
             "0003_certificates",
             "0004_declarations",
             "0005_tracing",
-            "0006_analytics"
+            "0006_analytics",
+            "0007_citizen_app",
         ]
     );
     assert!(store.migrate().await.unwrap().is_empty());

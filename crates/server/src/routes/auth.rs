@@ -20,7 +20,7 @@ struct LoginRequest {
     password: String,
 }
 
-fn cookie(state: &AppState, value: &str, max_age: u64) -> HeaderValue {
+pub(crate) fn session_cookie(state: &AppState, value: &str, max_age: u64) -> HeaderValue {
     let secure = if state.config.cookie_secure {
         "; Secure"
     } else {
@@ -45,7 +45,7 @@ pub fn login() -> MethodRouter<AppState> {
             let mut headers = HeaderMap::new();
             headers.insert(
                 header::SET_COOKIE,
-                cookie(&state, &session.token, state.config.session_ttl.as_secs()),
+                session_cookie(&state, &session.token, state.config.session_ttl.as_secs()),
             );
             let body = json!({
                 "token": session.token,
@@ -70,7 +70,7 @@ pub fn logout() -> MethodRouter<AppState> {
             Ok::<_, ApiError>(
                 (
                     StatusCode::NO_CONTENT,
-                    [(header::SET_COOKIE, cookie(&state, "", 0))],
+                    [(header::SET_COOKIE, session_cookie(&state, "", 0))],
                 )
                     .into_response(),
             )

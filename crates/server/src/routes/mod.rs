@@ -5,8 +5,10 @@
 mod analytics;
 mod auth;
 mod certificates;
+mod citizen;
 mod citizens;
 pub(crate) mod declarations;
+mod fhir;
 mod meta;
 mod trace;
 mod vaccinations;
@@ -67,6 +69,18 @@ pub const ROUTES: &[Route] = &[
     route!(POST "/api/v1/auth/login", Access::Public, "auth", "Log in; returns an expiring bearer token and sets the session cookie", Some("LoginRequest"), &[200, 400, 401, 413, 415, 422]),
     route!(POST "/api/v1/auth/logout", Access::Authenticated, "auth", "End the current session", None, &[204, 401]),
     route!(GET "/api/v1/me", Access::Authenticated, "auth", "The logged-in user, role and jurisdiction", None, &[200, 401]),
+    route!(POST "/api/v1/citizen/signup", Access::Public, "citizen app", "Sign up for the citizen app: personal ID, name and birth date must match the registry; a one-time code goes to the phone. Rate-limited per person and per phone", Some("SignupRequest"), &[202, 409, 413, 415, 422, 429, 503]),
+    route!(POST "/api/v1/citizen/login", Access::Public, "citizen app", "Log in to the citizen app: a one-time code to the phone the account is bound to", Some("CitizenLoginRequest"), &[202, 413, 415, 422, 429, 503]),
+    route!(POST "/api/v1/citizen/verify", Access::Public, "citizen app", "Type the one-time code: opens a session (and creates the account on sign-up). Locked after five wrong codes", Some("CodeRequest"), &[200, 401, 410, 413, 415, 422, 429]),
+    route!(POST "/api/v1/citizen-accounts/{personal_id}/phone", Access::Permission(Permission::ManageCitizenAccounts), "citizen app", "Re-bind a citizen's app account to a new phone (the old one was lost); ends its sessions", Some("RebindRequest"), &[200, 401, 403, 404, 413, 415, 422]),
+    route!(GET "/api/v1/me/people", Access::Permission(Permission::UseCitizenApp), "citizen app", "The people this account manages: the holder, then household members", None, &[200, 401, 403]),
+    route!(POST "/api/v1/me/people", Access::Permission(Permission::UseCitizenApp), "citizen app", "Add a family member of the holder's registry household (name and birth date must match)", Some("AddPersonRequest"), &[201, 401, 403, 413, 415, 422]),
+    route!(GET "/api/v1/me/card", Access::Permission(Permission::UseCitizenApp), "citizen app", "Health card of a managed person (?person): colour and rule, doses, certificate QR, current pass, F0 and quarantine, latest test, insurance card", None, &[200, 401, 403, 404, 422]),
+    route!(GET "/api/v1/me/certificate.html", Access::Permission(Permission::UseCitizenApp), "citizen app", "Printable certificate of a managed person (?person)", None, &[200, 401, 403, 404, 409, 422, 503]),
+    route!(GET "/api/v1/me/fhir", Access::Permission(Permission::UseCitizenApp), "citizen app", "A managed person's record as a FHIR R4 Bundle (?person), to download", None, &[200, 401, 403, 404, 422]),
+    route!(GET "/api/v1/me/history", Access::Permission(Permission::UseCitizenApp), "citizen app", "Declarations, check-ins, scans, vaccinations, tests and correction requests of a managed person (?person)", None, &[200, 401, 403, 404, 422]),
+    route!(POST "/api/v1/me/corrections", Access::Permission(Permission::UseCitizenApp), "citizen app", "Report an error in a vaccination record: a correction request in the commune's review queue", Some("MyCorrectionRequest"), &[201, 401, 403, 404, 413, 415, 422]),
+    route!(GET "/api/v1/me/privacy", Access::Permission(Permission::UseCitizenApp), "citizen app", "What is held about a managed person, how long, and who accessed it and why (officers as role and unit)", None, &[200, 401, 403, 404, 422]),
     route!(POST "/api/v1/identity/verify", Access::Permission(Permission::VerifyIdentity), "registry", "Does this personal ID match this name and birth date? Never reveals registry data", Some("VerifyRequest"), &[200, 400, 401, 403, 413, 415, 422]),
     route!(GET "/api/v1/citizens/{personal_id}", Access::Permission(Permission::ReadCitizen), "registry", "A citizen's registry record (officers whose jurisdiction holds a residence of the citizen)", None, &[200, 401, 403, 404, 422]),
     route!(POST "/api/v1/citizens/lookup-qr", Access::Permission(Permission::ReadCitizen), "registry", "Look a citizen up by the chip ID card's QR text and check the card against the registry", Some("QrLookupRequest"), &[200, 400, 401, 403, 404, 413, 415, 422]),
@@ -93,6 +107,8 @@ pub const ROUTES: &[Route] = &[
     route!(GET "/api/v1/citizens/{personal_id}/certificate", Access::Permission(Permission::ReadCitizen), "certificates", "EU Digital COVID Certificate (HCERT) of the latest signed dose: {hc1, uvci, payload, svg}; the current one again while its record is unchanged. 409 without a signed dose, 503 without a document signer key", None, &[200, 401, 403, 404, 409, 422, 503]),
     route!(GET "/api/v1/citizens/{personal_id}/certificate.html", Access::Permission(Permission::ReadCitizen), "certificates", "The same certificate as a printable bilingual page (text/html)", None, &[200, 401, 403, 404, 409, 422, 503]),
     route!(GET "/api/v1/citizens/{personal_id}/certificates", Access::Permission(Permission::ReadCitizen), "certificates", "Every certificate issued to a citizen, with revocations and replacements", None, &[200, 401, 403, 404, 422]),
+    route!(GET "/api/v1/citizens/{personal_id}/fhir", Access::Permission(Permission::ReadCitizen), "fhir", "A citizen and their linked vaccination records as a FHIR R4 Bundle (application/fhir+json): one Patient, an Immunization per record (duplicates as entered-in-error)", None, &[200, 401, 403, 404, 422]),
+    route!(POST "/api/v1/fhir/import", Access::Permission(Permission::RecordVaccination), "fhir", "Record the completed Immunizations of a FHIR R4 Bundle, each matched to the registry as by POST /api/v1/vaccinations. Any problem refuses the whole bundle: 422 with every issue at its FHIRPath location and an OperationOutcome; the refusal is audited", Some("FhirBundle"), &[200, 400, 401, 403, 413, 415, 422]),
     route!(POST "/api/v1/certificates/{uvci}/revoke", Access::Permission(Permission::RevokeCertificates), "certificates", "Revoke a certificate; it is on the revocation list from then on", Some("RevokeRequest"), &[200, 401, 403, 404, 413, 415, 422]),
     route!(GET "/api/v1/trust-list", Access::Public, "certificates", "The document signers to trust (this country's and imported ones), signed by the CSCA", None, &[200, 503]),
     route!(GET "/api/v1/revocation-list", Access::Public, "certificates", "Revoked, unexpired certificates as EU-style UCI hash batches, signed by the CSCA", None, &[200, 503]),
@@ -143,6 +159,18 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         "/api/v1/auth/login" => auth::login(),
         "/api/v1/auth/logout" => auth::logout(),
         "/api/v1/me" => auth::me(),
+        "/api/v1/citizen/signup" => citizen::signup(),
+        "/api/v1/citizen/login" => citizen::login(),
+        "/api/v1/citizen/verify" => citizen::verify(),
+        "/api/v1/citizen-accounts/{personal_id}/phone" => citizen::rebind_phone(),
+        "/api/v1/me/people" if route.method == Method::GET => citizen::people(),
+        "/api/v1/me/people" => citizen::add_person(),
+        "/api/v1/me/card" => citizen::card(),
+        "/api/v1/me/certificate.html" => citizen::certificate_page(),
+        "/api/v1/me/fhir" => citizen::fhir(),
+        "/api/v1/me/history" => citizen::history(),
+        "/api/v1/me/corrections" => citizen::file_correction(),
+        "/api/v1/me/privacy" => citizen::privacy(),
         "/api/v1/identity/verify" => citizens::verify(),
         "/api/v1/citizens/{personal_id}" => citizens::get(),
         "/api/v1/citizens/lookup-qr" => citizens::lookup_qr(),
@@ -171,6 +199,8 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         "/api/v1/citizens/{personal_id}/certificate" => certificates::citizen_certificate(),
         "/api/v1/citizens/{personal_id}/certificate.html" => certificates::printable(),
         "/api/v1/citizens/{personal_id}/certificates" => certificates::citizen_certificates(),
+        "/api/v1/citizens/{personal_id}/fhir" => fhir::export(),
+        "/api/v1/fhir/import" => fhir::import(),
         "/api/v1/certificates/{uvci}/revoke" => certificates::revoke(),
         "/api/v1/trust-list" => certificates::trust_list(),
         "/api/v1/revocation-list" => certificates::revocation_list(),
