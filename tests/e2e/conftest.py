@@ -116,11 +116,19 @@ def dcc_database(work, users):
     return url
 
 
+def sms_outbox(url):
+    """The development SMS outbox (one JSON line per text) of the server `serving(url)` starts:
+    `sms-outbox.jsonl` beside the SQLite database."""
+    return pathlib.Path(url.removeprefix("sqlite:")).parent / "sms-outbox.jsonl"
+
+
 @contextlib.contextmanager
 def serving(url):
-    """`vaxtrace serve` on a free loopback port, stopped on exit; yields its base URL."""
+    """`vaxtrace serve` on a free loopback port, stopped on exit; yields its base URL. One-time
+    codes go to `sms_outbox(url)`."""
     port = free_port()
-    proc = subprocess.Popen([BIN, "serve", "--database-url", url, "--addr", f"127.0.0.1:{port}"], env=key_env())
+    proc = subprocess.Popen([BIN, "serve", "--database-url", url, "--addr", f"127.0.0.1:{port}",
+                             "--sms-outbox", str(sms_outbox(url))], env=key_env())
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):

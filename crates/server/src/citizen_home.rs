@@ -41,8 +41,9 @@ fn not_managed() -> ApiError {
     )
 }
 
-/// Citizens act only for the people their account manages; officers and kiosks are not limited
-/// here (their own routes' rules apply). A refusal is audited.
+/// Citizens of the app act only for the people their account manages. Officers, and `citizen`
+/// logins made with `vaxtrace user add` (a shared declaration kiosk, which checks each person
+/// against the registry instead), are not limited here. A refusal is audited.
 pub async fn may_act_for(
     state: &AppState,
     caller: &Caller,
@@ -51,7 +52,9 @@ pub async fn may_act_for(
     if !caller.user.role.allows(Permission::UseCitizenApp) {
         return Ok(());
     }
-    let account = account_of(state, caller).await?;
+    let Some(account) = state.store.citizen_account_of_user(caller.user.id).await? else {
+        return Ok(());
+    };
     let people = state.store.account_people(account.personal_id).await?;
     if people.iter().any(|p| p.personal_id == id) {
         return Ok(());

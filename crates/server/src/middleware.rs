@@ -78,10 +78,8 @@ pub async fn require_access(
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
-    if let Access::Permission(p) = access
-        && let Err(e) = caller.require(p)
-    {
-        return e.into_response();
+    if !access.admits(caller.user.role) {
+        return ApiError::forbidden_role().into_response();
     }
     req.extensions_mut().insert(caller);
     next.run(req).await

@@ -4,6 +4,13 @@ use serde_json::{Map, Value, json};
 
 use crate::routes::{Access, ROUTES};
 
+fn permission_name(p: vaxtrace_domain::Permission) -> String {
+    serde_json::to_value(p)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 fn error_schema() -> Value {
     json!({
         "type": "object",
@@ -197,7 +204,8 @@ pub fn document() -> Value {
             "x-access": match route.access {
                 Access::Public => "public".to_owned(),
                 Access::Authenticated => "authenticated".to_owned(),
-                Access::Permission(p) => serde_json::to_value(p).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+                Access::Permission(p) => permission_name(p),
+                Access::AnyOf(ps) => ps.iter().map(|p| permission_name(*p)).collect::<Vec<_>>().join(" | "),
             },
         });
         if route.access != Access::Public {

@@ -3,7 +3,7 @@
 
 use axum::Router;
 use axum::http::header;
-use axum::response::{Html, IntoResponse};
+use axum::response::{Html, IntoResponse, Redirect};
 use axum::routing::get;
 
 use crate::AppState;
@@ -23,6 +23,22 @@ macro_rules! asset {
                     (header::CACHE_CONTROL, "no-cache"),
                 ],
                 include_str!(concat!("../web/", $file)),
+            )
+                .into_response()
+        })
+    };
+}
+
+/// A binary file of `web/` (the citizen app's icons).
+macro_rules! binary {
+    ($file:literal, $mime:literal) => {
+        get(|| async {
+            (
+                [
+                    (header::CONTENT_TYPE, $mime),
+                    (header::CACHE_CONTROL, "no-cache"),
+                ],
+                include_bytes!(concat!("../web/", $file)).as_slice(),
             )
                 .into_response()
         })
@@ -58,6 +74,42 @@ pub fn router() -> Router<AppState> {
         .route("/analytics", page!("analytics.html"))
         .route("/supervision", page!("supervision.html"))
         .route("/flows", page!("flows.html"))
+        // The citizen app lives under /app/, the scope of its service worker.
+        .route("/app", get(|| async { Redirect::permanent("/app/") }))
+        .route("/app/", page!("citizen.html"))
+        .route(
+            "/app/manifest.webmanifest",
+            asset!("citizen-manifest.webmanifest", "application/manifest+json"),
+        )
+        .route(
+            "/app/sw.js",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                        (header::CACHE_CONTROL, "no-cache"),
+                        (
+                            header::HeaderName::from_static("service-worker-allowed"),
+                            "/app/",
+                        ),
+                    ],
+                    include_str!("../web/citizen-sw.js"),
+                )
+                    .into_response()
+            }),
+        )
+        .route(
+            "/static/citizen.css",
+            asset!("citizen.css", "text/css; charset=utf-8"),
+        )
+        .route(
+            "/static/icons/icon-192.png",
+            binary!("icons/icon-192.png", "image/png"),
+        )
+        .route(
+            "/static/icons/icon-512.png",
+            binary!("icons/icon-512.png", "image/png"),
+        )
         .route(
             "/static/app.css",
             asset!("app.css", "text/css; charset=utf-8"),
@@ -102,5 +154,6 @@ pub fn router() -> Router<AppState> {
         "analytics.js",
         "supervision.js",
         "flows.js",
+        "citizen.js",
     )
 }

@@ -33,7 +33,24 @@ pub enum Access {
     Authenticated,
     /// A logged-in user whose role has this permission.
     Permission(Permission),
+    /// A logged-in user whose role has any of these permissions.
+    AnyOf(&'static [Permission]),
 }
+
+impl Access {
+    /// Whether a logged-in user of this role gets past the route's rule.
+    pub fn admits(self, role: vaxtrace_domain::Role) -> bool {
+        match self {
+            Self::Public | Self::Authenticated => true,
+            Self::Permission(p) => role.allows(p),
+            Self::AnyOf(ps) => ps.iter().any(|p| role.allows(*p)),
+        }
+    }
+}
+
+/// Reviewers and signers both see the queue and the signatures.
+const REVIEW_OR_SIGN: Access =
+    Access::AnyOf(&[Permission::ReviewVaccinations, Permission::SignVaccinations]);
 
 #[derive(Debug, Clone)]
 pub struct Route {
@@ -86,7 +103,7 @@ pub const ROUTES: &[Route] = &[
     route!(POST "/api/v1/citizens/lookup-qr", Access::Permission(Permission::ReadCitizen), "registry", "Look a citizen up by the chip ID card's QR text and check the card against the registry", Some("QrLookupRequest"), &[200, 400, 401, 403, 404, 413, 415, 422]),
     route!(POST "/api/v1/vaccinations", Access::Permission(Permission::RecordVaccination), "vaccinations", "Record one shot; it is matched to the registry at once. Idempotent on (source, source_record_id)", Some("ShotInput"), &[200, 201, 401, 403, 409, 413, 415, 422]),
     route!(GET "/api/v1/vaccinations/queue", Access::Permission(Permission::ReviewVaccinations), "vaccinations", "The verification and cleaning queue of the caller's area (?decision=review,unmatched&after=ID&limit=N)", None, &[200, 401, 403, 422]),
-    route!(GET "/api/v1/vaccinations/counts", Access::Authenticated, "vaccinations", "Records per unit and decision, and how many wait for a signature", None, &[200, 401, 403]),
+    route!(GET "/api/v1/vaccinations/counts", REVIEW_OR_SIGN, "vaccinations", "Records per unit and decision, and how many wait for a signature", None, &[200, 401, 403]),
     route!(POST "/api/v1/vaccinations/bulk-review", Access::Permission(Permission::ReviewVaccinations), "vaccinations", "One decision (confirm_best or reject) for many records", Some("BulkRequest"), &[200, 400, 401, 403, 422]),
     route!(GET "/api/v1/vaccinations/{id}", Access::Permission(Permission::ReviewVaccinations), "vaccinations", "A record with its candidate citizens, per-field evidence and correction history", None, &[200, 401, 403, 404]),
     route!(POST "/api/v1/vaccinations/{id}/review", Access::Permission(Permission::ReviewVaccinations), "vaccinations", "Link, reject, mark duplicate or correct a record (versioned, audited)", Some("ReviewRequest"), &[200, 401, 403, 404, 409, 422]),
@@ -98,7 +115,7 @@ pub const ROUTES: &[Route] = &[
     route!(GET "/api/v1/coverage/due", Access::Permission(Permission::ReadAnalytics), "analytics", "People due for their next dose per commune (?area&date)", None, &[200, 401, 403, 422]),
     route!(GET "/api/v1/analytics/supervision", Access::Permission(Permission::ReadAnalytics), "analytics", "Verification work per unit, ranked worst first (?area&level&from&to)", None, &[200, 401, 403, 422]),
     route!(GET "/api/v1/analytics/flows", Access::Permission(Permission::ReadMovementCounts), "analytics", "Origin-destination flows from declarations and scans (?area&level=province|district&from&to&format=json|csv)", None, &[200, 401, 403, 422]),
-    route!(GET "/api/v1/vaccinations/{id}/signature", Access::Authenticated, "vaccinations", "Check a record's signature up to the national root", None, &[200, 401, 403, 404]),
+    route!(GET "/api/v1/vaccinations/{id}/signature", REVIEW_OR_SIGN, "vaccinations", "Check a record's signature up to the national root", None, &[200, 401, 403, 404]),
     route!(GET "/api/v1/signing/pending", Access::Permission(Permission::SignVaccinations), "signing", "Verified records of the signer's commune waiting for a signature", None, &[200, 401, 403]),
     route!(POST "/api/v1/signing/sign", Access::Permission(Permission::SignVaccinations), "signing", "Sign record versions with the commune's key", Some("SignRequest"), &[200, 400, 401, 403, 409, 503]),
     route!(GET "/api/v1/citizens/{personal_id}/status", Access::Permission(Permission::ReadStatusColour), "vaccinations", "Vaccination colour and rule version; doses for health officers only", None, &[200, 401, 403, 404, 422]),
