@@ -86,6 +86,49 @@ fn server_config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
     })
 }
 
+/// TLS to the gateway, except an adapter on this machine (exactly loopback, not a look-alike
+/// host such as `localhost.example`).
+fn gateway_url_allowed(url: &str) -> bool {
+    if url.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+}
+
+#[cfg(test)]
+mod gateway_tests {
+    #[test]
+    fn only_tls_or_exact_loopback() {
+        let good = [
+            "https://sms.example.vn/send",
+            "http://127.0.0.1:9000/send",
+            "http://localhost/x",
+            "http://[::1]:80",
+        ];
+        for ok in good {
+            assert!(super::gateway_url_allowed(ok), "{ok}");
+        }
+        let bad = [
+            "http://localhost.evil.com/send",
+            "http://127.0.0.1.evil.com",
+            "http://sms.example.vn",
+            "ftp://localhost",
+            "http://localhost:80@evil.com/",
+        ];
+        for url in bad {
+            assert!(!super::gateway_url_allowed(url), "{url}");
+        }
+    }
+}
+
 fn sms_sender(args: &ServeArgs) -> anyhow::Result<Arc<dyn vaxtrace_server::sms::SmsSender>> {
     let Some(url) = &args.sms_gateway_url else {
         tracing::warn!(
@@ -97,10 +140,8 @@ fn sms_sender(args: &ServeArgs) -> anyhow::Result<Arc<dyn vaxtrace_server::sms::
         )));
     };
     anyhow::ensure!(
-        url.starts_with("https://")
-            || url.starts_with("http://127.0.0.1")
-            || url.starts_with("http://localhost"),
-        "--sms-gateway-url must be https:// (plain http only to localhost)"
+        gateway_url_allowed(url),
+        "--sms-gateway-url must be https:// (plain http only to 127.0.0.1 or localhost)"
     );
     let token = args.sms_gateway_token.clone();
     Ok(Arc::new(vaxtrace_server::sms::HttpGatewaySms::new(

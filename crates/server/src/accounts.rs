@@ -37,6 +37,15 @@ pub fn verify_password(password: &str, stored_hash: &str) -> bool {
 /// A username: 3–64 characters of ASCII letters, digits, `.`, `_` and `-`.
 pub fn parse_username(raw: &str) -> Result<String, ParseError> {
     let name = raw.trim();
+    // Citizen app accounts own this prefix; a password user there could be taken over.
+    if name.starts_with(vaxtrace_store::CITIZEN_USERNAME_PREFIX) {
+        return Err(ParseError::new(
+            "username",
+            "reserved_username",
+            "Tên đăng nhập bắt đầu bằng 'citizen-' dành cho tài khoản ứng dụng công dân",
+            "Usernames starting with 'citizen-' are reserved for citizen app accounts",
+        ));
+    }
     if (3..=64).contains(&name.len())
         && name
             .bytes()
@@ -172,6 +181,10 @@ mod tests {
         assert!(parse_username("cap_xa.30730").is_ok());
         assert!(parse_username("a b").is_err());
         assert!(parse_username("ab").is_err());
+        assert_eq!(
+            parse_username("citizen-091087123456").unwrap_err().code,
+            "reserved_username"
+        );
         assert!(check_password_strength("short").is_err());
     }
 }

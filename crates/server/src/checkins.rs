@@ -70,7 +70,19 @@ async fn identify(
     venue_scans: bool,
     now: OffsetDateTime,
 ) -> Result<(PersonalId, &'static str), ApiError> {
-    let mut outcome = identify_unaudited(state, req, venue_scans, now).await;
+    // A citizen's household rule comes first: a stranger's ID must not get as far as the
+    // registry comparison, whose answer would confirm a birth date.
+    let claimed = req.personal_id.as_deref().map(PersonalId::parse);
+    let early = match claimed {
+        Some(Ok(id)) => crate::citizen_home::may_act_for(state, caller, id)
+            .await
+            .err(),
+        _ => None,
+    };
+    let mut outcome = match early {
+        Some(e) => Err(e),
+        None => identify_unaudited(state, req, venue_scans, now).await,
+    };
     if let Ok((id, _)) = &outcome
         && let Err(e) = crate::citizen_home::may_act_for(state, caller, *id).await
     {

@@ -84,15 +84,76 @@ async fn audit_public(
         .await
 }
 
-fn identity_mismatch(fields: &[&'static str]) -> ApiError {
-    let mut err = ApiError::invalid_field(
-        fields.first().copied().unwrap_or("personal_id"),
+/// Which field disagreed is not said on this public endpoint: it would let anyone test a
+/// stranger's name or birth date field by field (the audit log records which).
+fn identity_mismatch() -> ApiError {
+    ApiError::invalid_field(
+        "personal_id",
         "identity_mismatch",
-        "Thông tin không khớp với Cơ sở dữ liệu quốc gia về dân cư",
-        "The details do not match the national population registry",
-    );
-    err = err.with("fields", fields.to_vec());
-    err
+        "Số định danh, họ tên và ngày sinh không khớp với Cơ sở dữ liệu quốc gia về dân cư",
+        "The personal ID, name and birth date do not match the national population registry",
+    )
+    .with(
+        "fields",
+        ["personal_id", "full_name", "birth_date"].to_vec(),
+    )
+}
+
+fn too_many_codes() -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_codes",
+        "Đã thử quá nhiều lần; hãy thử lại sau 15 phút",
+        "Too many attempts; try again in 15 minutes",
+    )
+}
+
+/// A refused attempt counts toward the person's and the phone's sending limit, so guessing
+/// someone's details is as slow as asking for codes; over the limit it is 429.
+async fn count_refusal(
+    state: &AppState,
+    purpose: OtpPurpose,
+    id: PersonalId,
+    phone: &Phone,
+    action: &str,
+    detail: Option<String>,
+) -> Result<(), ApiError> {
+    let now = OffsetDateTime::now_utc();
+    let mut raw = [0u8; 16];
+    rand::rng().fill_bytes(&mut raw);
+    let attempt = NewChallenge {
+        id: hex::encode(raw),
+        purpose,
+        personal_id: id,
+        phone: phone.as_str().to_owned(),
+        code_hash: [0; 32],
+        created_at: now,
+        expires_at: now,
+        spent: true,
+    };
+    let counted = state
+        .store
+        .insert_challenge(attempt, send_limit(now))
+        .await?;
+    let action = if counted {
+        action.to_owned()
+    } else {
+        format!("{action}.rate_limited")
+    };
+    audit_public(state, &action, id, detail).await?;
+    if counted {
+        Ok(())
+    } else {
+        Err(too_many_codes())
+    }
+}
+
+fn send_limit(now: OffsetDateTime) -> SendLimit {
+    SendLimit {
+        since: now - Duration::seconds(OTP_WINDOW_SECONDS),
+        per_person: OTP_MAX_PER_PERSON,
+        per_phone: OTP_MAX_PER_PHONE,
+    }
 }
 
 /// `POST /api/v1/citizen/signup`: the person must be who the registry says, and not have an
@@ -107,9 +168,10 @@ pub async fn signup(state: &AppState, req: &SignupRequest) -> Result<CodeSent, A
         _ => vec!["personal_id"],
     };
     if !mismatched.is_empty() {
-        let detail = format!("mismatch:{}", mismatched.join(","));
-        audit_public(state, "citizen_app.signup.refused", id, Some(detail)).await?;
-        return Err(identity_mismatch(&mismatched));
+        let detail = Some(format!("mismatch:{}", mismatched.join(",")));
+        let action = "citizen_app.signup.refused";
+        count_refusal(state, OtpPurpose::Signup, id, &phone, action, detail).await?;
+        return Err(identity_mismatch());
     }
     if state.store.citizen_account(id).await?.is_some() {
         audit_public(state, "citizen_app.signup.exists", id, None).await?;
@@ -137,7 +199,8 @@ pub async fn login(state: &AppState, req: &CitizenLoginRequest) -> Result<CodeSe
         .await?
         .is_some_and(|a| a.phone == phone.as_str());
     if !bound {
-        audit_public(state, "citizen_app.login.refused", id, None).await?;
+        let action = "citizen_app.login.refused";
+        count_refusal(state, OtpPurpose::Login, id, &phone, action, None).await?;
         return Err(ApiError::invalid_field(
             "phone",
             "no_account",
@@ -160,11 +223,7 @@ async fn send_code(
     rand::rng().fill_bytes(&mut raw);
     let challenge_id = hex::encode(raw);
     let expires_at = now + Duration::seconds(OTP_TTL_SECONDS);
-    let limit = SendLimit {
-        since: now - Duration::seconds(OTP_WINDOW_SECONDS),
-        per_person: OTP_MAX_PER_PERSON,
-        per_phone: OTP_MAX_PER_PHONE,
-    };
+    let limit = send_limit(now);
     let challenge = NewChallenge {
         id: challenge_id.clone(),
         purpose,
@@ -173,16 +232,12 @@ async fn send_code(
         code_hash: code_hash(&challenge_id, &code),
         created_at: now,
         expires_at,
+        spent: false,
     };
     let action = format!("citizen_app.{}", purpose.code());
     if !state.store.insert_challenge(challenge, limit).await? {
         audit_public(state, &format!("{action}.rate_limited"), id, None).await?;
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_codes",
-            "Đã gửi quá nhiều mã; hãy thử lại sau 15 phút",
-            "Too many codes sent; try again in 15 minutes",
-        ));
+        return Err(too_many_codes());
     }
     let text = format!("Mã xác thực vaxtrace: {code}. Hiệu lực 5 phút, không chia sẻ mã này.");
     let sender = std::sync::Arc::clone(&state.config.sms);
@@ -258,7 +313,7 @@ pub async fn verify_code(state: &AppState, req: &CodeRequest) -> Result<Session,
     };
     let id = challenge.personal_id;
     if challenge.purpose == OtpPurpose::Signup {
-        create_account(state, id, challenge.phone).await?;
+        create_account(state, id, challenge.phone.clone()).await?;
     } else if state
         .store
         .citizen_account(id)
@@ -282,13 +337,31 @@ pub async fn verify_code(state: &AppState, req: &CodeRequest) -> Result<Session,
         .filter(|u| !u.disabled)
         .ok_or_else(ApiError::bad_credentials)?;
     let session = open_session(state.store.as_ref(), user, state.config.session_ttl).await?;
+    // A re-bind that committed while this session was being opened deleted the sessions it
+    // saw, not this one: look again, and give up the session if the phone moved.
+    if state
+        .store
+        .citizen_account(id)
+        .await?
+        .is_none_or(|a| a.phone != challenge.phone)
+    {
+        if let Some(hash) = crate::accounts::token_hash(&session.token) {
+            state.store.delete_session(hash).await?;
+        }
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "expired",
+            "Mã đã hết hạn hoặc đã dùng; hãy yêu cầu mã mới",
+            "The code has expired or was used; ask for a new one",
+        ));
+    }
     audit_public(state, "citizen_app.session_opened", id, None).await?;
     Ok(session)
 }
 
 async fn create_account(state: &AppState, id: PersonalId, phone: String) -> Result<(), ApiError> {
     let Some(citizen) = state.store.citizen(id).await? else {
-        return Err(identity_mismatch(&["personal_id"]));
+        return Err(identity_mismatch());
     };
     let jurisdiction =
         Jurisdiction::parse(citizen.permanent.unit_code).map_err(|_| ApiError::internal())?;
@@ -324,7 +397,16 @@ pub async fn rebind_phone(
             "Give a reason (3–300 characters), e.g. phone lost, ID card checked",
         ));
     }
-    read_citizen(state, caller, id, PURPOSE).await?;
+    let citizen = read_citizen(state, caller, id, PURPOSE).await?;
+    // The commune that keeps the person's permanent residence checks their ID card, not one
+    // where they only stay.
+    if !caller
+        .user
+        .jurisdiction
+        .contains(citizen.permanent.unit_code)
+    {
+        return Err(ApiError::outside_jurisdiction());
+    }
     let now = OffsetDateTime::now_utc();
     if !state
         .store

@@ -54,6 +54,25 @@ pub struct VaccinationItem {
     pub signed: bool,
 }
 
+/// A result as its person sees it: who typed it in is not theirs to know.
+#[derive(Debug, Serialize)]
+pub struct TestItem {
+    pub kind: String,
+    pub result: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub sampled_at: OffsetDateTime,
+    pub lab: String,
+}
+
+fn test_item(t: StoredTest) -> TestItem {
+    TestItem {
+        kind: t.kind,
+        result: t.result,
+        sampled_at: t.sampled_at,
+        lab: t.lab,
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct CorrectionItem {
     pub id: i64,
@@ -72,7 +91,7 @@ pub struct History {
     pub checkins: Vec<CheckinItem>,
     pub scans: Vec<ScanItem>,
     pub vaccinations: Vec<VaccinationItem>,
-    pub tests: Vec<StoredTest>,
+    pub tests: Vec<TestItem>,
     pub corrections: Vec<CorrectionItem>,
 }
 
@@ -169,7 +188,13 @@ async fn gather(state: &AppState, id: PersonalId) -> Result<History, ApiError> {
         checkins,
         scans,
         vaccinations,
-        tests: state.store.tests_of(id).await?,
+        tests: state
+            .store
+            .tests_of(id)
+            .await?
+            .into_iter()
+            .map(test_item)
+            .collect(),
         corrections,
     })
 }
@@ -216,6 +241,7 @@ pub struct MyCorrectionRequest {
 }
 
 const MAX_MESSAGE_CHARS: usize = 1_000;
+const MAX_OPEN_REQUESTS: usize = 3;
 
 /// `POST /api/v1/me/corrections`: goes to the review queue of the record's commune, and is
 /// handled by the record's next review, as one filed at the commune office.
@@ -232,6 +258,22 @@ pub async fn file_correction(
         return Err(ApiError::not_found(
             "mũi tiêm của bạn",
             "Your vaccination record",
+        ));
+    }
+    // One record's open requests are few: the queue is the commune's, not a message board.
+    let open = state
+        .store
+        .correction_requests(req.vaccination_id)
+        .await?
+        .iter()
+        .filter(|c| c.handled_at.is_none())
+        .count();
+    if open >= MAX_OPEN_REQUESTS {
+        return Err(ApiError::invalid_field(
+            "vaccination_id",
+            "too_many_requests",
+            "Mũi tiêm này đã có yêu cầu đang chờ xã xử lý",
+            "This record already has requests waiting for the commune",
         ));
     }
     let stored = state
@@ -282,7 +324,10 @@ pub struct Access {
 #[derive(Debug, Serialize)]
 pub struct Privacy {
     pub holdings: Vec<Holding>,
+    /// Everyone else's accesses (officers, a household's account holder), newest first.
     pub accesses: Vec<Access>,
+    /// Entries of this account's own use and of sign-in attempts for this person.
+    pub own_uses: usize,
 }
 
 /// Accesses shown, newest first.
@@ -319,7 +364,7 @@ pub async fn privacy(
         insurance,
     };
     let holdings = holdings(&counts, state.config.movement_retention_days);
-    let accesses = accesses(state, id).await?;
+    let (accesses, own_uses) = accesses(state, caller, id).await?;
     state
         .audit
         .access(
@@ -330,7 +375,11 @@ pub async fn privacy(
             None,
         )
         .await?;
-    Ok(Privacy { holdings, accesses })
+    Ok(Privacy {
+        holdings,
+        accesses,
+        own_uses,
+    })
 }
 
 /// How many of each kind one person has.
@@ -448,18 +497,28 @@ fn holdings(c: &Counts, retention_days: u32) -> Vec<Holding> {
 }
 
 /// The audit log about a person, each officer reduced to role and unit.
-async fn accesses(state: &AppState, id: PersonalId) -> Result<Vec<Access>, ApiError> {
+async fn accesses(
+    state: &AppState,
+    caller: &Caller,
+    id: PersonalId,
+) -> Result<(Vec<Access>, usize), ApiError> {
     let mut units: HashMap<String, Option<String>> = HashMap::new();
     let mut out = Vec::new();
+    let mut own_uses = 0;
     let entries = state.store.audit_for_subject(&id.to_string()).await?;
-    for e in entries.into_iter().rev().take(MAX_ACCESSES) {
-        if !units.contains_key(&e.actor) {
-            let unit = state
-                .store
-                .user_by_username(&e.actor)
-                .await?
-                .map(|u| u.jurisdiction.code().to_owned());
-            units.insert(e.actor.clone(), unit);
+    for e in entries.into_iter().rev() {
+        // The account's own use and sign-in attempts are counted, not listed, so that no
+        // amount of them can push an officer's access out of view.
+        if e.actor == caller.user.username || e.role == "public" {
+            own_uses += 1;
+            continue;
+        }
+        if out.len() == MAX_ACCESSES {
+            continue;
+        }
+        if let std::collections::hash_map::Entry::Vacant(slot) = units.entry(e.actor.clone()) {
+            let user = state.store.user_by_username(&e.actor).await?;
+            slot.insert(user.map(|u| u.jurisdiction.code().to_owned()));
         }
         let unit = units[&e.actor].clone();
         out.push(Access {
@@ -472,5 +531,5 @@ async fn accesses(state: &AppState, id: PersonalId) -> Result<Vec<Access>, ApiEr
             purpose: e.purpose,
         });
     }
-    Ok(out)
+    Ok((out, own_uses))
 }

@@ -56,7 +56,9 @@ pub async fn may_act_for(
         return Ok(());
     };
     let people = state.store.account_people(account.personal_id).await?;
-    if people.iter().any(|p| p.personal_id == id) {
+    if people.iter().any(|p| p.personal_id == id)
+        && still_household(state, account.personal_id, id).await?
+    {
         return Ok(());
     }
     state
@@ -96,12 +98,56 @@ pub(crate) async fn managed(
         .into_iter()
         .find(|p| p.personal_id == id)
         .ok_or_else(not_managed)?;
+    if !still_household(state, account.personal_id, id).await? {
+        return Err(not_managed());
+    }
     let citizen = state
         .store
         .citizen(id)
         .await?
         .ok_or_else(|| ApiError::not_found("công dân", "Citizen"))?;
     Ok(Managed { person, citizen })
+}
+
+/// A member stays managed only while the registry keeps them in the holder's household: one who
+/// moves out leaves the account's view at once.
+async fn still_household(
+    state: &AppState,
+    holder: PersonalId,
+    member: PersonalId,
+) -> Result<bool, ApiError> {
+    if holder == member {
+        return Ok(true);
+    }
+    let household = |c: Option<Citizen>| c.and_then(|c| c.household_id);
+    let of_holder = household(state.store.citizen(holder).await?);
+    Ok(of_holder.is_some() && of_holder == household(state.store.citizen(member).await?))
+}
+
+/// `POST /api/v1/me/people/{personal_id}/remove`: the account stops managing a member.
+pub async fn remove_person(
+    state: &AppState,
+    caller: &Caller,
+    id: PersonalId,
+) -> Result<(), ApiError> {
+    let account = account_of(state, caller).await?;
+    if !state
+        .store
+        .remove_account_person(account.personal_id, id)
+        .await?
+    {
+        return Err(not_managed());
+    }
+    state
+        .audit
+        .access(
+            caller,
+            "citizen_app.remove_person",
+            Some(id.to_string()),
+            PURPOSE,
+            None,
+        )
+        .await
 }
 
 #[derive(Debug, Serialize)]
@@ -189,15 +235,23 @@ pub async fn add_person(
         )
         .with("fields", mismatched));
     }
-    let holder = state.store.citizen(account.personal_id).await?;
-    let household = |c: &Option<Citizen>| c.as_ref().and_then(|c| c.household_id.clone());
-    if household(&holder).is_none() || household(&holder) != household(&member) {
+    if !still_household(state, account.personal_id, id).await? {
         refuse("citizen_app.add_person.refused", "not_household".into()).await?;
         return Err(ApiError::invalid_field(
             "personal_id",
             "not_household",
             "Người này không cùng hộ gia đình với bạn trong Cơ sở dữ liệu quốc gia về dân cư",
             "This person is not in your household in the national population registry",
+        ));
+    }
+    // Someone with their own account manages themselves (and leaves others' on signing up).
+    if id != account.personal_id && state.store.citizen_account(id).await?.is_some() {
+        refuse("citizen_app.add_person.refused", "own_account".into()).await?;
+        return Err(ApiError::invalid_field(
+            "personal_id",
+            "has_own_account",
+            "Người này đã có tài khoản riêng",
+            "This person has their own account",
         ));
     }
     let now = OffsetDateTime::now_utc();

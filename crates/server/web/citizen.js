@@ -23,8 +23,6 @@ const CITIZEN = (() => {
     citizen_app: ["Ứng dụng công dân", "Citizen app"], citizen_self_service: ["Tự tra cứu trên ứng dụng", "Own use of the app"], citizen_account: ["Tài khoản ứng dụng công dân", "Citizen app account"],
     correction: ["Sửa sai sót", "Correction"],
   };
-  // Audit roles of the person's own use of the app: the account, and sign-up or log-in before it.
-  const SELF_ROLES = new Set(["citizen", "public"]);
   const ACTIONS = {
     "citizen.read": ["Tra cứu thông tin dân cư", "Looked up the registry record"], "identity.verify": ["Xác minh danh tính", "Verified the identity"],
     "status.colour": ["Xem tình trạng tiêm", "Read the vaccination status"], "vaccination.read": ["Xem mũi tiêm", "Read the vaccinations"],
@@ -530,11 +528,10 @@ const CITIZEN = (() => {
         el("strong", {}, h.label_vi), el("span", { class: "en", lang: "en" }, " / " + h.label_en), ": ", el("span", { class: "count" }, String(h.count)), el("br"),
         el("span", { class: "muted" }, text("Lưu giữ: " + h.retention_vi, "Kept: " + h.retention_en)))))
       : empty("Không có dữ liệu", "Nothing held"));
-    // Officers' reads first, each with role, unit, action and purpose; the person's own use of the
-    // app (and its sign-up and log-ins) folded below.
-    const all = pr.accesses || [];
-    const own = all.filter((a) => SELF_ROLES.has(a.role));
-    const officers = all.filter((a) => !SELF_ROLES.has(a.role));
+    // Everyone else's reads, each with role, unit, action and purpose (the server lists them); the
+    // account's own use of the app is only counted, so it can never crowd them out.
+    const officers = pr.accesses || [];
+    const ownUses = pr.own_uses || 0;
     const access = (a) => el("li", { "data-role": a.role },
       el("strong", {}, a.role_label_vi || a.role), a.role_label_en ? el("span", { class: "en", lang: "en" }, " / " + a.role_label_en) : "",
       a.unit_name || a.unit ? " · " + (a.unit_name || a.unit) : "", el("br"),
@@ -544,10 +541,9 @@ const CITIZEN = (() => {
       el("p", { class: "muted" }, text("Cán bộ được ghi theo vai trò và đơn vị, không ghi tên", "Officers are shown by role and unit, never by name")),
       officers.length ? el("ul", { class: "items", id: "accesses" }, ...officers.map(access))
         : el("p", { id: "accesses" }, text("Chưa có cán bộ nào xem", "No officer has looked at it")));
-    if (own.length) {
-      accesses.append(el("details", { class: "own", id: "own-accesses" },
-        el("summary", {}, text("Bạn dùng ứng dụng: " + own.length + " lượt", "Your own use of the app: " + own.length)),
-        el("ul", { class: "items" }, ...own.map(access))));
+    if (ownUses) {
+      accesses.append(el("p", { class: "muted", id: "own-accesses" },
+        text("Bạn dùng ứng dụng và đăng nhập: " + ownUses + " lượt", "Your own use of the app and sign-ins: " + ownUses)));
     }
     box.replaceChildren(holdings, accesses);
   }

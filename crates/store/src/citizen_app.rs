@@ -32,7 +32,8 @@ impl OtpPurpose {
     }
 }
 
-/// A code just sent; only its hash is stored.
+/// A code just sent; only its hash is stored. A refused attempt is stored `spent`, so it counts
+/// toward the sending limit (guessing someone's details costs as much as asking for codes).
 #[derive(Debug, Clone)]
 pub struct NewChallenge {
     pub id: String,
@@ -42,6 +43,7 @@ pub struct NewChallenge {
     pub code_hash: [u8; 32],
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
+    pub spent: bool,
 }
 
 /// How many codes one person and one phone may be sent within a window.
@@ -201,7 +203,9 @@ pub trait CitizenAppStore {
     -> StoreResult<Option<CitizenAccount>>;
     async fn citizen_account_of_user(&self, user_id: i64) -> StoreResult<Option<CitizenAccount>>;
     /// The account, its users row and its holder as the first managed person, in one
-    /// transaction; `Conflict` when the citizen has an account.
+    /// transaction; `Conflict` when the citizen has an account, or when a users row of that name
+    /// exists that is not a password-less citizen row. The holder leaves any other account that
+    /// managed them: from now on they manage themselves.
     async fn create_citizen_account(&self, a: NewCitizenAccount) -> StoreResult<CitizenAccount>;
     /// Binds the account to a new phone and ends its sessions; false when there is no account.
     async fn rebind_phone(
@@ -221,6 +225,13 @@ pub trait CitizenAppStore {
         at: OffsetDateTime,
         max_people: usize,
     ) -> StoreResult<AddPerson>;
+
+    /// Stops managing a member (never the holder); false when they were not managed.
+    async fn remove_account_person(
+        &self,
+        owner: PersonalId,
+        person: PersonalId,
+    ) -> StoreResult<bool>;
 
     /// Inserts or replaces cards by personal ID; returns how many rows were written.
     async fn upsert_insurance_cards(

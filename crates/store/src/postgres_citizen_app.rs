@@ -11,7 +11,7 @@ use crate::citizen_app::{
     judge,
 };
 use crate::trace::{person_id, pid};
-use crate::{PostgresStore, StoreResult, from_unix_micros, unix_micros};
+use crate::{PostgresStore, StoreError, StoreResult, from_unix_micros, unix_micros};
 
 const ACCOUNT_COLUMNS: &str = "personal_id, user_id, phone, created_at, phone_bound_at";
 
@@ -68,8 +68,8 @@ impl CitizenAppStore for PostgresStore {
             return Ok(false);
         }
         tx.execute(
-            "INSERT INTO otp_challenges (id, purpose, personal_id, phone, code_hash, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO otp_challenges (id, purpose, personal_id, phone, code_hash, created_at, expires_at, used_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::BOOLEAN THEN $6::BIGINT END)",
             &[
                 &c.id,
                 &c.purpose.code(),
@@ -78,6 +78,7 @@ impl CitizenAppStore for PostgresStore {
                 &&c.code_hash[..],
                 &unix_micros(c.created_at),
                 &unix_micros(c.expires_at),
+                &c.spent,
             ],
         )
         .await?;
@@ -163,10 +164,20 @@ impl CitizenAppStore for PostgresStore {
             ],
         )
         .await?;
+        // Only a password-less citizen row is reused: never another role's, nor one with a password.
         let user_id: i64 = tx
-            .query_one("SELECT id FROM users WHERE username = $1", &[&username])
+            .query_opt(
+                "SELECT id FROM users WHERE username = $1 AND role = $2 AND password_hash = $3",
+                &[&username, &Role::Citizen.code(), &NO_PASSWORD],
+            )
             .await?
+            .ok_or_else(|| StoreError::Conflict("username taken by another user".into()))?
             .get(0);
+        tx.execute(
+            "DELETE FROM account_people WHERE personal_id = $1 AND owner_id <> $1",
+            &[&person],
+        )
+        .await?;
         // The primary key turns a second sign-up into Conflict.
         tx.execute(
             &format!(
@@ -271,6 +282,21 @@ impl CitizenAppStore for PostgresStore {
         .await?;
         tx.commit().await?;
         Ok(AddPerson::Added)
+    }
+
+    async fn remove_account_person(
+        &self,
+        owner: PersonalId,
+        person: PersonalId,
+    ) -> StoreResult<bool> {
+        let client = self.pool.get().await?;
+        let removed = client
+            .execute(
+                "DELETE FROM account_people WHERE owner_id = $1 AND personal_id = $2 AND relation <> 'self'",
+                &[&person_id(owner), &person_id(person)],
+            )
+            .await?;
+        Ok(removed > 0)
     }
 
     async fn upsert_insurance_cards(

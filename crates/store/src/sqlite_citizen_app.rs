@@ -54,8 +54,8 @@ impl CitizenAppStore for SqliteStore {
                 return Ok(false);
             }
             tx.execute(
-                "INSERT INTO otp_challenges (id, purpose, personal_id, phone, code_hash, created_at, expires_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO otp_challenges (id, purpose, personal_id, phone, code_hash, created_at, expires_at, used_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CASE WHEN ?8 THEN ?6 END)",
                 params![
                     c.id,
                     c.purpose.code(),
@@ -63,7 +63,8 @@ impl CitizenAppStore for SqliteStore {
                     c.phone,
                     &c.code_hash[..],
                     unix_micros(c.created_at),
-                    unix_micros(c.expires_at)
+                    unix_micros(c.expires_at),
+                    c.spent
                 ],
             )?;
             tx.commit()?;
@@ -141,7 +142,8 @@ impl CitizenAppStore for SqliteStore {
             if exists {
                 return Err(StoreError::Conflict("citizen account exists".into()));
             }
-            // A users row left by a deleted account is reused, not duplicated.
+            // A users row left by a deleted account is reused, not duplicated, but only a
+            // password-less citizen row: never another role's, nor one with a password.
             tx.execute(
                 "INSERT INTO users (username, password_hash, role, jurisdiction, created_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (username) DO NOTHING",
@@ -153,10 +155,19 @@ impl CitizenAppStore for SqliteStore {
                     at
                 ],
             )?;
-            let user_id: i64 = tx.query_row(
-                "SELECT id FROM users WHERE username = ?1",
-                [citizen_username(a.personal_id)],
-                |r| r.get(0),
+            let user_id: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM users WHERE username = ?1 AND role = ?2 AND password_hash = ?3",
+                    params![citizen_username(a.personal_id), Role::Citizen.code(), NO_PASSWORD],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(user_id) = user_id else {
+                return Err(StoreError::Conflict("username taken by another user".into()));
+            };
+            tx.execute(
+                "DELETE FROM account_people WHERE personal_id = ?1 AND owner_id <> ?1",
+                [person],
             )?;
             tx.execute(
                 &format!("INSERT INTO citizen_accounts ({ACCOUNT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?4)"),
@@ -255,6 +266,20 @@ impl CitizenAppStore for SqliteStore {
             )?;
             tx.commit()?;
             Ok(AddPerson::Added)
+        })
+        .await
+    }
+
+    async fn remove_account_person(
+        &self,
+        owner: PersonalId,
+        person: PersonalId,
+    ) -> StoreResult<bool> {
+        self.write(move |conn| {
+            Ok(conn.execute(
+                "DELETE FROM account_people WHERE owner_id = ?1 AND personal_id = ?2 AND relation <> 'self'",
+                params![person_id(owner), person_id(person)],
+            )? > 0)
         })
         .await
     }

@@ -38,6 +38,7 @@ fn challenge(n: u8, person: &str, phone: &str, at: OffsetDateTime) -> NewChallen
         code_hash: [n; 32],
         created_at: at,
         expires_at: at + Duration::minutes(5),
+        spent: false,
     }
 }
 
@@ -90,6 +91,17 @@ async fn codes_are_limited_per_person_and_per_phone(backend: Backend) {
             .insert_challenge(challenge(5, BINH, phone, NOW), LIMIT)
             .await
             .unwrap()
+    );
+    // A refused attempt is stored spent: it counts, and no code redeems it.
+    let mut refused = challenge(7, "091195000002", "0900000001", NOW);
+    refused.spent = true;
+    assert!(store.insert_challenge(refused, LIMIT).await.unwrap());
+    assert_eq!(
+        store
+            .redeem_challenge("challenge-7".into(), [7; 32], NOW, 5)
+            .await
+            .unwrap(),
+        Redeem::Unknown
     );
     // Codes older than the window do not count.
     let later = SendLimit {
@@ -235,6 +247,61 @@ async fn accounts_bind_a_phone_and_manage_people(backend: Backend) {
         listed,
         [(AN.to_owned(), "self"), (BINH.to_owned(), "child")]
     );
+
+    // Bình signs up herself: An's account stops managing her.
+    let binh = NewCitizenAccount {
+        personal_id: id(BINH),
+        phone: "0900000002".into(),
+        jurisdiction: Jurisdiction::parse("30733").unwrap(),
+        at: NOW,
+    };
+    store.create_citizen_account(binh).await.unwrap();
+    assert_eq!(store.account_people(id(AN)).await.unwrap().len(), 1);
+    assert!(!store.remove_account_person(id(AN), id(BINH)).await.unwrap());
+    assert!(
+        !store.remove_account_person(id(AN), id(AN)).await.unwrap(),
+        "never the holder"
+    );
+    store
+        .add_account_person(id(AN), id("091195000002"), "child", NOW, 12)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .remove_account_person(id(AN), id("091195000002"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.account_people(id(AN)).await.unwrap().len(), 1);
+}
+
+async fn sign_up_never_takes_over_another_users_row(backend: Backend) {
+    let Some((_db, store)) = setup(backend).await else {
+        return;
+    };
+    store
+        .create_user(vaxtrace_store::NewUser {
+            username: format!("citizen-{AN}"),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$abc$def".into(),
+            role: vaxtrace_domain::Role::VenueOwner,
+            jurisdiction: Jurisdiction::parse("30730").unwrap(),
+        })
+        .await
+        .unwrap();
+    let new = NewCitizenAccount {
+        personal_id: id(AN),
+        phone: "0912345678".into(),
+        jurisdiction: Jurisdiction::parse("30730").unwrap(),
+        at: NOW,
+    };
+    assert!(matches!(
+        store.create_citizen_account(new).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        store.citizen_account(id(AN)).await.unwrap().is_none(),
+        "nothing half-written"
+    );
 }
 
 async fn insurance_cards_are_replaced_by_personal_id(backend: Backend) {
@@ -271,4 +338,5 @@ vaxtrace_store::on_both_backends!(
     a_code_is_spent_once_and_locks_after_wrong_tries,
     accounts_bind_a_phone_and_manage_people,
     insurance_cards_are_replaced_by_personal_id,
+    sign_up_never_takes_over_another_users_row,
 );

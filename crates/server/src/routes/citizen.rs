@@ -103,6 +103,18 @@ pub fn add_person() -> MethodRouter<AppState> {
     )
 }
 
+pub fn remove_person() -> MethodRouter<AppState> {
+    post(
+        |State(state): State<AppState>,
+         Extension(caller): Extension<Caller>,
+         Path(raw): Path<String>| async move {
+            let id = PersonalId::parse(&raw)?;
+            home::remove_person(&state, &caller, id).await?;
+            Ok::<_, ApiError>(StatusCode::NO_CONTENT)
+        },
+    )
+}
+
 pub fn card() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
