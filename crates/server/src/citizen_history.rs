@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use vaxtrace_domain::{PersonalId, Role, Vaccine, admin_units};
-use vaxtrace_store::{NewCorrectionRequest, StoredCorrectionRequest, StoredTest};
+use vaxtrace_store::{StoredCorrectionRequest, StoredTest};
 
 use crate::citizen_home::{PURPOSE, managed};
 use crate::middleware::Caller;
@@ -276,25 +276,16 @@ pub async fn file_correction(
             "This record already has requests waiting for the commune",
         ));
     }
-    let stored = state
-        .store
-        .request_correction(NewCorrectionRequest {
-            record_id: req.vaccination_id,
-            message,
-            requested_by: caller.user.username.clone(),
-            at: OffsetDateTime::now_utc(),
-        })
-        .await?;
-    state
-        .audit
-        .access(
-            caller,
-            "citizen_app.correction_request",
-            Some(id.to_string()),
-            PURPOSE,
-            Some(format!("record:{}", req.vaccination_id)),
-        )
-        .await?;
+    let subject = Some(id.to_string());
+    let stored = crate::corrections::store_request(
+        state,
+        caller,
+        req.vaccination_id,
+        message,
+        subject,
+        PURPOSE,
+    )
+    .await?;
     Ok(correction_item(stored))
 }
 

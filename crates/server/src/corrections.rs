@@ -28,6 +28,27 @@ pub async fn file(
     caller.require(Permission::ReviewVaccinations)?;
     let record = load_workable(state, caller, record_id).await?;
     let message = vaxtrace_domain::text::free_text("message", &input.message, MAX_MESSAGE_CHARS)?;
+    let subject = record.personal_id.map(|p| p.to_string());
+    store_request(
+        state,
+        caller,
+        record_id,
+        message,
+        subject,
+        "vaccination_review",
+    )
+    .await
+}
+
+/// Stores a request and audits it; the callers have checked the record is the caller's to ask about.
+pub(crate) async fn store_request(
+    state: &AppState,
+    caller: &Caller,
+    record_id: i64,
+    message: String,
+    subject: Option<String>,
+    purpose: &str,
+) -> Result<StoredCorrectionRequest, ApiError> {
     let stored = state
         .store
         .request_correction(NewCorrectionRequest {
@@ -42,8 +63,8 @@ pub async fn file(
         .access(
             caller,
             "vaccination.correction_request",
-            record.personal_id.map(|p| p.to_string()),
-            "vaccination_review",
+            subject,
+            purpose,
             Some(format!("record:{record_id}")),
         )
         .await?;

@@ -8,7 +8,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{assert_error, install_keys, passphrase, shot, sign_all_pending, spawn_app_with};
+use common::{assert_error, install_keys, passphrase, spawn_app_with};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use serde_json::{Value, json};
 use vaxtrace_server::ServerConfig;
@@ -21,18 +21,7 @@ async fn app_with_two_signed_doses(backend: Backend) -> Option<common::TestApp> 
     };
     let app = spawn_app_with(backend, config).await?;
     let _dsc = install_keys(&app.store).await;
-    let site = app.login("site_91").await;
-    for (id, dose, at) in [
-        ("A-1", 1, "2021-07-01T09:00:00+07:00"),
-        ("A-2", 2, "2021-09-01T09:00:00+07:00"),
-    ] {
-        let res = app
-            .post_json("/api/v1/vaccinations", Some(&site), &shot(id, dose, at))
-            .await;
-        assert_eq!(res.status(), 201);
-    }
-    let signer = app.login("signer_30730").await;
-    sign_all_pending(&app, &signer, 2).await;
+    common::record_and_sign_two_doses(&app).await;
     Some(app)
 }
 

@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use common::{
-    AN, BINH, TestApp, assert_error, install_keys, install_pass_signer, passphrase, shot,
-    sign_all_pending, spawn_app_with,
+    AN, BINH, TestApp, assert_error, install_keys, install_pass_signer, passphrase, spawn_app_with,
 };
 use serde_json::{Value, json};
 use vaxtrace_server::ServerConfig;
@@ -58,6 +57,18 @@ fn last_code(outbox: &Path, phone: &str) -> String {
     digits[0].to_owned()
 }
 
+/// Types a code against a challenge.
+async fn verify(app: &TestApp, sent: &Value, code: &str) -> reqwest::Response {
+    let body = json!({"challenge_id": sent["challenge_id"], "code": code});
+    app.post_json("/api/v1/citizen/verify", None, &body).await
+}
+
+/// Asks for a log-in code for An.
+async fn log_in(app: &TestApp, phone: &str) -> reqwest::Response {
+    let body = json!({"personal_id": AN, "phone": phone});
+    app.post_json("/api/v1/citizen/login", None, &body).await
+}
+
 async fn sign_up(app: &TestApp, outbox: &Path) -> String {
     let sent = app
         .post_json(
@@ -71,13 +82,11 @@ async fn sign_up(app: &TestApp, outbox: &Path) -> String {
     assert_eq!(sent["sent_to"], "*******678");
     assert_eq!(sent["delivery"], "outbox");
     let code = last_code(outbox, PHONE);
-    let session = app
-        .post_value(
-            "/api/v1/citizen/verify",
-            None,
-            &json!({"challenge_id": sent["challenge_id"], "code": code}),
-        )
-        .await;
+    let session = verify(app, &sent, &code)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
     assert_eq!(session["role"], "citizen", "{session}");
     assert_eq!(session["personal_id"], AN);
     session["token"].as_str().unwrap().to_owned()
@@ -127,33 +136,19 @@ async fn sign_up_checks_the_registry_and_codes(backend: Backend) {
         .await;
     let code = last_code(&outbox, PHONE);
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let res = app
-        .post_json(
-            "/api/v1/citizen/verify",
-            None,
-            &json!({"challenge_id": sent["challenge_id"], "code": wrong}),
-        )
-        .await;
+    let res = verify(&app, &sent, wrong).await;
     assert_eq!(
         assert_error(res, 422, "wrong_code").await["attempts_left"],
         4
     );
-    let session = app
-        .post_value(
-            "/api/v1/citizen/verify",
-            None,
-            &json!({"challenge_id": sent["challenge_id"], "code": code}),
-        )
-        .await;
+    let session = verify(&app, &sent, &code)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
     let token = session["token"].as_str().unwrap().to_owned();
     // The code is spent.
-    let res = app
-        .post_json(
-            "/api/v1/citizen/verify",
-            None,
-            &json!({"challenge_id": sent["challenge_id"], "code": code}),
-        )
-        .await;
+    let res = verify(&app, &sent, &code).await;
     assert_error(res, 410, "expired").await;
 
     let me = app.get_json("/api/v1/me", Some(&token)).await;
@@ -174,13 +169,7 @@ async fn sign_up_checks_the_registry_and_codes(backend: Backend) {
     assert_error(res, 409, "account_exists").await;
 
     // Log-in needs the bound phone; five wrong codes lock the challenge, even for the right code.
-    let res = app
-        .post_json(
-            "/api/v1/citizen/login",
-            None,
-            &json!({"personal_id": AN, "phone": "0987000111"}),
-        )
-        .await;
+    let res = log_in(&app, "0987000111").await;
     assert_error(res, 422, "no_account").await;
     let sent = app
         .post_value(
@@ -192,37 +181,19 @@ async fn sign_up_checks_the_registry_and_codes(backend: Backend) {
     let code = last_code(&outbox, PHONE);
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for left in (1..=4).rev() {
-        let res = app
-            .post_json(
-                "/api/v1/citizen/verify",
-                None,
-                &json!({"challenge_id": sent["challenge_id"], "code": wrong}),
-            )
-            .await;
+        let res = verify(&app, &sent, wrong).await;
         assert_eq!(
             assert_error(res, 422, "wrong_code").await["attempts_left"],
             left
         );
     }
     for attempt in [wrong, code.as_str()] {
-        let res = app
-            .post_json(
-                "/api/v1/citizen/verify",
-                None,
-                &json!({"challenge_id": sent["challenge_id"], "code": attempt}),
-            )
-            .await;
+        let res = verify(&app, &sent, attempt).await;
         assert_error(res, 429, "locked").await;
     }
     // Three attempts for one person in 15 minutes, no more: a sign-up, the refused log-in (refusals
     // count, so guessing is as slow as asking) and a log-in so far.
-    let res = app
-        .post_json(
-            "/api/v1/citizen/login",
-            None,
-            &json!({"personal_id": AN, "phone": PHONE}),
-        )
-        .await;
+    let res = log_in(&app, PHONE).await;
     assert_error(res, 429, "too_many_codes").await;
     let res = app
         .post_json(
@@ -352,22 +323,7 @@ async fn the_card_history_corrections_and_privacy(backend: Backend) {
     };
     install_keys(&app.store).await;
     install_pass_signer(&app.store).await;
-    let site = app.login("site_91").await;
-    for (n, at) in [
-        (1, "2021-07-01T09:00:00+07:00"),
-        (2, "2021-09-01T09:00:00+07:00"),
-    ] {
-        let res = app
-            .post_json(
-                "/api/v1/vaccinations",
-                Some(&site),
-                &shot(&format!("an-{n}"), n, at),
-            )
-            .await;
-        assert_eq!(res.status(), 201);
-    }
-    let signer = app.login("signer_30730").await;
-    sign_all_pending(&app, &signer, 2).await;
+    common::record_and_sign_two_doses(&app).await;
 
     let card = vaxtrace_store::InsuranceCard {
         personal_id: vaxtrace_domain::PersonalId::parse(AN).unwrap(),
@@ -512,13 +468,7 @@ async fn the_card_history_corrections_and_privacy(backend: Backend) {
     assert_eq!(res.status(), 200);
     let res = app.get("/api/v1/me/card", Some(&token)).await;
     assert_eq!(res.status(), 401, "the old phone's session ended");
-    let res = app
-        .post_json(
-            "/api/v1/citizen/login",
-            None,
-            &json!({"personal_id": AN, "phone": "0987654321"}),
-        )
-        .await;
+    let res = log_in(&app, "0987654321").await;
     assert_eq!(res.status(), 202);
 }
 

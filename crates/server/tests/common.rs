@@ -312,3 +312,20 @@ pub async fn install_pass_signer(store: &Arc<dyn Store>) -> IssuedKey {
     store_key(store, &signer, Some(root.id)).await;
     signer
 }
+
+/// An's two Vaxzevria doses (July and September 2021), reported by the site and signed by his
+/// commune: call after [`install_keys`].
+pub async fn record_and_sign_two_doses(app: &TestApp) {
+    let site = app.login("site_91").await;
+    for (id, dose, at) in [
+        ("A-1", 1, "2021-07-01T09:00:00+07:00"),
+        ("A-2", 2, "2021-09-01T09:00:00+07:00"),
+    ] {
+        let res = app
+            .post_json("/api/v1/vaccinations", Some(&site), &shot(id, dose, at))
+            .await;
+        assert_eq!(res.status(), 201);
+    }
+    let signer = app.login("signer_30730").await;
+    sign_all_pending(app, &signer, 2).await;
+}
