@@ -324,6 +324,10 @@ def test_sign_up_with_a_code_shows_the_health_card(site, phone):
     doses = phone.find_elements(By.CSS_SELECTOR, "#doses li")
     assert len(doses) == 2 and all("Đã ký / Signed" in d.text for d in doses)
     assert phone.find_element(By.ID, "no-pass").is_displayed()
+    # No declaration yet, here or imported: asking for a pass from the latest one says so.
+    click(phone, "home-renew-pass")
+    note = wait(phone).until(lambda d: d.find_element(By.ID, "renew-note").text.strip())
+    assert "/" in note, note
     accessible(phone)
     screenshot(phone, "citizen-home.png")
     # Keyboard: the main buttons are reached by Tab, with the focus shown, and Enter works.

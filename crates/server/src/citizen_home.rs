@@ -463,6 +463,17 @@ async fn current_pass(
     }))
 }
 
+/// `POST /api/v1/me/pass?person=`: a fresh pass for the person's newest declaration of the last
+/// 14 days, made here or imported from an earlier app, so nobody declares twice.
+pub async fn renew_pass(
+    state: &AppState,
+    caller: &Caller,
+    person: Option<&str>,
+) -> Result<crate::legacy::PassReceipt, ApiError> {
+    let m = managed(state, caller, person).await?;
+    crate::legacy::fresh_pass(state, caller, m.citizen.personal_id).await
+}
+
 /// `GET /api/v1/me/certificate.html?person=`: the printable certificate of a managed person.
 pub async fn certificate(
     state: &AppState,

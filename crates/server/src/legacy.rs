@@ -189,6 +189,17 @@ pub async fn renew(
             "The name, birth date or phone does not match the national population registry",
         ));
     }
+    fresh_pass(state, caller, id).await
+}
+
+/// A fresh 72-hour pass for the newest declaration of someone whose identity the caller has
+/// established (by name and birth date above, or as a person the citizen app account manages).
+pub(crate) async fn fresh_pass(
+    state: &AppState,
+    caller: &Caller,
+    id: PersonalId,
+) -> Result<PassReceipt, ApiError> {
+    let subject = Some(id.to_string());
     let now = OffsetDateTime::now_utc();
     let earliest = (vietnam_day(now) - Duration::days(PASS_DAYS_BACK)).to_string();
     let latest = state

@@ -364,6 +364,34 @@ async fn the_card_history_corrections_and_privacy(backend: Backend) {
             .starts_with("HC1:")
     );
     assert!(card["pass"].is_null(), "no declaration yet");
+    let res = app
+        .post_json("/api/v1/me/pass", Some(&token), &json!({}))
+        .await;
+    assert_error(res, 404, "not_found").await;
+    // An declares in the app; the card shows the pass, and a fresh one is a tap away later.
+    let travel = vaxtrace_domain::date::vietnam_day(time::OffsetDateTime::now_utc())
+        + time::Duration::days(1);
+    let declaration = json!({
+        "personal_id": AN, "full_name": "Nguyễn Văn An", "birth_date": "1987-03-09", "sex": "M",
+        "phone": "0912345678", "symptoms": [],
+        "origin_commune_code": "30730", "origin_address": "12 Trần Phú",
+        "destination_commune_code": "00004", "destination_address": "1 Đinh Tiên Hoàng",
+        "travel_date": travel.to_string(), "transport": "bus", "vehicle": "68B-012.34",
+        "purpose": "Thăm gia đình"
+    });
+    let res = app
+        .post_json("/api/v1/declarations", Some(&token), &declaration)
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let card = app.get_json("/api/v1/me/card", Some(&token)).await;
+    assert!(
+        card["pass"]["pass"].as_str().unwrap().starts_with("VNP1:"),
+        "{card}"
+    );
+    let renewed = app
+        .post_value("/api/v1/me/pass", Some(&token), &json!({}))
+        .await;
+    assert_eq!(renewed["declaration_id"], card["pass"]["declaration_id"]);
     let page = app.get("/api/v1/me/certificate.html", Some(&token)).await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("Nguyễn Văn An"));

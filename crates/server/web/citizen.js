@@ -296,7 +296,21 @@ const CITIZEN = (() => {
       pass.append(el("img", { id: "home-pass-qr", class: "pass-qr", src: svgSrc(c.pass.pass_svg), alt: "Mã QR thẻ đi lại / Travel pass QR code" }),
         el("p", { class: "center" }, valid ? "Dùng đến / Valid until: " : "Đã hết hạn / Expired: ", el("strong", { id: "home-pass-expires" }, time(c.pass.expires_at))));
     } else {
-      pass.append(el("p", { id: "no-pass" }, text("Chưa có thẻ đi lại còn hạn", "No valid travel pass")));
+      // Someone who declared recently (here, or in an earlier app whose declarations were imported)
+      // gets a fresh pass without declaring again.
+      const renewNote = el("p", { id: "renew-note", role: "status" });
+      const renew = el("button", { type: "button", class: "btn block light", id: "home-renew-pass" },
+        bi("Lấy thẻ từ tờ khai gần nhất", "Pass from my latest declaration"));
+      renew.addEventListener("click", async () => {
+        renew.disabled = true;
+        const res = await api("/api/v1/me/pass?person=" + encodeURIComponent(state.person), {});
+        renew.disabled = false;
+        if (res.ok) return renderHome();
+        const d = res.data || {};
+        renewNote.replaceChildren(d.message_vi ? text(d.message_vi, d.message_en || "")
+          : text("Không lấy được thẻ đi lại", "No pass could be issued"));
+      });
+      pass.append(el("p", { id: "no-pass" }, text("Chưa có thẻ đi lại còn hạn", "No valid travel pass")), renew, renewNote);
     }
     pass.append(el("a", { href: "#/declare", class: "btn block", id: "home-declare" }, bi("Khai báo y tế", "Health declaration")));
 

@@ -127,6 +127,18 @@ pub fn card() -> MethodRouter<AppState> {
     )
 }
 
+pub fn renew_pass() -> MethodRouter<AppState> {
+    post(
+        |State(state): State<AppState>,
+         Extension(caller): Extension<Caller>,
+         Query(q): Query<PersonQuery>| async move {
+            home::renew_pass(&state, &caller, q.person.as_deref())
+                .await
+                .map(Json)
+        },
+    )
+}
+
 pub fn certificate_page() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
