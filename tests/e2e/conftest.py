@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import pathlib
+import re
 import socket
 import subprocess
 import time
@@ -127,8 +128,13 @@ def serving(url):
     """`vaxtrace serve` on a free loopback port, stopped on exit; yields its base URL. One-time
     codes go to `sms_outbox(url)`."""
     port = free_port()
+    log_path = sms_outbox(url).with_name(f"serve-{port}.log")
+    log = open(log_path, "wb")
     proc = subprocess.Popen([BIN, "serve", "--database-url", url, "--addr", f"127.0.0.1:{port}",
-                             "--sms-outbox", str(sms_outbox(url))], env=key_env())
+                             "--sms-outbox", str(sms_outbox(url)),
+                             # Every request and every failure, for the personal-data check below.
+                             "--log", "debug,hyper=info,h2=info,tokio_postgres=info"], env=key_env(),
+                            stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
@@ -143,6 +149,24 @@ def serving(url):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        log.close()
+        assert_no_personal_data(log_path)
+
+
+# Names the browser tests type or load without diacritics; every other name has some.
+UNACCENTED_NAMES = ("Tran Thi Binh", "Nguyen Van An")
+
+
+def assert_no_personal_data(log_path):
+    """The server's whole log of a browser run holds no personal data: no run of 9 to 12 digits
+    (personal IDs, legacy ID numbers, phones), no name. Vietnamese names carry diacritics and the
+    log is English, so any non-ASCII character is a leak too."""
+    text = log_path.read_text(encoding="utf-8", errors="replace")
+    leaks = [m.group(0) for m in re.finditer(r"(?<![0-9A-Za-z])\d{9,12}(?![0-9A-Za-z])", text)]
+    leaks += sorted({c for c in text if ord(c) > 127})
+    leaks += [n for n in UNACCENTED_NAMES if n.lower() in text.lower()]
+    assert text.strip(), f"{log_path} is empty: the server logged nothing"
+    assert not leaks, f"personal data in the server log {log_path}: {leaks[:10]}"
 
 
 def sign_pending(base, signer):
