@@ -30,18 +30,14 @@ pub(crate) fn bundle_schema() -> Value {
                 "properties": {"fullUrl": {"type": "string"}, "resource": {"type": "object"}}}}}})
 }
 
-/// The Bundle of one citizen. No access check here: every caller checks first (officers through
-/// [`export`], the citizen's own app through its session).
-pub async fn citizen_bundle(state: &AppState, id: PersonalId) -> Result<Value, ApiError> {
-    let citizen = state
-        .store
-        .citizen(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("công dân", "Citizen"))?;
+/// The Bundle of a citizen the caller has already been allowed to see (officers through
+/// [`export`], the citizen app through the managed person it resolved): no access check here.
+pub async fn citizen_bundle(state: &AppState, citizen: &Citizen) -> Result<Value, ApiError> {
+    let id = citizen.personal_id;
     let records = state.store.records_for_citizen(id).await?;
     let card = state.store.insurance_card(id).await?;
     Ok(bundle_of(
-        &citizen,
+        citizen,
         &records,
         card,
         OffsetDateTime::now_utc(),
@@ -51,14 +47,7 @@ pub async fn citizen_bundle(state: &AppState, id: PersonalId) -> Result<Value, A
 /// For an officer: jurisdiction-checked and audited as a registry read (purpose `fhir_export`).
 pub async fn export(state: &AppState, caller: &Caller, id: PersonalId) -> Result<Value, ApiError> {
     let citizen = read_citizen(state, caller, id, "fhir_export").await?;
-    let records = state.store.records_for_citizen(id).await?;
-    let card = state.store.insurance_card(id).await?;
-    Ok(bundle_of(
-        &citizen,
-        &records,
-        card,
-        OffsetDateTime::now_utc(),
-    ))
+    citizen_bundle(state, &citizen).await
 }
 
 fn bundle_of(

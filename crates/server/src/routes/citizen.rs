@@ -157,7 +157,7 @@ pub fn fhir() -> MethodRouter<AppState> {
          Query(q): Query<PersonQuery>| async move {
             let m = home::managed(&state, &caller, q.person.as_deref()).await?;
             let id = m.citizen.personal_id;
-            let bundle = crate::fhir::citizen_bundle(&state, id).await?;
+            let bundle = crate::fhir::citizen_bundle(&state, &m.citizen).await?;
             state
                 .audit
                 .access(
