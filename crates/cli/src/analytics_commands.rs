@@ -263,7 +263,16 @@ pub(crate) async fn sign_communes(
             match signing::commune_signer(store.as_ref(), commune, &secret, now).await {
                 Ok(k) => k,
                 Err(signing::SigningError::NoKey(_)) => {
-                    issue_under(store, passphrase, CertProfile::CommuneSigner, commune, 2).await?;
+                    // Valid from the same `now`: a key dated a second later would not be found.
+                    issue_under(
+                        store,
+                        passphrase,
+                        CertProfile::CommuneSigner,
+                        commune,
+                        2,
+                        now,
+                    )
+                    .await?;
                     created += 1;
                     signing::commune_signer(store.as_ref(), commune, &secret, now).await?
                 }

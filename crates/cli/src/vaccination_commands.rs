@@ -533,14 +533,15 @@ fn unit_name(code: &str, level: UnitLevel) -> anyhow::Result<&'static str> {
 
 /// Issues a province CA (under the active root) or a commune signer (under its province's active
 /// CA) and makes it the unit's active key; the previous one stays for verifying old signatures.
+/// The key is valid from `now`, so a caller that looks it up at the same instant finds it.
 pub(crate) async fn issue_under(
     store: &Arc<dyn Store>,
     passphrase: &Passphrase,
     profile: CertProfile,
     code: &str,
     years: i64,
+    now: OffsetDateTime,
 ) -> anyhow::Result<i64> {
-    let now = OffsetDateTime::now_utc();
     let (level, issuer_unit, issuer_profile, label) = match profile {
         CertProfile::ProvinceCa => (
             UnitLevel::Province,
@@ -656,7 +657,15 @@ pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
             years,
         } => {
             let store = open_store(&db).await?;
-            issue_under(&store, &passphrase, CertProfile::ProvinceCa, &code, years).await?;
+            issue_under(
+                &store,
+                &passphrase,
+                CertProfile::ProvinceCa,
+                &code,
+                years,
+                OffsetDateTime::now_utc(),
+            )
+            .await?;
         }
         KeysCommand::Commune {
             code,
@@ -671,6 +680,7 @@ pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
                 CertProfile::CommuneSigner,
                 &code,
                 years,
+                OffsetDateTime::now_utc(),
             )
             .await?;
         }
@@ -827,10 +837,10 @@ pub async fn ensure_demo_keys(
         issue_and_activate(store, key, None).await?;
     }
     if !has(province.to_owned(), CertProfile::ProvinceCa).await {
-        issue_under(store, &pass, CertProfile::ProvinceCa, province, 10).await?;
+        issue_under(store, &pass, CertProfile::ProvinceCa, province, 10, now).await?;
     }
     if !has(commune.to_owned(), CertProfile::CommuneSigner).await {
-        issue_under(store, &pass, CertProfile::CommuneSigner, commune, 2).await?;
+        issue_under(store, &pass, CertProfile::CommuneSigner, commune, 2, now).await?;
     }
     if !has("VN".into(), CertProfile::Csca).await {
         issue_csca(store, &pass, "CSCA Việt Nam (demo)", 10).await?;
@@ -850,4 +860,51 @@ pub async fn ensure_demo_keys(
         issue_national_leaf(store, &pass, CertProfile::PassSigner, name, 1).await?;
     }
     Ok(pass.value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vaxtrace_store::testing::TestDb;
+
+    /// `vaccination sign` creates a missing commune key and looks it up at the instant it took
+    /// at the start; the key must be valid from that instant even late in a second (a key dated
+    /// from a later clock reading was missed whenever the run crossed a second boundary).
+    #[tokio::test]
+    async fn a_key_issued_at_an_instant_is_active_at_that_instant() {
+        let db = TestDb::new(vaxtrace_store::Backend::Sqlite)
+            .await
+            .unwrap()
+            .unwrap();
+        let store = open_store(&Db {
+            database_url: db.url.clone(),
+        })
+        .await
+        .unwrap();
+        let pass = Passphrase {
+            value: "mật khẩu khóa ký thử nghiệm".into(),
+        };
+        let now = OffsetDateTime::now_utc()
+            .replace_nanosecond(999_999_999)
+            .unwrap();
+        let root = vaxtrace_cert::create_root(
+            "Gốc thử nghiệm",
+            now,
+            now + Duration::days(365 * 20),
+            &pass.secret().unwrap(),
+        )
+        .unwrap();
+        issue_and_activate(&store, root, None).await.unwrap();
+        issue_under(&store, &pass, CertProfile::ProvinceCa, "91", 10, now)
+            .await
+            .unwrap();
+        let id = issue_under(&store, &pass, CertProfile::CommuneSigner, "30730", 2, now)
+            .await
+            .unwrap();
+        let (found, _) =
+            signing::commune_signer(store.as_ref(), "30730", &pass.secret().unwrap(), now)
+                .await
+                .unwrap();
+        assert_eq!(found, id);
+    }
 }
