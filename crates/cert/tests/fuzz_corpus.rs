@@ -78,3 +78,67 @@ fn lists_never_panic_and_forged_ones_are_refused() {
         assert!(RevocationList::from_signed(&text, &anchor).is_err());
     }
 }
+
+mod pass_code {
+    include!("../../../fuzz/checks/pass_code.rs");
+
+    use time::macros::datetime;
+    use vaxtrace_cert::pass::{PassClaims, public_key_of, sign_pass, sign_venue_code};
+    use vaxtrace_cert::{CertProfile, KdfParams, SecretPassphrase, SigningKey, create_root, issue};
+
+    #[test]
+    fn pass_and_venue_codes_never_verify_unless_genuine() {
+        for data in super::corpus("pass_code") {
+            check(&String::from_utf8_lossy(&data));
+        }
+        // A genuine pass and venue code, then every one-character change of them: refused.
+        let pass = SecretPassphrase::new("pass signing passphrase")
+            .unwrap()
+            .with_kdf(KdfParams::insecure_fast());
+        let (nb, na) = (
+            datetime!(2021-01-01 0:00 UTC),
+            datetime!(2031-01-01 0:00 UTC),
+        );
+        let root = create_root("Gốc", nb, na, &pass).unwrap();
+        let signer = issue(
+            &root,
+            &pass,
+            CertProfile::PassSigner,
+            "VN",
+            "Ký thẻ",
+            nb,
+            na,
+            &pass,
+            &|_| None,
+        )
+        .unwrap();
+        let key = SigningKey::unlock(&signer, &pass).unwrap();
+        let claims = PassClaims {
+            declaration_id: 42,
+            subject: [7; 8],
+            issued_at: 1_629_000_000,
+            expires_at: 1_629_259_200,
+        };
+        let public = public_key_of(&signer.certificate_der).unwrap();
+        let genuine = |_: &[u8; 8]| Some(public.clone());
+        for code in [
+            sign_pass(&claims, &key).unwrap(),
+            sign_venue_code(42, &key).unwrap(),
+        ] {
+            let accepted =
+                verify_pass(&code, &genuine).is_ok() || verify_venue_code(&code, &genuine).is_ok();
+            assert!(accepted, "the genuine code verifies with its key");
+            for i in 5..code.len() {
+                let mut changed = code.clone().into_bytes();
+                changed[i] = if changed[i] == b'0' { b'1' } else { b'0' };
+                let changed = String::from_utf8(changed).unwrap();
+                assert!(
+                    verify_pass(&changed, &genuine).is_err()
+                        && verify_venue_code(&changed, &genuine).is_err(),
+                    "{i}"
+                );
+                check(&changed);
+            }
+        }
+    }
+}

@@ -285,6 +285,18 @@ pub(crate) fn count_bar(total: u64) -> ProgressBar {
     bar
 }
 
+/// A spinner with the elapsed time, for work whose size is not known ahead; hidden when stderr is
+/// not a terminal.
+pub(crate) fn spinner(message: &'static str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner().with_message(message);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
 pub fn generate(cmd: GenerateCommand) -> anyhow::Result<()> {
     let (province, count, seed, out) = match cmd {
         GenerateCommand::Citizens {

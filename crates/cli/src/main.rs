@@ -3,6 +3,7 @@
 //! exit non-zero.
 
 mod analytics_commands;
+mod backup_commands;
 mod bench;
 mod bench_cert;
 mod bench_coverage;
@@ -137,6 +138,11 @@ enum Command {
     /// Vaccination records: batch signing by the communes.
     #[command(subcommand)]
     Vaccination(analytics_commands::VaccinationCommand),
+    /// Write a consistent copy of the database while it serves (SQLite `VACUUM INTO`;
+    /// `pg_dump` for PostgreSQL).
+    Backup(backup_commands::BackupArgs),
+    /// Restore a backup into an empty database, then check its audit chain.
+    Restore(backup_commands::RestoreArgs),
 }
 
 fn init_logging(filter: &str, json: bool) {
@@ -194,6 +200,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Cert(cmd) => cert_commands::run(cmd).await,
         Command::Analytics(cmd) => analytics_commands::analytics(cmd).await,
         Command::Vaccination(cmd) => analytics_commands::vaccination(cmd).await,
+        Command::Backup(args) => backup_commands::backup(&args).await,
+        Command::Restore(args) => backup_commands::restore(&args).await,
     }
 }
 

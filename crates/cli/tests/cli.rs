@@ -68,6 +68,8 @@ fn every_command_has_help() {
         &["analytics", "coverage", "--help"],
         &["analytics", "recount", "--help"],
         &["vaccination", "sign", "--help"],
+        &["backup", "--help"],
+        &["restore", "--help"],
     ] {
         let o = run(args);
         assert!(o.status.success(), "{args:?}");

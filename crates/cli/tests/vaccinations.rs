@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use vaxtrace_store::testing::TestDb;
-use vaxtrace_store::{Backend, LinkDecision};
+use vaxtrace_store::{Backend, LinkDecision, RecordFilter};
 
 const PASSPHRASE: &str = "mật khẩu khóa ký thử nghiệm";
 
@@ -306,7 +306,130 @@ async fn keys_sign_and_records_verify(backend: Backend) {
     assert!(String::from_utf8_lossy(&o.stdout).contains("changed_since_signing"));
 }
 
+fn records(linked_unsigned: bool) -> RecordFilter {
+    RecordFilter {
+        units: None,
+        decisions: vec![LinkDecision::Auto, LinkDecision::Confirmed],
+        unsigned_only: linked_unsigned,
+        after_id: 0,
+        limit: 100_000,
+    }
+}
+
+/// `vaccination sign` killed mid-run (some communes signed, some keys made): a second run signs
+/// exactly the rest, every signature verifies to the root, and the audit chain holds.
+async fn signing_survives_kill_9(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await.unwrap() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (people, shots) = (dir.path().join("people.csv"), dir.path().join("shots.csv"));
+    let truth = dir.path().join("truth.csv");
+    let url = db.url.as_str();
+    ok(&[
+        "generate",
+        "citizens",
+        "--province",
+        "91",
+        "--count",
+        "3000",
+        "--seed",
+        "5",
+        "--out",
+        p(&people),
+    ]);
+    ok(&[
+        "generate",
+        "vaccinations",
+        "--citizens",
+        p(&people),
+        "--seed",
+        "5",
+        "--noise",
+        "0",
+        "--duplicates",
+        "0",
+        "--out",
+        p(&shots),
+        "--truth",
+        p(&truth),
+    ]);
+    ok(&[
+        "import",
+        "citizens",
+        p(&people),
+        "--database-url",
+        url,
+        "--no-progress",
+    ]);
+    ok(&[
+        "import",
+        "vaccinations",
+        p(&shots),
+        "--database-url",
+        url,
+        "--no-progress",
+    ]);
+    ok(&["keys", "root", "--database-url", url]);
+    ok(&["keys", "province", "91", "--database-url", url]);
+    let store = vaxtrace_store::open(url).await.unwrap();
+    let total = store.list_records(records(true)).await.unwrap().len();
+    assert!(total > 1000, "{total}");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vaxtrace"))
+        .env_remove("VAXTRACE_DATABASE_URL")
+        .env("VAXTRACE_KEY_PASSPHRASE", PASSPHRASE)
+        .args([
+            "--log",
+            "warn",
+            "vaccination",
+            "sign",
+            "--area",
+            "91",
+            "--database-url",
+            url,
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut unsigned = total;
+    while unsigned == total && started.elapsed() < std::time::Duration::from_mins(2) {
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        unsigned = store.list_records(records(true)).await.unwrap().len();
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let after_kill = store.list_records(records(true)).await.unwrap().len();
+    assert!(
+        0 < after_kill && after_kill < total,
+        "killed mid-run: {after_kill} of {total} unsigned"
+    );
+
+    let out = ok(&["vaccination", "sign", "--area", "91", "--database-url", url]);
+    assert!(
+        out.contains(&format!("signed {after_kill} records")),
+        "{out}"
+    );
+    assert!(store.list_records(records(true)).await.unwrap().is_empty());
+    for record in store
+        .list_records(records(false))
+        .await
+        .unwrap()
+        .iter()
+        .step_by(53)
+    {
+        let check = vaxtrace_server::signing::check_record(store.as_ref(), record)
+            .await
+            .unwrap();
+        assert!(check.valid, "{check:?}");
+    }
+    let audit = store.verify_audit().await.unwrap();
+    assert!(audit.first_broken.is_none(), "{audit:?}");
+}
+
 vaxtrace_store::on_both_backends!(
+    signing_survives_kill_9,
     generated_shots_match_with_measured_quality,
     bad_rows_are_rejected_with_reasons,
     keys_sign_and_records_verify,

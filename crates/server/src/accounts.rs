@@ -12,6 +12,10 @@ use vaxtrace_store::{NewUser, Store, User};
 use crate::ApiError;
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
+/// Wrong passwords allowed per username within [`LOGIN_WINDOW`]; then logins are refused (429)
+/// without checking the password until the window has passed since the last wrong one.
+pub const LOGIN_MAX_FAILURES: u32 = 5;
+pub const LOGIN_WINDOW: time::Duration = time::Duration::minutes(15);
 
 /// A valid hash of no one's password, verified against for unknown users.
 const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3bdSfAxuLCj7lD8ZlSIqCgbEmN2dzIgvqxCvEl9Bs+I";
@@ -121,7 +125,15 @@ pub async fn login(
     password: &str,
     ttl: std::time::Duration,
 ) -> Result<Session, ApiError> {
-    let user = store.user_by_username(username.trim()).await?;
+    let username = username.trim();
+    // Counted in the database, so every server behind a balancer shares the limit.
+    let key: [u8; 32] = Sha256::digest(username.as_bytes()).into();
+    let now = OffsetDateTime::now_utc();
+    let since = now - LOGIN_WINDOW;
+    if store.login_failures_since(key, since).await? >= LOGIN_MAX_FAILURES {
+        return Err(too_many_logins());
+    }
+    let user = store.user_by_username(username).await?;
     // An unknown user still costs one argon2 verification, so timing does not reveal usernames.
     let stored = user
         .as_ref()
@@ -132,9 +144,22 @@ pub async fn login(
         .map_err(|_| ApiError::internal())?;
     let user = match user {
         Some(u) if ok && !u.disabled => u,
-        _ => return Err(ApiError::bad_credentials()),
+        _ => {
+            store.record_login_failure(key, now, since).await?;
+            return Err(ApiError::bad_credentials());
+        }
     };
+    store.clear_login_failures(key).await?;
     open_session(store, user, ttl).await
+}
+
+fn too_many_logins() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        "too_many_logins",
+        "Sai mật khẩu quá nhiều lần; hãy thử lại sau 15 phút",
+        "Too many wrong passwords; try again in 15 minutes",
+    )
 }
 
 /// A new random session token for a user who proved who they are (password or one-time code).

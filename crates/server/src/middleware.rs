@@ -1,10 +1,12 @@
 //! Cross-cutting request handling: authentication and each route's declared access rule (the one
-//! place where roles are enforced), request logging without personal data, security headers.
+//! place where roles are enforced), refusal of cross-site writes, request logging without personal
+//! data.
 
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
@@ -102,4 +104,36 @@ pub async fn log_request(req: Request, next: Next) -> Response {
         tracing::debug!(%method, %route, status, micros, "request");
     }
     response
+}
+
+/// Refuses a state-changing request that a browser says comes from another site, whatever its
+/// credentials: defence in depth beside the `SameSite=Strict` session cookie (an older browser,
+/// a sibling subdomain). Clients outside a browser send neither header and pass.
+pub async fn reject_cross_site(req: Request, next: Next) -> Response {
+    if !req.method().is_safe() && is_cross_site(req.headers()) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cross_site_request",
+            "Yêu cầu từ trang web khác bị từ chối",
+            "A request from another site was refused",
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+fn is_cross_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return !matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    let Some(origin) = headers.get(ORIGIN) else {
+        return false;
+    };
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, host)| host);
+    let host = headers.get(HOST).and_then(|h| h.to_str().ok());
+    origin_host.is_none() || origin_host != host
 }

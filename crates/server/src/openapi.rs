@@ -180,6 +180,7 @@ fn status_text(code: u16) -> &'static str {
         503 => "Signing is not configured on this server",
         415 => "Content-Type is not application/json",
         422 => "A field is invalid (the body names it)",
+        429 => "Too many attempts: wait and try again",
         _ => "Other",
     }
 }

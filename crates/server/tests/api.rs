@@ -489,7 +489,105 @@ async fn admin_units_are_public(backend: Backend) {
     .await;
 }
 
+async fn wrong_passwords_lock_the_username(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let wrong = json!({"username": "admin", "password": "not the password"});
+    let right = json!({"username": "admin", "password": PASSWORD});
+    let login = "/api/v1/auth/login";
+    for _ in 0..4 {
+        assert_error(
+            app.post_json(login, None, &wrong).await,
+            401,
+            "bad_credentials",
+        )
+        .await;
+    }
+    // A successful login forgets the failures before it.
+    assert_eq!(app.post_json(login, None, &right).await.status(), 200);
+    for _ in 0..5 {
+        assert_error(
+            app.post_json(login, None, &wrong).await,
+            401,
+            "bad_credentials",
+        )
+        .await;
+    }
+    // Locked: even the right password is refused without being checked.
+    assert_error(
+        app.post_json(login, None, &right).await,
+        429,
+        "too_many_logins",
+    )
+    .await;
+    // Another username is not affected, and the lock is per username even when unknown.
+    app.login("police_30730").await;
+    let ghost = json!({"username": "ghost", "password": "x"});
+    for _ in 0..5 {
+        assert_error(
+            app.post_json(login, None, &ghost).await,
+            401,
+            "bad_credentials",
+        )
+        .await;
+    }
+    assert_error(
+        app.post_json(login, None, &ghost).await,
+        429,
+        "too_many_logins",
+    )
+    .await;
+}
+
+async fn cross_site_writes_are_refused(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let body = json!({"username": "admin", "password": PASSWORD});
+    let post = |headers: &[(&str, String)]| {
+        let mut req = app.client.post(app.url("/api/v1/auth/login")).json(&body);
+        for (name, value) in headers {
+            req = req.header(*name, value);
+        }
+        req.send()
+    };
+    let own = format!("http://{}", app.addr);
+    for refused in [
+        vec![("origin", "http://evil.example".to_owned())],
+        vec![("origin", "null".to_owned())],
+        vec![("sec-fetch-site", "cross-site".to_owned())],
+        vec![
+            ("sec-fetch-site", "same-site".to_owned()),
+            ("origin", own.clone()),
+        ],
+    ] {
+        assert_error(post(&refused).await.unwrap(), 403, "cross_site_request").await;
+    }
+    for allowed in [
+        vec![],
+        vec![("origin", own.clone())],
+        vec![
+            ("sec-fetch-site", "same-origin".to_owned()),
+            ("origin", own.clone()),
+        ],
+    ] {
+        assert_eq!(post(&allowed).await.unwrap().status(), 200, "{allowed:?}");
+    }
+    // Reading is not a write: a cross-site GET reaches the route.
+    let res = app
+        .client
+        .get(app.url("/api/v1/admin-units"))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
 vaxtrace_store::on_both_backends!(
+    wrong_passwords_lock_the_username,
+    cross_site_writes_are_refused,
     openapi_documents_every_route,
     security_headers_on_every_response,
     login_logout_and_bad_credentials,

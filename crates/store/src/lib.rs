@@ -7,6 +7,7 @@
 
 mod analytics;
 mod audit;
+pub mod backup;
 mod certificates;
 mod citizen_app;
 mod citizen_row;
@@ -162,6 +163,22 @@ pub trait Store:
     async fn delete_session(&self, token_hash: [u8; 32]) -> StoreResult<()>;
     async fn purge_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64>;
 
+    /// Failed password logins of one username (by its hash) at or after `since`.
+    async fn login_failures_since(
+        &self,
+        username_hash: [u8; 32],
+        since: OffsetDateTime,
+    ) -> StoreResult<u32>;
+    /// Records a failed login, dropping that username's failures before `since`.
+    async fn record_login_failure(
+        &self,
+        username_hash: [u8; 32],
+        at: OffsetDateTime,
+        since: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Forgets a username's failures (after a successful login).
+    async fn clear_login_failures(&self, username_hash: [u8; 32]) -> StoreResult<()>;
+
     /// Appends entries to the hash-chained audit log in one transaction, serialised against every
     /// other writer (also across servers).
     async fn append_audit(&self, entries: Vec<AuditEntry>) -> StoreResult<()>;
@@ -173,14 +190,9 @@ pub trait Store:
 
 /// Opens the store named by a URL: `sqlite:PATH` (or a bare path) or `postgres://…`.
 pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::connect(url).await?))
-    } else {
-        let path = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .unwrap_or(url);
-        Ok(Arc::new(SqliteStore::open(path).await?))
+    match backup::Location::of(url) {
+        backup::Location::Postgres(url) => Ok(Arc::new(PostgresStore::connect(&url).await?)),
+        backup::Location::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path).await?)),
     }
 }
 

@@ -564,10 +564,62 @@ impl Store for SqliteStore {
                 "DELETE FROM otp_challenges WHERE expires_at <= ?1",
                 [unix_micros(now - time::Duration::DAY)],
             )?;
+            conn.execute(
+                "DELETE FROM login_failures WHERE failed_at <= ?1",
+                [unix_micros(now - time::Duration::DAY)],
+            )?;
             Ok(conn.execute(
                 "DELETE FROM sessions WHERE expires_at <= ?1",
                 [unix_micros(now)],
             )? as u64)
+        })
+        .await
+    }
+
+    async fn login_failures_since(
+        &self,
+        username_hash: [u8; 32],
+        since: OffsetDateTime,
+    ) -> StoreResult<u32> {
+        self.read(move |conn| {
+            Ok(conn.query_row(
+                "SELECT count(*) FROM login_failures WHERE username_hash = ?1 AND failed_at >= ?2",
+                params![&username_hash[..], unix_micros(since)],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+    }
+
+    async fn record_login_failure(
+        &self,
+        username_hash: [u8; 32],
+        at: OffsetDateTime,
+        since: OffsetDateTime,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "DELETE FROM login_failures WHERE username_hash = ?1 AND failed_at < ?2",
+                params![&username_hash[..], unix_micros(since)],
+            )?;
+            tx.execute(
+                "INSERT INTO login_failures (username_hash, failed_at) VALUES (?1, ?2)",
+                params![&username_hash[..], unix_micros(at)],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn clear_login_failures(&self, username_hash: [u8; 32]) -> StoreResult<()> {
+        self.write(move |conn| {
+            conn.execute(
+                "DELETE FROM login_failures WHERE username_hash = ?1",
+                [&username_hash[..]],
+            )?;
+            Ok(())
         })
         .await
     }

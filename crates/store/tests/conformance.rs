@@ -248,6 +248,69 @@ async fn sessions_expire_and_end(backend: Backend) {
     );
 }
 
+async fn login_failures_count_within_the_window(backend: Backend) {
+    let Some((_db, store)) = store(backend).await else {
+        return;
+    };
+    let (an, binh) = ([1; 32], [2; 32]);
+    let now = OffsetDateTime::now_utc();
+    let window = Duration::minutes(15);
+    for minutes_ago in [40, 10, 5] {
+        let at = now - Duration::minutes(minutes_ago);
+        store
+            .record_login_failure(an, at, at - window)
+            .await
+            .unwrap();
+    }
+    store
+        .record_login_failure(binh, now, now - window)
+        .await
+        .unwrap();
+    // The failure 40 minutes ago is outside the window (and was dropped by the later records).
+    assert_eq!(
+        store.login_failures_since(an, now - window).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .login_failures_since(an, now - Duration::hours(2))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .login_failures_since(binh, now - window)
+            .await
+            .unwrap(),
+        1
+    );
+    store.clear_login_failures(an).await.unwrap();
+    assert_eq!(
+        store.login_failures_since(an, now - window).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .login_failures_since(binh, now - window)
+            .await
+            .unwrap(),
+        1
+    );
+    // Purging with the sessions drops failures older than a day.
+    store
+        .purge_expired_sessions(now + Duration::days(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .login_failures_since(binh, now - window)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
 async fn audit_chain_verifies_and_detects_tampering(backend: Backend) {
     let Some((db, store)) = store(backend).await else {
         return;
@@ -335,6 +398,7 @@ vaxtrace_store::on_both_backends!(
     interrupted_bulk_load_restarts_cleanly,
     users_are_unique,
     sessions_expire_and_end,
+    login_failures_count_within_the_window,
     audit_chain_verifies_and_detects_tampering,
     concurrent_audit_appends_keep_one_chain,
 );

@@ -23,7 +23,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use vaxtrace_domain::Permission;
 
-use crate::middleware::{log_request, require_access};
+use crate::middleware::{log_request, reject_cross_site, require_access};
 use crate::{ApiError, AppState, web};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +83,7 @@ pub const ROUTES: &[Route] = &[
     route!(GET "/healthz", Access::Public, "meta", "Liveness and backend", None, &[200]),
     route!(GET "/api/openapi.json", Access::Public, "meta", "This OpenAPI document", None, &[200]),
     route!(GET "/api/v1/admin-units", Access::Public, "registry", "Administrative units: provinces, or the children of ?parent=CODE", None, &[200, 404]),
-    route!(POST "/api/v1/auth/login", Access::Public, "auth", "Log in; returns an expiring bearer token and sets the session cookie", Some("LoginRequest"), &[200, 400, 401, 413, 415, 422]),
+    route!(POST "/api/v1/auth/login", Access::Public, "auth", "Log in; returns an expiring bearer token and sets the session cookie. Five wrong passwords for a username within 15 minutes lock it for 15 minutes", Some("LoginRequest"), &[200, 400, 401, 413, 415, 422, 429]),
     route!(POST "/api/v1/auth/logout", Access::Authenticated, "auth", "End the current session", None, &[204, 401]),
     route!(GET "/api/v1/me", Access::Authenticated, "auth", "The logged-in user, role and jurisdiction", None, &[200, 401]),
     route!(POST "/api/v1/citizen/signup", Access::Public, "citizen app", "Sign up for the citizen app: personal ID, name and birth date must match the registry; a one-time code goes to the phone. Rate-limited per person and per phone", Some("SignupRequest"), &[202, 409, 413, 415, 422, 429, 503]),
@@ -281,6 +281,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     api.merge(web::router())
         .fallback(|| async { ApiError::not_found("trang", "Page") })
+        .layer(middleware::from_fn(reject_cross_site))
         .layer(middleware::from_fn(log_request))
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(SetResponseHeaderLayer::overriding(

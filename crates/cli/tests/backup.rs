@@ -1,0 +1,143 @@
+//! `vaxtrace backup` / `vaxtrace restore` as an operator runs them, on `SQLite` and, when
+//! configured, on `PostgreSQL`: the restore equals the database at backup time, its audit chain
+//! verifies, and nothing is overwritten or half-restored.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use vaxtrace_domain::PersonalId;
+use vaxtrace_store::Backend;
+use vaxtrace_store::testing::TestDb;
+
+fn vaxtrace(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vaxtrace"))
+        .env_remove("VAXTRACE_DATABASE_URL")
+        .args(["--log", "warn"])
+        .args(args)
+        .output()
+        .expect("run vaxtrace")
+}
+
+fn ok(args: &[&str]) -> String {
+    let o = vaxtrace(args);
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn refused(args: &[&str], says: &str) {
+    let o = vaxtrace(args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{args:?} succeeded");
+    assert!(err.contains(says), "{args:?}: {err}");
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn load(url: &str, dir: &Path, province: &str, count: &str) {
+    let file = dir.join(format!("people-{province}.csv"));
+    ok(&[
+        "generate",
+        "citizens",
+        "--province",
+        province,
+        "--count",
+        count,
+        "--seed",
+        "3",
+        "--out",
+        p(&file),
+    ]);
+    ok(&[
+        "import",
+        "citizens",
+        p(&file),
+        "--database-url",
+        url,
+        "--no-progress",
+    ]);
+}
+
+async fn a_restore_equals_the_database_at_backup_time(backend: Backend) {
+    let (Some(source), Some(target)) = (
+        TestDb::new(backend).await.unwrap(),
+        TestDb::new(backend).await.unwrap(),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    load(&source.url, dir.path(), "91", "400");
+    let file = dir.path().join("vaxtrace.backup");
+    let out = ok(&["backup", "--database-url", &source.url, "--out", p(&file)]);
+    assert!(out.contains("400 citizens"), "{out}");
+    refused(
+        &["backup", "--database-url", &source.url, "--out", p(&file)],
+        "never overwrites",
+    );
+    // Written after the backup: not in the restore.
+    load(&source.url, dir.path(), "01", "50");
+
+    let out = ok(&["restore", p(&file), "--database-url", &target.url]);
+    assert!(out.contains("restored 400 citizens"), "{out}");
+    let (from, to) = (
+        vaxtrace_store::open(&source.url).await.unwrap(),
+        vaxtrace_store::open(&target.url).await.unwrap(),
+    );
+    assert!(from.count_citizens().await.unwrap() > 400);
+    assert_eq!(to.count_citizens().await.unwrap(), 400);
+    let people = std::fs::read_to_string(dir.path().join("people-91.csv")).unwrap();
+    for line in people.lines().skip(1).step_by(97) {
+        let id = PersonalId::parse(line.split(',').next().unwrap()).unwrap();
+        assert_eq!(
+            from.citizen(id).await.unwrap(),
+            to.citizen(id).await.unwrap()
+        );
+    }
+    let audit = to.verify_audit().await.unwrap();
+    assert!(
+        audit.first_broken.is_none() && audit.entries >= 2,
+        "{audit:?}"
+    );
+
+    refused(
+        &["restore", p(&file), "--database-url", &target.url],
+        if backend == Backend::Sqlite {
+            "exists"
+        } else {
+            "has tables"
+        },
+    );
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_backup_is_refused_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let bogus = dir.path().join("notes.txt");
+    std::fs::write(&bogus, "not a database, just some text that is long enough").unwrap();
+    let target = dir.path().join("restored.db");
+    let url = format!("sqlite:{}", target.display());
+    refused(
+        &["restore", p(&bogus), "--database-url", &url],
+        "not a SQLite database",
+    );
+    refused(
+        &[
+            "restore",
+            p(&dir.path().join("missing")),
+            "--database-url",
+            &url,
+        ],
+        "no backup at",
+    );
+    assert!(!target.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+vaxtrace_store::on_both_backends!(a_restore_equals_the_database_at_backup_time,);

@@ -1,0 +1,24 @@
+// Any text as a scanned travel pass or venue check-in code: verification must refuse it (a
+// signature cannot be forged), never panic, whether or not the kid names a known key.
+// Included by fuzz/fuzz_targets/pass_code.rs and by the replay test of the corpus.
+
+use vaxtrace_cert::pass::{verify_pass, verify_venue_code};
+
+/// A valid P-256 public point (the generator), so inputs reach the signature check.
+const GENERATOR: [u8; 65] = [
+    0x04, 0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6, 0xe5, 0x63, 0xa4, 0x40,
+    0xf2, 0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0, 0xf4, 0xa1, 0x39, 0x45, 0xd8, 0x98, 0xc2,
+    0x96, 0x4f, 0xe3, 0x42, 0xe2, 0xfe, 0x1a, 0x7f, 0x9b, 0x8e, 0xe7, 0xeb, 0x4a, 0x7c, 0x0f, 0x9e,
+    0x16, 0x2b, 0xce, 0x33, 0x57, 0x6b, 0x31, 0x5e, 0xce, 0xcb, 0xb6, 0x40, 0x68, 0x37, 0xbf, 0x51,
+    0xf5,
+];
+
+/// The property of every input; shared by the fuzz target and the replay test.
+pub fn check(text: &str) {
+    let known = |_: &[u8; 8]| Some(GENERATOR.to_vec());
+    let unknown = |_: &[u8; 8]| None;
+    assert!(verify_pass(text, &known).is_err());
+    assert!(verify_pass(text, &unknown).is_err());
+    assert!(verify_venue_code(text, &known).is_err());
+    assert!(verify_venue_code(text, &unknown).is_err());
+}
