@@ -1,11 +1,11 @@
 //! `vaxtrace backup` and `vaxtrace restore`: a consistent copy of a live database, and its
-//! restore into an empty one, checked (audit chain, row counts) before the command reports success.
+//! restore into an empty one, whose audit chain must verify before the command reports success.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use vaxtrace_store::backup;
+use vaxtrace_store::{backup, redact_url};
 
 use crate::Db;
 use crate::commands::{cli_audit, open_store};
@@ -31,8 +31,23 @@ pub struct RestoreArgs {
 }
 
 pub async fn backup(args: &BackupArgs) -> anyhow::Result<()> {
-    let store = open_store(&args.db).await?;
-    // A backup copies everyone's personal data: it is in the audit log, and in the backup itself.
+    // Opening a SQLite path creates the file: a mistyped path must not become an empty database.
+    if let backup::Location::Sqlite(path) = backup::Location::of(&args.db.database_url)
+        && !path.is_file()
+    {
+        anyhow::bail!("no SQLite database at {}", path.display());
+    }
+    // Not migrated: a backup copies the database as it is.
+    let store = vaxtrace_store::open(&args.db.database_url)
+        .await
+        .with_context(|| format!("cannot open database {}", redact_url(&args.db.database_url)))?;
+    let citizens = store.count_citizens().await?;
+    let spinner = crate::commands::spinner("backing up");
+    backup::backup(&args.db.database_url, &args.out)
+        .await
+        .context("backup failed")?;
+    spinner.finish_and_clear();
+    // A backup copies everyone's personal data: taking one is in the audit log.
     store
         .append_audit(vec![cli_audit(
             "backup.create",
@@ -41,16 +56,9 @@ pub async fn backup(args: &BackupArgs) -> anyhow::Result<()> {
             format!("file:{}", args.out.display()),
         )])
         .await?;
-    let citizens = store.count_citizens().await?;
-    drop(store);
-    let spinner = crate::commands::spinner("backing up");
-    backup::backup(&args.db.database_url, &args.out)
-        .await
-        .context("backup failed")?;
-    spinner.finish_and_clear();
     let bytes = std::fs::metadata(&args.out).map_or(0, |m| m.len());
     println!(
-        "wrote {} ({} MB, {citizens} citizens)",
+        "wrote {} ({} MB, {citizens} citizens; readable by its owner only)",
         args.out.display(),
         bytes / 1_000_000
     );

@@ -4,32 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::too_many_lines)]
 
-use std::process::{Command, Output};
-
 use vaxtrace_store::Backend;
 use vaxtrace_store::testing::TestDb;
 
-const PASSPHRASE: &str = "mật khẩu khóa ký thử nghiệm";
-
-fn vaxtrace(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vaxtrace"))
-        .env_remove("VAXTRACE_DATABASE_URL")
-        .env("VAXTRACE_KEY_PASSPHRASE", PASSPHRASE)
-        .args(["--log", "warn"])
-        .args(args)
-        .output()
-        .expect("run vaxtrace")
-}
-
-fn ok(args: &[&str]) -> String {
-    let o = vaxtrace(args);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+mod common;
+use common::{ok, vaxtrace};
 
 async fn report_day_shares_signing_coverage_and_recount(backend: Backend) {
     let Some(db) = TestDb::new(backend).await.unwrap() else {

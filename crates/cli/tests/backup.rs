@@ -5,40 +5,19 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use vaxtrace_domain::PersonalId;
 use vaxtrace_store::Backend;
 use vaxtrace_store::testing::TestDb;
 
-fn vaxtrace(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vaxtrace"))
-        .env_remove("VAXTRACE_DATABASE_URL")
-        .args(["--log", "warn"])
-        .args(args)
-        .output()
-        .expect("run vaxtrace")
-}
-
-fn ok(args: &[&str]) -> String {
-    let o = vaxtrace(args);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+mod common;
+use common::{ok, p, vaxtrace};
 
 fn refused(args: &[&str], says: &str) {
     let o = vaxtrace(args);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success(), "{args:?} succeeded");
     assert!(err.contains(says), "{args:?}: {err}");
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 fn load(url: &str, dir: &Path, province: &str, count: &str) {
@@ -137,6 +116,21 @@ async fn a_file_that_is_not_a_backup_is_refused_and_nothing_is_created() {
         "no backup at",
     );
     assert!(!target.exists());
+    let missing = dir.path().join("typo.db");
+    refused(
+        &[
+            "backup",
+            "--database-url",
+            &format!("sqlite:{}", missing.display()),
+            "--out",
+            p(&dir.path().join("b")),
+        ],
+        "no SQLite database at",
+    );
+    assert!(
+        !missing.exists(),
+        "a mistyped path does not become a database"
+    );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
 

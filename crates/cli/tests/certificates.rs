@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::too_many_lines)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -14,32 +14,8 @@ use time::OffsetDateTime;
 use vaxtrace_store::testing::TestDb;
 use vaxtrace_store::{Backend, LinkDecision, NewShotRecord, NewSignature};
 
-const PASSPHRASE: &str = "mật khẩu khóa ký thử nghiệm";
-
-fn vaxtrace(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vaxtrace"))
-        .env_remove("VAXTRACE_DATABASE_URL")
-        .env("VAXTRACE_KEY_PASSPHRASE", PASSPHRASE)
-        .args(["--log", "warn"])
-        .args(args)
-        .output()
-        .expect("run vaxtrace")
-}
-
-fn ok(args: &[&str]) -> String {
-    let o = vaxtrace(args);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
+mod common;
+use common::{PASSPHRASE, ok, p, vaxtrace};
 
 /// A registry of a few citizens, every key, and one signed dose for the first citizen; returns
 /// that citizen's ID.

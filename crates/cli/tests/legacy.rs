@@ -4,22 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::too_many_lines)]
 
-use std::process::{Command, Output};
-
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use vaxtrace_domain::PersonalId;
 use vaxtrace_store::Backend;
 use vaxtrace_store::testing::TestDb;
 
-fn vaxtrace(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vaxtrace"))
-        .env_remove("VAXTRACE_DATABASE_URL")
-        .args(["--log", "warn"])
-        .args(args)
-        .output()
-        .expect("run vaxtrace")
-}
+mod common;
+use common::vaxtrace;
 
 const CITIZENS: &str =
     "personal_id,full_name,birth_date,sex,permanent_commune_code,permanent_address,\

@@ -4,37 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::too_many_lines)]
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use vaxtrace_store::testing::TestDb;
 use vaxtrace_store::{Backend, LinkDecision, RecordFilter};
 
-const PASSPHRASE: &str = "mật khẩu khóa ký thử nghiệm";
-
-fn vaxtrace(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vaxtrace"))
-        .env_remove("VAXTRACE_DATABASE_URL")
-        .env("VAXTRACE_KEY_PASSPHRASE", PASSPHRASE)
-        .args(["--log", "warn"])
-        .args(args)
-        .output()
-        .expect("run vaxtrace")
-}
-
-fn ok(args: &[&str]) -> String {
-    let o = vaxtrace(args);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
+mod common;
+use common::{PASSPHRASE, ok, p, vaxtrace};
 
 async fn generated_shots_match_with_measured_quality(backend: Backend) {
     let Some(db) = TestDb::new(backend).await.unwrap() else {
@@ -376,22 +352,11 @@ async fn signing_survives_kill_9(backend: Backend) {
     let total = store.list_records(records(true)).await.unwrap().len();
     assert!(total > 1000, "{total}");
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vaxtrace"))
-        .env_remove("VAXTRACE_DATABASE_URL")
-        .env("VAXTRACE_KEY_PASSPHRASE", PASSPHRASE)
-        .args([
-            "--log",
-            "warn",
-            "vaccination",
-            "sign",
-            "--area",
-            "91",
-            "--database-url",
-            url,
-        ])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child =
+        common::command(&["vaccination", "sign", "--area", "91", "--database-url", url])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
     let started = std::time::Instant::now();
     let mut unsigned = total;
     while unsigned == total && started.elapsed() < std::time::Duration::from_mins(2) {

@@ -17,7 +17,7 @@ fn registry_texts_never_panic_and_ids_print_back() {
         seen += 1;
     }
     assert!(seen >= 5, "{seen} inputs in {}", dir.display());
-    // The check is not vacuous: the seeds include a card and a row that parse.
+    // The check is not vacuous: the seeds include a card that parses.
     let card = std::fs::read_to_string(dir.join("chip-card")).unwrap();
     assert!(ChipQr::parse(&card).is_ok());
 }

@@ -12,9 +12,10 @@ use vaxtrace_store::{NewUser, Store, User};
 use crate::ApiError;
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
-/// Wrong passwords allowed per username within [`LOGIN_WINDOW`]; then logins are refused (429)
-/// without checking the password until the window has passed since the last wrong one.
-pub const LOGIN_MAX_FAILURES: u32 = 5;
+/// Password attempts allowed per username within [`LOGIN_WINDOW`]; beyond them a login is
+/// refused (429) without checking the password. Every attempt counts until one succeeds, so the
+/// lock lasts while someone keeps trying and ends at most a window after the last attempt.
+pub const LOGIN_MAX_ATTEMPTS: u32 = 5;
 pub const LOGIN_WINDOW: time::Duration = time::Duration::minutes(15);
 
 /// A valid hash of no one's password, verified against for unknown users.
@@ -126,11 +127,15 @@ pub async fn login(
     ttl: std::time::Duration,
 ) -> Result<Session, ApiError> {
     let username = username.trim();
-    // Counted in the database, so every server behind a balancer shares the limit.
+    // Counted in the database before the password is checked, so every server behind a
+    // balancer shares the limit and guesses sent in parallel count too.
     let key: [u8; 32] = Sha256::digest(username.as_bytes()).into();
     let now = OffsetDateTime::now_utc();
-    let since = now - LOGIN_WINDOW;
-    if store.login_failures_since(key, since).await? >= LOGIN_MAX_FAILURES {
+    if store
+        .record_login_attempt(key, now, now - LOGIN_WINDOW)
+        .await?
+        > LOGIN_MAX_ATTEMPTS
+    {
         return Err(too_many_logins());
     }
     let user = store.user_by_username(username).await?;
@@ -144,10 +149,7 @@ pub async fn login(
         .map_err(|_| ApiError::internal())?;
     let user = match user {
         Some(u) if ok && !u.disabled => u,
-        _ => {
-            store.record_login_failure(key, now, since).await?;
-            return Err(ApiError::bad_credentials());
-        }
+        _ => return Err(ApiError::bad_credentials()),
     };
     store.clear_login_failures(key).await?;
     open_session(store, user, ttl).await

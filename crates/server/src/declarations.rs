@@ -859,6 +859,11 @@ pub async fn purge_expired(
     let cutoff = OffsetDateTime::now_utc() - Duration::days(i64::from(days));
     let purged = state.store.purge_movement_data(cutoff).await?;
     let checkins = state.store.purge_checkins(cutoff.unix_timestamp()).await?;
+    // Expired sessions, spent one-time codes and old failed logins go on the same schedule.
+    state
+        .store
+        .purge_expired_sessions(OffsetDateTime::now_utc())
+        .await?;
     // The next week's check-in partitions exist before their first row arrives.
     let today = vaxtrace_store::day_of(OffsetDateTime::now_utc().unix_timestamp());
     state

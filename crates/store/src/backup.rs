@@ -42,16 +42,25 @@ pub async fn backup(url: &str, out: &Path) -> StoreResult<()> {
     }
     let partial = partial_path(out);
     remove_if_present(&partial)?;
-    match Location::of(url) {
+    // Created empty and private first: `VACUUM INTO` and `pg_dump` both write into it, and the
+    // whole registry is never readable by other users of the machine, even while being written.
+    create_private(&partial)?;
+    let written = match Location::of(url) {
         Location::Sqlite(path) => {
             let target = partial.clone();
-            tokio::task::spawn_blocking(move || sqlite_backup(&path, &target)).await??;
+            tokio::task::spawn_blocking(move || sqlite_backup(&path, &target)).await?
         }
-        Location::Postgres(url) => {
-            let mut cmd = pg_command("pg_dump", &url)?;
-            cmd.arg("--format=custom").arg("--file").arg(&partial);
-            run(cmd, "pg_dump").await?;
-        }
+        Location::Postgres(url) => match pg_command("pg_dump", &url) {
+            Ok(mut cmd) => {
+                cmd.arg("--format=custom").arg("--file").arg(&partial);
+                run(cmd, "pg_dump").await
+            }
+            Err(e) => Err(e),
+        },
+    };
+    if let Err(e) = written.and_then(|()| sync(&partial)) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
     }
     std::fs::rename(&partial, out).map_err(io("cannot move the backup into place"))
 }
@@ -136,40 +145,83 @@ fn sqlite_restore(file: &Path, target: &Path) -> StoreResult<()> {
     drop(backup);
     let partial = partial_path(target);
     remove_if_present(&partial)?;
-    std::fs::copy(file, &partial).map_err(io("cannot copy the backup"))?;
+    create_private(&partial)?;
+    let copied = std::fs::File::open(file)
+        .and_then(|mut from| {
+            let mut to = std::fs::OpenOptions::new().write(true).open(&partial)?;
+            std::io::copy(&mut from, &mut to)?;
+            to.sync_all()
+        })
+        .map_err(io("cannot copy the backup"));
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
+    }
     std::fs::rename(&partial, target).map_err(io("cannot move the restored database into place"))
 }
 
-/// `pg_dump` or `pg_restore` for the database of `url`, the connection given in the environment
-/// so the password never appears in the process list.
+/// An empty file only its owner can read and write.
+fn create_private(path: &Path) -> StoreResult<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .map(drop)
+        .map_err(io("cannot create the file"))
+}
+
+/// On disk before the rename, so a power loss cannot leave a short file under the final name.
+fn sync(path: &Path) -> StoreResult<()> {
+    std::fs::File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(io("cannot sync the backup"))
+}
+
+/// `pg_dump` or `pg_restore` for the database of `url`: the URL without its password as
+/// `--dbname` (so the tools reach exactly what the emptiness check reached), the password in the
+/// environment so it never appears in the process list, and no other `PG*` variable from the
+/// caller's shell.
 fn pg_command(program: &str, url: &str) -> StoreResult<Command> {
     let config: tokio_postgres::Config = url
         .parse()
         .map_err(|e| StoreError::Config(format!("invalid PostgreSQL URL: {e}")))?;
+    if config.get_dbname().is_none() {
+        return Err(StoreError::Config(
+            "the PostgreSQL URL names no database".into(),
+        ));
+    }
     let mut cmd = Command::new(program);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    if let Some(tokio_postgres::config::Host::Tcp(host)) = config.get_hosts().first() {
-        cmd.env("PGHOST", host);
-    }
-    if let Some(port) = config.get_ports().first() {
-        cmd.env("PGPORT", port.to_string());
-    }
-    if let Some(user) = config.get_user() {
-        cmd.env("PGUSER", user);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("PG") {
+            cmd.env_remove(name);
+        }
     }
     if let Some(password) = config.get_password() {
         cmd.env("PGPASSWORD", String::from_utf8_lossy(password).into_owned());
     }
-    let dbname = config
-        .get_dbname()
-        .ok_or_else(|| StoreError::Config("the PostgreSQL URL names no database".into()))?;
-    cmd.env("PGDATABASE", dbname);
-    if program == "pg_restore" {
-        cmd.arg("--dbname").arg(dbname);
-    }
+    cmd.arg("--dbname").arg(without_password(url));
     Ok(cmd)
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user@host/db`.
+fn without_password(url: &str) -> String {
+    let Some(start) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let authority_end = url[start..].find('/').map_or(url.len(), |i| start + i);
+    match url[start..authority_end].rfind('@') {
+        Some(at) => {
+            let userinfo = &url[start..start + at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}{}", &url[..start], &url[start + at..])
+        }
+        None => url.to_owned(),
+    }
 }
 
 async fn run(mut cmd: Command, program: &str) -> StoreResult<()> {
@@ -219,4 +271,25 @@ fn remove_if_present(path: &Path) -> StoreResult<()> {
 
 fn io(what: &'static str) -> impl Fn(std::io::Error) -> StoreError {
     move |e| StoreError::Config(format!("{what}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn the_password_is_taken_out_of_the_url() {
+        assert_eq!(
+            without_password("postgres://vt:s3cr%40t@db.example:5432/vaxtrace?sslmode=require"),
+            "postgres://vt@db.example:5432/vaxtrace?sslmode=require"
+        );
+        assert_eq!(
+            without_password("postgresql://vt@127.0.0.1/vaxtrace"),
+            "postgresql://vt@127.0.0.1/vaxtrace"
+        );
+        assert_eq!(
+            without_password("postgres://127.0.0.1/vaxtrace"),
+            "postgres://127.0.0.1/vaxtrace"
+        );
+    }
 }

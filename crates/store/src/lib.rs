@@ -163,20 +163,16 @@ pub trait Store:
     async fn delete_session(&self, token_hash: [u8; 32]) -> StoreResult<()>;
     async fn purge_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64>;
 
-    /// Failed password logins of one username (by its hash) at or after `since`.
-    async fn login_failures_since(
-        &self,
-        username_hash: [u8; 32],
-        since: OffsetDateTime,
-    ) -> StoreResult<u32>;
-    /// Records a failed login, dropping that username's failures before `since`.
-    async fn record_login_failure(
+    /// Records a password login attempt of one username (by its hash) and returns the attempts
+    /// since `since`, this one included; that username's older attempts are dropped. The insert
+    /// commits before the count, so of attempts racing each other the k-th counts at least k.
+    async fn record_login_attempt(
         &self,
         username_hash: [u8; 32],
         at: OffsetDateTime,
         since: OffsetDateTime,
-    ) -> StoreResult<()>;
-    /// Forgets a username's failures (after a successful login).
+    ) -> StoreResult<u32>;
+    /// Forgets a username's attempts (after a successful login).
     async fn clear_login_failures(&self, username_hash: [u8; 32]) -> StoreResult<()>;
 
     /// Appends entries to the hash-chained audit log in one transaction, serialised against every

@@ -486,42 +486,35 @@ impl Store for PostgresStore {
             .await?)
     }
 
-    async fn login_failures_since(
-        &self,
-        username_hash: [u8; 32],
-        since: OffsetDateTime,
-    ) -> StoreResult<u32> {
-        let client = self.pool.get().await?;
-        let count: i64 = client
-            .query_one(
-                "SELECT count(*) FROM login_failures WHERE username_hash = $1 AND failed_at >= $2",
-                &[&&username_hash[..], &unix_micros(since)],
-            )
-            .await?
-            .get(0);
-        Ok(u32::try_from(count).unwrap_or(u32::MAX))
-    }
-
-    async fn record_login_failure(
+    async fn record_login_attempt(
         &self,
         username_hash: [u8; 32],
         at: OffsetDateTime,
         since: OffsetDateTime,
-    ) -> StoreResult<()> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        tx.execute(
-            "DELETE FROM login_failures WHERE username_hash = $1 AND failed_at < $2",
-            &[&&username_hash[..], &unix_micros(since)],
-        )
-        .await?;
-        tx.execute(
-            "INSERT INTO login_failures (username_hash, failed_at) VALUES ($1, $2)",
-            &[&&username_hash[..], &unix_micros(at)],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+    ) -> StoreResult<u32> {
+        let client = self.pool.get().await?;
+        let key = &username_hash[..];
+        client
+            .execute(
+                "DELETE FROM login_failures WHERE username_hash = $1 AND failed_at < $2",
+                &[&key, &unix_micros(since)],
+            )
+            .await?;
+        // Committed on its own before the count: racing attempts see each other.
+        client
+            .execute(
+                "INSERT INTO login_failures (username_hash, failed_at) VALUES ($1, $2)",
+                &[&key, &unix_micros(at)],
+            )
+            .await?;
+        let count: i64 = client
+            .query_one(
+                "SELECT count(*) FROM login_failures WHERE username_hash = $1 AND failed_at >= $2",
+                &[&key, &unix_micros(since)],
+            )
+            .await?
+            .get(0);
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
     }
 
     async fn clear_login_failures(&self, username_hash: [u8; 32]) -> StoreResult<()> {

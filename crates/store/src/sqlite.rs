@@ -576,27 +576,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn login_failures_since(
-        &self,
-        username_hash: [u8; 32],
-        since: OffsetDateTime,
-    ) -> StoreResult<u32> {
-        self.read(move |conn| {
-            Ok(conn.query_row(
-                "SELECT count(*) FROM login_failures WHERE username_hash = ?1 AND failed_at >= ?2",
-                params![&username_hash[..], unix_micros(since)],
-                |r| r.get(0),
-            )?)
-        })
-        .await
-    }
-
-    async fn record_login_failure(
+    async fn record_login_attempt(
         &self,
         username_hash: [u8; 32],
         at: OffsetDateTime,
         since: OffsetDateTime,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<u32> {
+        // One writer: the delete, insert and count of one attempt run without another between.
         self.write(move |conn| {
             let tx = conn.transaction()?;
             tx.execute(
@@ -607,8 +593,13 @@ impl Store for SqliteStore {
                 "INSERT INTO login_failures (username_hash, failed_at) VALUES (?1, ?2)",
                 params![&username_hash[..], unix_micros(at)],
             )?;
+            let count = tx.query_row(
+                "SELECT count(*) FROM login_failures WHERE username_hash = ?1 AND failed_at >= ?2",
+                params![&username_hash[..], unix_micros(since)],
+                |r| r.get(0),
+            )?;
             tx.commit()?;
-            Ok(())
+            Ok(count)
         })
         .await
     }

@@ -248,67 +248,51 @@ async fn sessions_expire_and_end(backend: Backend) {
     );
 }
 
-async fn login_failures_count_within_the_window(backend: Backend) {
+async fn login_attempts_count_within_the_window(backend: Backend) {
     let Some((_db, store)) = store(backend).await else {
         return;
     };
     let (an, binh) = ([1; 32], [2; 32]);
     let now = OffsetDateTime::now_utc();
     let window = Duration::minutes(15);
-    for minutes_ago in [40, 10, 5] {
-        let at = now - Duration::minutes(minutes_ago);
-        store
-            .record_login_failure(an, at, at - window)
-            .await
-            .unwrap();
+    let attempt = |key: [u8; 32], at: OffsetDateTime| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .record_login_attempt(key, at, at - window)
+                .await
+                .unwrap()
+        }
+    };
+    // Each attempt counts the ones in its own window: the one 40 minutes ago has dropped out.
+    let mut counts = Vec::new();
+    for minutes_ago in [40, 10, 5, 0] {
+        counts.push(attempt(an, now - Duration::minutes(minutes_ago)).await);
     }
-    store
-        .record_login_failure(binh, now, now - window)
-        .await
-        .unwrap();
-    // The failure 40 minutes ago is outside the window (and was dropped by the later records).
-    assert_eq!(
-        store.login_failures_since(an, now - window).await.unwrap(),
-        2
-    );
-    assert_eq!(
-        store
-            .login_failures_since(an, now - Duration::hours(2))
-            .await
-            .unwrap(),
-        2
-    );
-    assert_eq!(
-        store
-            .login_failures_since(binh, now - window)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(counts, [1, 1, 2, 3]);
+    assert_eq!(attempt(binh, now).await, 1, "per username");
     store.clear_login_failures(an).await.unwrap();
-    assert_eq!(
-        store.login_failures_since(an, now - window).await.unwrap(),
-        0
-    );
+    assert_eq!(attempt(an, now).await, 1, "cleared");
+    assert_eq!(attempt(binh, now).await, 2);
+    // Purging with the sessions drops attempts older than a day.
+    let later = now + Duration::days(2);
+    store.purge_expired_sessions(later).await.unwrap();
     assert_eq!(
         store
-            .login_failures_since(binh, now - window)
+            .record_login_attempt(binh, later, now - Duration::days(30))
             .await
             .unwrap(),
         1
     );
-    // Purging with the sessions drops failures older than a day.
-    store
-        .purge_expired_sessions(now + Duration::days(2))
-        .await
-        .unwrap();
-    assert_eq!(
-        store
-            .login_failures_since(binh, now - window)
-            .await
-            .unwrap(),
-        0
-    );
+
+    // Attempts racing each other: at most five of twenty see a count of five or less.
+    let key = [3; 32];
+    let racing: Vec<_> = (0..20).map(|_| tokio::spawn(attempt(key, now))).collect();
+    let mut within = 0;
+    for handle in racing {
+        within += usize::from(handle.await.unwrap() <= 5);
+    }
+    assert!(within <= 5, "{within} attempts passed a limit of five");
 }
 
 async fn audit_chain_verifies_and_detects_tampering(backend: Backend) {
@@ -398,7 +382,7 @@ vaxtrace_store::on_both_backends!(
     interrupted_bulk_load_restarts_cleanly,
     users_are_unique,
     sessions_expire_and_end,
-    login_failures_count_within_the_window,
+    login_attempts_count_within_the_window,
     audit_chain_verifies_and_detects_tampering,
     concurrent_audit_appends_keep_one_chain,
 );
