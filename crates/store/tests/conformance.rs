@@ -44,6 +44,7 @@ async fn migrate_is_idempotent(backend: Backend) {
             "0005_tracing",
             "0006_analytics",
             "0007_citizen_app",
+            "0008_login_failures",
         ]
     );
     assert!(store.migrate().await.unwrap().is_empty());
