@@ -9,6 +9,13 @@ cd "$(dirname "$0")/.."
 if start_throwaway_postgres; then
   export VAXTRACE_TEST_POSTGRES_URL="$PG_URL"
   echo "PostgreSQL: throwaway cluster at $PG_URL"
+  if start_throwaway_standby; then
+    export VAXTRACE_TEST_POSTGRES_STANDBY_URL="$PG_STANDBY_URL"
+    echo "PostgreSQL: hot standby of it at $PG_STANDBY_URL"
+  elif [ "${CI:-}" = true ]; then
+    echo "error: cannot start a hot standby (pg_basebackup)" >&2
+    exit 1
+  fi
 elif [ "${CI:-}" = true ]; then
   echo "error: PostgreSQL is required under CI (apt-get install postgresql)" >&2
   exit 1

@@ -1,5 +1,7 @@
 # Sourced by scripts: starts a throwaway PostgreSQL cluster on 127.0.0.1 and exports its URL.
-# start_throwaway_postgres sets PG_URL (superuser 'postgres', trust auth) and registers cleanup.
+# start_throwaway_postgres sets PG_URL (superuser 'postgres', trust auth) and registers cleanup;
+# start_throwaway_standby then adds a hot standby of it (streaming replication) and sets
+# PG_STANDBY_URL.
 
 pg_bin_dir() {
   local dir
@@ -29,12 +31,30 @@ start_throwaway_postgres() {
     -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c shared_buffers=512MB" >/dev/null \
     || { cat "$PG_DIR/server.log"; return 1; }
   PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+  PG_AS=("${as[@]}")
   PG_CTL=("${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data")
   trap stop_throwaway_postgres EXIT
 }
 
+start_throwaway_standby() {
+  local bin
+  bin=$(pg_bin_dir) || return 1
+  [ -n "${PG_DIR:-}" ] || return 1
+  PG_STANDBY_PORT=$(free_port)
+  local as=("${PG_AS[@]}")
+  # initdb's pg_hba.conf already trusts replication connections from 127.0.0.1.
+  "${as[@]}" "$bin/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U postgres -D "$PG_DIR/standby" \
+    -R -X stream >"$PG_DIR/basebackup.log" 2>&1 || { cat "$PG_DIR/basebackup.log"; return 1; }
+  "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/standby" -l "$PG_DIR/standby.log" -w start \
+    -o "-p $PG_STANDBY_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c hot_standby=on -c fsync=off -c max_connections=300" >/dev/null \
+    || { cat "$PG_DIR/standby.log"; return 1; }
+  PG_STANDBY_URL="postgres://postgres@127.0.0.1:$PG_STANDBY_PORT/postgres"
+  PG_STANDBY_CTL=("${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/standby")
+}
+
 stop_throwaway_postgres() {
   [ -n "${PG_DIR:-}" ] || return 0
+  [ -z "${PG_STANDBY_URL:-}" ] || "${PG_STANDBY_CTL[@]}" -m immediate stop >/dev/null 2>&1 || true
   "${PG_CTL[@]}" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$PG_DIR"
   PG_DIR=

@@ -179,6 +179,28 @@ pub async fn retention(args: &RetentionArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The standby for read-only work: never migrated from here (a standby refuses writes), but it
+/// must already have every migration, or it is not a replica of this version's database.
+async fn open_read_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    let shown = redact_url(url);
+    let store = vaxtrace_store::open(url)
+        .await
+        .with_context(|| format!("cannot open the read database {shown}"))?;
+    let pending = store
+        .pending_migrations()
+        .await
+        .with_context(|| format!("cannot read the migrations of {shown}"))?;
+    if !pending.is_empty() {
+        bail!(
+            "the read database {shown} lacks migrations {}: is it a replica of --database-url, \
+             and has it caught up?",
+            pending.join(", ")
+        );
+    }
+    tracing::info!(read_database = %shown, "read-only work goes to the read database");
+    Ok(store)
+}
+
 async fn run_server(
     args: &ServeArgs,
     store: Arc<dyn Store>,
@@ -190,7 +212,10 @@ async fn run_server(
     let url = format!("http://{}", listener.local_addr()?);
     banner(&url);
     tracing::info!(%url, backend = ?store.backend(), "serving");
-    let state = AppState::new(store, server_config(args)?);
+    let mut state = AppState::new(store, server_config(args)?);
+    if let Some(url) = &args.read_database_url {
+        state = state.with_read_store(open_read_store(url).await?);
+    }
     vaxtrace_server::serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }

@@ -62,6 +62,11 @@ pub struct Db {
 pub struct ServeArgs {
     #[command(flatten)]
     db: Db,
+    /// A hot standby of --database-url (`PostgreSQL` streaming replication) for read-only work:
+    /// status lookups, identity verification, analytics and exports. Its answers may lag the
+    /// primary by the replication delay; writes and everything else stay on --database-url.
+    #[arg(long, env = "VAXTRACE_READ_DATABASE_URL")]
+    read_database_url: Option<String>,
     /// Address to listen on.
     #[arg(long, env = "VAXTRACE_ADDR", default_value = "127.0.0.1:8080")]
     addr: String,

@@ -4,44 +4,18 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
-
 use vaxtrace_domain::PersonalId;
 use vaxtrace_store::Backend;
 use vaxtrace_store::testing::TestDb;
 
 mod common;
-use common::{ok, p, vaxtrace};
+use common::{load_citizens, ok, p, vaxtrace};
 
 fn refused(args: &[&str], says: &str) {
     let o = vaxtrace(args);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success(), "{args:?} succeeded");
     assert!(err.contains(says), "{args:?}: {err}");
-}
-
-fn load(url: &str, dir: &Path, province: &str, count: &str) {
-    let file = dir.join(format!("people-{province}.csv"));
-    ok(&[
-        "generate",
-        "citizens",
-        "--province",
-        province,
-        "--count",
-        count,
-        "--seed",
-        "3",
-        "--out",
-        p(&file),
-    ]);
-    ok(&[
-        "import",
-        "citizens",
-        p(&file),
-        "--database-url",
-        url,
-        "--no-progress",
-    ]);
 }
 
 async fn a_restore_equals_the_database_at_backup_time(backend: Backend) {
@@ -52,7 +26,7 @@ async fn a_restore_equals_the_database_at_backup_time(backend: Backend) {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    load(&source.url, dir.path(), "91", "400");
+    load_citizens(&source.url, dir.path(), "91", "400");
     let file = dir.path().join("vaxtrace.backup");
     let out = ok(&["backup", "--database-url", &source.url, "--out", p(&file)]);
     assert!(out.contains("400 citizens"), "{out}");
@@ -61,7 +35,7 @@ async fn a_restore_equals_the_database_at_backup_time(backend: Backend) {
         "never overwrites",
     );
     // Written after the backup: not in the restore.
-    load(&source.url, dir.path(), "01", "50");
+    load_citizens(&source.url, dir.path(), "01", "50");
 
     let out = ok(&["restore", p(&file), "--database-url", &target.url]);
     assert!(out.contains("restored 400 citizens"), "{out}");

@@ -188,7 +188,7 @@ pub async fn coverage(
     let level = q.level(area)?;
     let day = AnalyticsQuery::day("date", q.date.as_ref(), today())?;
     let basis = q.basis()?;
-    Ok(coverage_report(state.store.as_ref(), area, level, day, basis).await?)
+    Ok(coverage_report(state.reader(), area, level, day, basis).await?)
 }
 
 /// The coverage of `area` by the units of `level`, as of the end of `day`.
@@ -373,7 +373,7 @@ pub async fn lowest(
     };
     let limit = q.limit.unwrap_or(10).clamp(1, 100) as usize;
     let units = area.residence_units();
-    let mut by_unit = tally_units(state.store.as_ref(), &units, day, Family::Coverage).await?;
+    let mut by_unit = tally_units(state.reader(), &units, day, Family::Coverage).await?;
     let mut rows: Vec<LowRow> = units
         .iter()
         .map(|code| {
@@ -449,7 +449,7 @@ pub async fn due(
         .iter()
         .map(|u| (*u).to_owned())
         .collect();
-    let mut counts = state.store.due_counts(units, day).await?;
+    let mut counts = state.reader().due_counts(units, day).await?;
     counts.sort_by(|a, b| {
         (b.due_dose + b.due_booster)
             .cmp(&(a.due_dose + a.due_booster))
@@ -531,7 +531,7 @@ pub async fn supervision(
     let (from, to) = q.range(30, MAX_RANGE_DAYS)?;
     let units = area.units_at(level);
     let codes: Vec<String> = units.iter().map(|u| (*u).to_owned()).collect();
-    let until = tally_units(state.store.as_ref(), &units, to, Family::Supervision).await?;
+    let until = tally_units(state.reader(), &units, to, Family::Supervision).await?;
     let before = tallies(
         state
             .store
@@ -547,8 +547,8 @@ pub async fn supervision(
         .iter()
         .map(|u| (*u).to_owned())
         .collect();
-    let waiting = roll_counts(state.store.waiting_review(leaves.clone()).await?, level);
-    let open = roll_counts(state.store.open_corrections(leaves).await?, level);
+    let waiting = roll_counts(state.reader().waiting_review(leaves.clone()).await?, level);
+    let open = roll_counts(state.reader().open_corrections(leaves).await?, level);
     let mut total_period = Tally::default();
     let mut rows: Vec<SupervisionRow> = units
         .iter()
@@ -673,7 +673,7 @@ pub async fn flows(
         ));
     }
     let (from, to) = q.range(7, MAX_FLOW_DAYS)?;
-    let rows = state.store.flow_rows(from, to).await?;
+    let rows = state.reader().flow_rows(from, to).await?;
     let flows = matrix(rows.pairs, level, area.code)
         .into_iter()
         .map(|((o, d), f)| FlowRow {

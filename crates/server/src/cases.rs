@@ -292,9 +292,9 @@ pub async fn health_flags(
     id: PersonalId,
     full: bool,
 ) -> Result<HealthFlags, ApiError> {
-    let case = state.store.open_case_of(id).await?;
+    let case = state.reader().open_case_of(id).await?;
     let today = vietnam_day(OffsetDateTime::now_utc());
-    let quarantine = state.store.active_quarantine(id, today).await?;
+    let quarantine = state.reader().active_quarantine(id, today).await?;
     Ok(HealthFlags {
         f0: case.is_some(),
         case_id: case.filter(|_| full).map(|c| c.case_id),

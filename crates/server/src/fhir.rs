@@ -34,8 +34,8 @@ pub(crate) fn bundle_schema() -> Value {
 /// [`export`], the citizen app through the managed person it resolved): no access check here.
 pub async fn citizen_bundle(state: &AppState, citizen: &Citizen) -> Result<Value, ApiError> {
     let id = citizen.personal_id;
-    let records = state.store.records_for_citizen(id).await?;
-    let card = state.store.insurance_card(id).await?;
+    let records = state.reader().records_for_citizen(id).await?;
+    let card = state.reader().insurance_card(id).await?;
     Ok(bundle_of(
         citizen,
         &records,

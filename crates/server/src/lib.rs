@@ -29,6 +29,7 @@ mod middleware;
 pub mod openapi;
 pub mod passes;
 pub mod quarantines;
+pub mod replica;
 pub mod routes;
 pub mod services;
 pub mod sessions;
@@ -85,6 +86,8 @@ impl Default for ServerConfig {
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// A hot standby for read-only work, when `--read-database-url` is set: see [`Self::reader`].
+    pub replica: Option<Arc<replica::ReadReplica>>,
     pub audit: audit::AuditSink,
     pub sessions: Arc<sessions::SessionCache>,
     pub config: Arc<ServerConfig>,
@@ -97,11 +100,31 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> Self {
         Self {
             audit: audit::AuditSink::start(Arc::clone(&store)),
+            replica: None,
             store,
             sessions: Arc::default(),
             config: Arc::new(config),
             dcc_lists: Arc::default(),
             passes: Arc::default(),
+        }
+    }
+}
+
+impl AppState {
+    /// Sends read-only work to `read_store`, a streaming replica of [`Self::store`].
+    #[must_use]
+    pub fn with_read_store(mut self, read_store: Arc<dyn Store>) -> Self {
+        self.replica = Some(Arc::new(replica::ReadReplica::new(read_store)));
+        self
+    }
+
+    /// Where read-only work goes (status lookups, identity verification, analytics, exports): the
+    /// standby, unless there is none or the caller's own latest write has not reached it yet.
+    /// Nothing that must see a write made by someone else a moment ago reads here.
+    pub fn reader(&self) -> &dyn Store {
+        match &self.replica {
+            Some(replica) if !replica::reads_on_primary() => replica.store(),
+            _ => self.store.as_ref(),
         }
     }
 }

@@ -14,7 +14,7 @@ use vaxtrace_domain::{Citizen, Permission};
 use vaxtrace_store::User;
 
 use crate::routes::Access;
-use crate::{ApiError, AppState, accounts};
+use crate::{ApiError, AppState, accounts, replica};
 
 pub const SESSION_COOKIE: &str = "vt_session";
 
@@ -68,9 +68,10 @@ pub async fn caller_of(state: &AppState, hash: Option<[u8; 32]>) -> Result<Calle
     Ok(Caller { user })
 }
 
-/// Enforces a route's declared [`Access`] and hands the [`Caller`] to the handler.
+/// Enforces a route's declared [`Access`] and hands the [`Caller`] to the handler. With a read
+/// replica it also gives the caller read-your-writes: see [`crate::replica`].
 pub async fn require_access(
-    State((state, access)): State<(AppState, Access)>,
+    State((state, access, writes)): State<(AppState, Access, bool)>,
     mut req: Request,
     next: Next,
 ) -> Response {
@@ -83,8 +84,17 @@ pub async fn require_access(
     if !access.admits(caller.user.role) {
         return ApiError::forbidden_role().into_response();
     }
+    let user = caller.user.id;
     req.extensions_mut().insert(caller);
-    next.run(req).await
+    let Some(replica) = state.replica.clone() else {
+        return next.run(req).await;
+    };
+    let on_primary = writes || replica.behind_for(user).await;
+    let response = replica::scope(on_primary, next.run(req)).await;
+    if writes && response.status().is_success() {
+        replica.note_write(state.store.as_ref(), user).await;
+    }
+    response
 }
 
 /// Logs method, route template (never the concrete path: it can hold a personal ID), status, time.

@@ -109,7 +109,7 @@ pub async fn verify_identity(
     let id = PersonalId::parse(&req.personal_id)?;
     let name = FullName::parse(&req.full_name)?;
     let birth = BirthDate::parse(&req.birth_date)?;
-    let citizen = state.store.citizen(id).await?;
+    let citizen = state.reader().citizen(id).await?;
     let mismatched = match &citizen {
         None => vec!["personal_id"],
         Some(c) => c.identity_mismatches(&name, birth, None),

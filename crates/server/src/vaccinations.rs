@@ -859,7 +859,7 @@ pub async fn citizen_status(
     let now = OffsetDateTime::now_utc();
     if caller.user.role.allows(Permission::ReadCitizen) {
         read_citizen(state, caller, id, purpose).await?;
-        let records = state.store.records_for_citizen(id).await?;
+        let records = state.reader().records_for_citizen(id).await?;
         let status = evaluate_records(&records, now);
         let doses = records
             .iter()
@@ -894,7 +894,7 @@ pub async fn citizen_status(
         });
     }
     caller.require(Permission::ReadStatusColour)?;
-    let exists = state.store.citizen(id).await?.is_some();
+    let exists = state.reader().citizen(id).await?.is_some();
     state
         .audit
         .access(
@@ -912,7 +912,7 @@ pub async fn citizen_status(
     if !exists {
         return Err(ApiError::not_found("công dân", "Citizen"));
     }
-    let status = evaluate_records(&state.store.records_for_citizen(id).await?, now);
+    let status = evaluate_records(&state.reader().records_for_citizen(id).await?, now);
     Ok(StatusView {
         colour: status.colour.code(),
         rule_version: status.rule_version,

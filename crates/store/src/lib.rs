@@ -130,6 +130,15 @@ pub trait Store:
     /// Applies pending migrations and makes sure every secondary index exists. Idempotent.
     async fn migrate(&self) -> StoreResult<Vec<String>>;
 
+    /// The migrations this database has not applied, without changing it (so it works on a
+    /// read-only hot standby).
+    async fn pending_migrations(&self) -> StoreResult<Vec<String>>;
+
+    /// How far this database's write-ahead log has got, as a byte position: written, on a
+    /// primary; replayed, on a hot standby. `None` where there is no replication (`SQLite`).
+    /// Comparing the two tells whether a standby already holds a given write.
+    async fn wal_position(&self) -> StoreResult<Option<u64>>;
+
     /// Inserts or updates registry rows by personal ID in one transaction. A personal ID repeated
     /// within the batch counts once, its last occurrence winning.
     async fn upsert_citizens(&self, batch: Vec<Citizen>) -> StoreResult<UpsertCounts>;

@@ -20,6 +20,14 @@ macro_rules! migrations {
 pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_registry", 2 "0002_vaccinations", 3 "0003_certificates", 4 "0004_declarations", 5 "0005_tracing", 6 "0006_analytics", 7 "0007_citizen_app", 8 "0008_login_failures");
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_registry", 2 "0002_vaccinations", 3 "0003_certificates", 4 "0004_declarations", 5 "0005_tracing", 6 "0006_analytics", 7 "0007_citizen_app", 8 "0008_login_failures");
 
+/// Names of the migrations in `all` whose version is not in `applied`.
+pub(crate) fn pending(all: &[Migration], applied: &[i64]) -> Vec<String> {
+    all.iter()
+        .filter(|m| !applied.contains(&m.version))
+        .map(|m| m.name.to_owned())
+        .collect()
+}
+
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
     version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
 

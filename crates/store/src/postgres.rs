@@ -201,6 +201,36 @@ impl Store for PostgresStore {
         Ok(applied)
     }
 
+    async fn pending_migrations(&self) -> StoreResult<Vec<String>> {
+        let client = self.pool.get().await?;
+        let exists: bool = client
+            .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])
+            .await?
+            .get(0);
+        let applied: Vec<i64> = if exists {
+            let rows = client
+                .query("SELECT version FROM schema_migrations", &[])
+                .await?;
+            rows.iter().map(|r| r.get(0)).collect()
+        } else {
+            Vec::new()
+        };
+        Ok(migrate::pending(migrate::POSTGRES, &applied))
+    }
+
+    async fn wal_position(&self) -> StoreResult<Option<u64>> {
+        let client = self.pool.get().await?;
+        let position: Option<i64> = client
+            .query_one(
+                "SELECT ((CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() \
+                 ELSE pg_current_wal_lsn() END) - '0/0'::pg_lsn)::bigint",
+                &[],
+            )
+            .await?
+            .get(0);
+        Ok(position.and_then(|p| u64::try_from(p).ok()))
+    }
+
     async fn upsert_citizens(&self, batch: Vec<Citizen>) -> StoreResult<UpsertCounts> {
         let batch = dedupe_sorted(batch);
         let total = batch.len() as u64;

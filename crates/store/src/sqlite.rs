@@ -317,6 +317,32 @@ impl Store for SqliteStore {
         Ok(applied)
     }
 
+    async fn pending_migrations(&self) -> StoreResult<Vec<String>> {
+        let applied = self
+            .read(|conn| {
+                let exists: bool = conn.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM sqlite_master \
+                     WHERE type = 'table' AND name = 'schema_migrations')",
+                    [],
+                    |r| r.get(0),
+                )?;
+                if !exists {
+                    return Ok(Vec::new());
+                }
+                let mut stmt = conn.prepare("SELECT version FROM schema_migrations")?;
+                let versions = stmt
+                    .query_map([], |r| r.get::<_, i64>(0))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(versions)
+            })
+            .await?;
+        Ok(migrate::pending(migrate::SQLITE, &applied))
+    }
+
+    async fn wal_position(&self) -> StoreResult<Option<u64>> {
+        Ok(None)
+    }
+
     async fn upsert_citizens(&self, batch: Vec<Citizen>) -> StoreResult<UpsertCounts> {
         let batch = dedupe_sorted(batch);
         self.write(move |conn| {

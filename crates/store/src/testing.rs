@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::{Backend, StoreError, StoreResult};
 
 pub const POSTGRES_ENV: &str = "VAXTRACE_TEST_POSTGRES_URL";
+/// A hot standby of that server (`scripts/test.sh` starts one), for the read-replica tests.
+pub const POSTGRES_STANDBY_ENV: &str = "VAXTRACE_TEST_POSTGRES_STANDBY_URL";
 
 #[derive(Debug)]
 pub struct TestDb {
@@ -17,8 +19,17 @@ pub struct TestDb {
 
 /// The `PostgreSQL` server for tests, if one is configured.
 pub fn postgres_admin_url() -> Option<String> {
-    #[allow(clippy::disallowed_methods)] // tests take their one setting from the environment
-    std::env::var(POSTGRES_ENV).ok().filter(|s| !s.is_empty())
+    setting(POSTGRES_ENV)
+}
+
+/// The hot standby of [`postgres_admin_url`], if one is configured.
+pub fn postgres_standby_url() -> Option<String> {
+    setting(POSTGRES_STANDBY_ENV)
+}
+
+fn setting(name: &str) -> Option<String> {
+    #[allow(clippy::disallowed_methods)] // tests take their settings from the environment
+    std::env::var(name).ok().filter(|s| !s.is_empty())
 }
 
 fn unique_suffix() -> String {

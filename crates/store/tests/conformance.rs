@@ -34,8 +34,16 @@ async fn migrate_is_idempotent(backend: Backend) {
         return;
     };
     let store = vaxtrace_store::open(&db.url).await.unwrap();
+    let all = store.pending_migrations().await.unwrap();
+    assert_eq!(all.len(), 8, "{all:?}");
     assert_eq!(
         store.migrate().await.unwrap(),
+        all,
+        "pending_migrations names what migrate applies"
+    );
+    assert!(store.pending_migrations().await.unwrap().is_empty());
+    assert_eq!(
+        all,
         [
             "0001_registry",
             "0002_vaccinations",
@@ -49,6 +57,20 @@ async fn migrate_is_idempotent(backend: Backend) {
     );
     assert!(store.migrate().await.unwrap().is_empty());
     assert_eq!(store.backend(), backend);
+}
+
+async fn wal_position_advances_with_writes(backend: Backend) {
+    let Some((_db, store)) = store(backend).await else {
+        return;
+    };
+    let before = store.wal_position().await.unwrap();
+    let a = citizen("091087123456", "Nguyễn Văn An", "1987-03-09", "M", "30730");
+    store.upsert_citizens(vec![a]).await.unwrap();
+    let after = store.wal_position().await.unwrap();
+    match backend {
+        Backend::Sqlite => assert_eq!((before, after), (None, None), "no replication"),
+        Backend::Postgres => assert!(before.unwrap() < after.unwrap(), "{before:?} {after:?}"),
+    }
 }
 
 async fn upsert_counts_and_round_trip(backend: Backend) {
@@ -377,6 +399,7 @@ async fn raw_sql(db: &TestDb, sql: &str) -> Result<(), String> {
 
 vaxtrace_store::on_both_backends!(
     migrate_is_idempotent,
+    wal_position_advances_with_writes,
     upsert_counts_and_round_trip,
     unknown_citizen_is_none,
     bulk_load_stages_then_merges_in_key_order,

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses a subset
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub const PASSPHRASE: &str = "mật khẩu khóa ký thử nghiệm";
@@ -36,4 +36,28 @@ pub fn ok(args: &[&str]) -> String {
 
 pub fn p(path: &Path) -> &str {
     path.to_str().expect("UTF-8 path")
+}
+
+/// Generates `count` synthetic citizens of `province` (fixed seed) into `dir` and imports them
+/// into `url`; returns the CSV file.
+pub fn load_citizens(url: &str, dir: &Path, province: &str, count: &str) -> PathBuf {
+    let file = dir.join(format!("people-{province}.csv"));
+    let generate = [
+        "generate",
+        "citizens",
+        "--province",
+        province,
+        "--count",
+        count,
+    ];
+    ok(&[&generate[..], &["--seed", "3", "--out", p(&file)]].concat());
+    ok(&[
+        "import",
+        "citizens",
+        p(&file),
+        "--database-url",
+        url,
+        "--no-progress",
+    ]);
+    file
 }

@@ -170,6 +170,21 @@ pub const ROUTES: &[Route] = &[
     route!(POST "/api/v1/break-glass/{id}/review", Access::Permission(Permission::ReadAudit), "tracing", "Record the review of a break-glass access", Some("BreakGlassReview"), &[200, 401, 403, 404, 409, 413, 415, 422]),
 ];
 
+/// POSTs that only read: their question is a body so that personal data stays out of URLs.
+const READ_ONLY_POSTS: &[&str] = &[
+    "/api/v1/identity/verify",
+    "/api/v1/citizens/lookup-qr",
+    "/api/v1/citizens/status-by-qr",
+    "/api/v1/dcc/verify",
+];
+
+impl Route {
+    /// Whether the route changes data (its caller must then read their own write back).
+    pub fn writes(&self) -> bool {
+        !self.method.is_safe() && !READ_ONLY_POSTS.contains(&self.path)
+    }
+}
+
 fn handler(route: &Route) -> MethodRouter<AppState> {
     match route.path {
         "/healthz" => meta::health(),
@@ -272,7 +287,7 @@ pub fn router(state: AppState) -> Router {
         let mut method_router = handler(route);
         if route.access != Access::Public {
             method_router = method_router.route_layer(middleware::from_fn_with_state(
-                (state.clone(), route.access),
+                (state.clone(), route.access, route.writes()),
                 require_access,
             ));
         }
@@ -340,5 +355,27 @@ fn json_rejection(rejection: &JsonRejection) -> ApiError {
             err
         }
         _ => ApiError::bad_request("invalid_json", "JSON không hợp lệ", "Malformed JSON"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_only_posts_are_posts_of_the_table() {
+        for path in READ_ONLY_POSTS {
+            let route = ROUTES.iter().find(|r| r.path == *path);
+            assert!(
+                route.is_some_and(|r| r.method == Method::POST && !r.writes()),
+                "{path} is not a POST route"
+            );
+        }
+        let recording = ROUTES
+            .iter()
+            .find(|r| r.path == "/api/v1/vaccinations")
+            .unwrap();
+        assert!(recording.writes());
+        assert!(!ROUTES.iter().any(|r| r.method == Method::GET && r.writes()));
     }
 }

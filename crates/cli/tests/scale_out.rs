@@ -1,0 +1,402 @@
+//! Scale-out on `PostgreSQL`, with real `vaxtrace serve` processes: two servers on one database
+//! agree (sessions, idempotent writes, live counters, one audit chain), and `--read-database-url`
+//! sends read-only work to a hot standby while writes stay on the primary.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use vaxtrace_store::Backend;
+use vaxtrace_store::testing::{self, TestDb};
+
+mod common;
+use common::{command, load_citizens, ok, p};
+
+const PASSWORD: &str = "mật khẩu đủ dài 2021";
+
+/// A `vaxtrace serve` child on a free loopback port, killed when dropped.
+struct Server {
+    child: Child,
+    url: String,
+    http: reqwest::Client,
+}
+
+impl Server {
+    fn start(database_url: &str, extra: &[&str], outbox: &Path) -> Self {
+        let mut args = vec![
+            "serve",
+            "--database-url",
+            database_url,
+            "--addr",
+            "127.0.0.1:0",
+            "--sms-outbox",
+            p(outbox),
+        ];
+        args.extend_from_slice(extra);
+        let mut child = command(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("vaxtrace listening on ")
+            .unwrap_or_else(|| panic!("no banner, got {line:?}"))
+            .to_owned();
+        Self {
+            child,
+            url,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn login(&self, username: &str) -> String {
+        let res = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": username, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "login of {username}");
+        res.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut req = self.http.post(format!("{}{path}", self.url)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn get_json(&self, path: &str, token: &str) -> Value {
+        let res = self.get(path, token).await;
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.unwrap()
+    }
+
+    async fn verify(&self, token: &str, person: &Person) -> Value {
+        let body =
+            json!({"personal_id": person.id, "full_name": person.name, "birth_date": person.birth});
+        let res = self
+            .post("/api/v1/identity/verify", Some(token), &body)
+            .await;
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Person {
+    id: String,
+    name: String,
+    birth: String,
+    sex: String,
+    commune: String,
+}
+
+/// Generates and imports `count` synthetic citizens of `province`; returns them.
+fn load(url: &str, dir: &Path, province: &str, count: &str) -> Vec<Person> {
+    let file = load_citizens(url, dir, province, count);
+    csv::Reader::from_path(&file)
+        .unwrap()
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            Person {
+                id: r[0].to_owned(),
+                name: r[1].to_owned(),
+                birth: r[2].to_owned(),
+                sex: r[3].to_owned(),
+                commune: r[4].to_owned(),
+            }
+        })
+        .collect()
+}
+
+fn add_user(url: &str, username: &str, role: &str, jurisdiction: &str) {
+    let mut child = command(&[
+        "user",
+        "add",
+        "--database-url",
+        url,
+        "--username",
+        username,
+        "--role",
+        role,
+        "--jurisdiction",
+        jurisdiction,
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::null())
+    .spawn()
+    .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    assert!(child.wait().unwrap().success(), "user add {username}");
+}
+
+fn shot(person: &Person, record_id: &str) -> Value {
+    json!({
+        "source": "site-app", "source_record_id": record_id, "personal_id": person.id,
+        "full_name": person.name, "birth_date": person.birth, "sex": person.sex,
+        "commune_code": person.commune, "vaccine_code": "EU/1/21/1529", "dose_number": "1",
+        "administered_at": "2021-08-02T09:00:00+07:00",
+        "site_code": format!("KG-TYT-{}", person.commune), "lot": "ABV123"
+    })
+}
+
+/// Signs every verified record of Kiên Giang with fresh keys, as the commune offices do.
+fn sign(url: &str) {
+    ok(&["keys", "root", "--database-url", url]);
+    ok(&["keys", "province", "91", "--database-url", url]);
+    let out = ok(&["vaccination", "sign", "--area", "91", "--database-url", url]);
+    assert!(out.contains("signed "), "{out}");
+}
+
+fn dose1(coverage: &Value) -> i64 {
+    coverage["total"]["dose1"]["all"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn two_servers_on_one_database_agree() {
+    let Some(db) = TestDb::new(Backend::Postgres).await.unwrap() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let people = load(&db.url, dir.path(), "91", "120");
+    add_user(&db.url, "site_91", "vaccination_site", "91");
+    add_user(&db.url, "analyst", "ministry_analyst", "VN");
+    let outbox = dir.path().join("outbox.jsonl");
+    let (a, b) = (
+        Server::start(&db.url, &[], &outbox),
+        Server::start(&db.url, &[], &outbox),
+    );
+
+    // A session opened on one server is valid on the other: sessions live in the database.
+    let site = a.login("site_91").await;
+    assert_eq!(b.get_json("/api/v1/me", &site).await["username"], "site_91");
+
+    // The same reports sent to both servers at once: each is stored once, whichever wins.
+    let reported = &people[..40];
+    let sends = reported.iter().enumerate().flat_map(|(i, person)| {
+        let body = shot(person, &format!("S-{i}"));
+        let site = site.clone();
+        [&a, &b].map(move |server| {
+            let (body, site) = (body.clone(), site.clone());
+            async move {
+                server
+                    .post("/api/v1/vaccinations", Some(&site), &body)
+                    .await
+                    .status()
+            }
+        })
+    });
+    let statuses = futures_util::future::join_all(sends).await;
+    let created = statuses.iter().filter(|s| s.as_u16() == 201).count();
+    assert!(
+        statuses.iter().all(|s| matches!(s.as_u16(), 200 | 201)),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        created,
+        reported.len(),
+        "one report created per record: {statuses:?}"
+    );
+
+    // Once signed, both answer the same live coverage, and the counters equal a recount.
+    sign(&db.url);
+    let analyst = b.login("analyst").await;
+    let path = "/api/v1/coverage?area=91&date=2021-08-31";
+    let (from_a, from_b) = (
+        a.get_json(path, &analyst).await,
+        b.get_json(path, &analyst).await,
+    );
+    assert_eq!(from_a, from_b);
+    assert_eq!(dose1(&from_a), 40, "{from_a}");
+    let recount = ok(&["analytics", "recount", "--database-url", &db.url]);
+    assert!(recount.contains("agree"), "{recount}");
+
+    // Logout on A ends a session B has not cached yet at once (a cached one within 30 s).
+    let second = b.login("site_91").await;
+    assert_eq!(
+        a.post("/api/v1/auth/logout", Some(&second), &json!({}))
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(b.get("/api/v1/me", &second).await.status(), 401);
+
+    // Every server appended to one audit chain.
+    let audit = ok(&["audit", "verify", "--database-url", &db.url]);
+    assert!(
+        audit.contains("intact") || audit.contains("verified"),
+        "{audit}"
+    );
+}
+
+/// Polls until the standby has replayed everything the primary has written so far.
+async fn caught_up(primary: &tokio_postgres::Client, standby: &tokio_postgres::Client) {
+    let lsn: String = primary
+        .query_one("SELECT pg_current_wal_lsn()::text", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let deadline = Instant::now() + Duration::from_mins(1);
+    loop {
+        let done: bool = standby
+            .query_one(
+                "SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn",
+                &[&lsn],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if done {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the standby did not catch up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+}
+
+#[tokio::test]
+async fn read_only_work_goes_to_the_hot_standby() {
+    let Some(db) = TestDb::new(Backend::Postgres).await.unwrap() else {
+        return;
+    };
+    let Some(standby_admin) = testing::postgres_standby_url() else {
+        eprintln!(
+            "SKIPPED: set {} to a hot standby of the test cluster",
+            testing::POSTGRES_STANDBY_ENV
+        );
+        return;
+    };
+    let database = db.url.rsplit('/').next().unwrap().to_owned();
+    let standby_url = vaxtrace_store::with_database(&standby_admin, &database);
+    let dir = tempfile::tempdir().unwrap();
+    let people = load(&db.url, dir.path(), "91", "60");
+    add_user(&db.url, "site_91", "vaccination_site", "91");
+    add_user(&db.url, "site_91_b", "vaccination_site", "91");
+    add_user(&db.url, "analyst", "ministry_analyst", "VN");
+    let (primary, standby) = (connect(&db.url).await, connect(&standby_admin).await);
+    // A run that failed while replay was paused must not leave the standby stuck.
+    standby
+        .execute("SELECT pg_wal_replay_resume()", &[])
+        .await
+        .unwrap();
+    caught_up(&primary, &standby).await;
+
+    let outbox = dir.path().join("outbox.jsonl");
+    let server = Server::start(&db.url, &["--read-database-url", &standby_url], &outbox);
+    let (site, other_site) = (
+        server.login("site_91").await,
+        server.login("site_91_b").await,
+    );
+    let analyst = server.login("analyst").await;
+    assert_eq!(server.verify(&site, &people[0]).await["match"], true);
+
+    // Replay paused: what the primary gets next is not on the standby, so an answer shows where
+    // it was read. Citizens imported meanwhile are unknown to the standby.
+    standby
+        .execute("SELECT pg_wal_replay_pause()", &[])
+        .await
+        .unwrap();
+    let late = load(&db.url, dir.path(), "01", "5").remove(0);
+    let unseen = server.verify(&site, &late).await;
+    assert_eq!(unseen["match"], false, "read on the standby: {unseen}");
+    assert_eq!(unseen["mismatched"], json!(["personal_id"]));
+
+    // Writes go to the primary; then the writer reads there too (read-your-writes) while the
+    // standby lags, and everyone else still reads the standby.
+    let report = server
+        .post(
+            "/api/v1/vaccinations",
+            Some(&site),
+            &shot(&people[1], "R-1"),
+        )
+        .await;
+    assert_eq!(report.status(), 201);
+    assert_eq!(
+        server.verify(&site, &late).await["match"],
+        true,
+        "writer on the primary"
+    );
+    assert_eq!(server.verify(&other_site, &late).await["match"], false);
+    sign(&db.url);
+    let path = "/api/v1/coverage?area=91&date=2021-08-31";
+    assert_eq!(
+        dose1(&server.get_json(path, &analyst).await),
+        0,
+        "analytics on the standby"
+    );
+
+    standby
+        .execute("SELECT pg_wal_replay_resume()", &[])
+        .await
+        .unwrap();
+    caught_up(&primary, &standby).await;
+    assert_eq!(server.verify(&other_site, &late).await["match"], true);
+    assert_eq!(dose1(&server.get_json(path, &analyst).await), 1);
+    let audit = ok(&["audit", "verify", "--database-url", &db.url]);
+    assert!(
+        audit.contains("intact") || audit.contains("verified"),
+        "{audit}"
+    );
+
+    // A database without the migrations is not taken for a replica.
+    let Some(empty) = TestDb::new(Backend::Postgres).await.unwrap() else {
+        return;
+    };
+    let o = command(&[
+        "serve",
+        "--database-url",
+        &db.url,
+        "--read-database-url",
+        &empty.url,
+        "--addr",
+        "127.0.0.1:0",
+    ])
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("lacks migrations"),
+        "{err}"
+    );
+}
