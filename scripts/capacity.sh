@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 citizens="${1:-200000}"
 seconds="${2:-10}"
 bin=target/release/vaxtrace
-[ -x "$bin" ] || cargo build --release -q --bin vaxtrace
+cargo build --release -q --bin vaxtrace
 command -v wrk > /dev/null || { echo "capacity: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 
 . scripts/lib/postgres.sh
@@ -65,13 +65,20 @@ PY
 
 # Waits until the standby has replayed the load, so both measure the same data.
 lsn="$(psql -Atq "$PG_URL" -c 'SELECT pg_current_wal_lsn()')"
-until [ "$(psql -Atq "$PG_STANDBY_URL" -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ]; do sleep 0.2; done
+for _ in $(seq 300); do
+  [ "$(psql -Atq "$PG_STANDBY_URL" -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
+  sleep 0.2
+done
 
 run() { # label, server args...
   local label="$1"; shift
   "$bin" --log warn serve --database-url "$db" --addr 127.0.0.1:0 "$@" > "$work/banner" &
   server_pid=$!
-  until grep -q listening "$work/banner" 2> /dev/null; do sleep 0.1; done
+  for _ in $(seq 300); do
+    grep -q listening "$work/banner" 2> /dev/null && break
+    kill -0 "$server_pid" 2> /dev/null || { echo "capacity: vaxtrace serve exited" >&2; exit 1; }
+    sleep 0.1
+  done
   local url
   url="$(sed -n 's/^vaxtrace listening on //p' "$work/banner")"
   local token
@@ -82,7 +89,7 @@ run() { # label, server args...
     [ "$kind" = record ] && path=/api/v1/vaccinations
     [ "$kind" = declare ] && path=/api/v1/declarations
     echo "== $label: $kind ($path), 32 connections, ${seconds} s"
-    TOKEN="$token" BODIES="$work/$kind.jsonl" python3 scripts/cpu_split.py -- \
+    RUN="${label// /-}" TOKEN="$token" BODIES="$work/$kind.jsonl" python3 scripts/cpu_split.py -- \
       wrk -t2 -c32 -d"${seconds}s" --latency -s scripts/load/post.lua "$url$path" 2>&1 |
       grep -E 'requests in|Requests/sec|50%|99%|Non-2xx|cpu_split|Socket errors' | grep -v ': 0.0 CPU s'
   done

@@ -6,7 +6,8 @@ server processes used meanwhile, so a benchmark's cost splits into application a
 
 Samples /proc every 0.2 s (Linux only); a process that exits between samples loses at most its
 last 0.2 s. Processes already running (a server started beforehand, PostgreSQL) count only from
-the start; each PostgreSQL cluster is reported apart, by data directory.
+the start; each PostgreSQL cluster is reported apart, by data directory, with WAL replay (startup
+and walreceiver processes) apart from the rest.
 """
 
 import os
@@ -45,9 +46,12 @@ def postmasters():
 
 def role(comm, cmdline, pid, ppid, servers):
     if pid in servers:
-        return f"postgres {servers[pid]}"
+        return f"postgres {servers[pid]}: postmaster"
     if ppid in servers:
-        return f"postgres {servers[ppid]}"
+        # Child processes carry their job in the process title: "postgres: walreceiver …".
+        title = b" ".join(cmdline).decode(errors="replace")
+        job = "replay" if ("startup" in title or "walreceiver" in title) else "queries and the rest"
+        return f"postgres {servers[ppid]}: {job}"
     args = [a.decode(errors="replace") for a in cmdline]
     if args and args[0].endswith("vaxtrace") and "serve" in args:
         return "vaxtrace serve"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (README and CI): formatting, lints, every test on SQLite and on a throwaway
-# PostgreSQL cluster, and the browser tests in headless Chromium. Under CI=true a missing PostgreSQL
-# or Chromium is an error, not a skip.
+# PostgreSQL cluster (with a hot standby), Schemathesis against the served OpenAPI document, and the
+# browser tests in headless Chromium. Under CI=true a missing PostgreSQL, Schemathesis or Chromium
+# is an error, not a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/postgres.sh
@@ -26,6 +27,15 @@ fi
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+
+if command -v st >/dev/null; then
+  ./scripts/schemathesis.sh 15
+elif [ "${CI:-}" = true ]; then
+  echo "error: the API property tests need schemathesis (python3 -m pip install -r tests/e2e/requirements.txt)" >&2
+  exit 1
+else
+  echo "NOTICE: schemathesis missing: API property tests SKIPPED (pip install schemathesis)"
+fi
 
 if command -v chromium >/dev/null && command -v chromedriver >/dev/null && python3 -c 'import selenium, pytest' 2>/dev/null; then
   cargo build --locked --bin vaxtrace

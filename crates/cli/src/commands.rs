@@ -179,21 +179,39 @@ pub async fn retention(args: &RetentionArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The standby for read-only work: never migrated from here (a standby refuses writes), but it
-/// must already have every migration, or it is not a replica of this version's database.
-async fn open_read_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+/// The standby for read-only work: never migrated from here (a standby refuses writes). It must
+/// be a hot standby of the primary's cluster and already have every migration, or its answers
+/// would not be the primary's.
+async fn open_read_store(primary: &dyn Store, url: &str) -> anyhow::Result<Arc<dyn Store>> {
     let shown = redact_url(url);
     let store = vaxtrace_store::open(url)
         .await
         .with_context(|| format!("cannot open the read database {shown}"))?;
+    let (Some(ours), Some(theirs)) = (
+        primary.cluster_identity().await?,
+        store
+            .cluster_identity()
+            .await
+            .with_context(|| format!("cannot identify the cluster of {shown}"))?,
+    ) else {
+        bail!(
+            "--read-database-url needs PostgreSQL streaming replication: both URLs must be postgres://"
+        );
+    };
+    if theirs.system_identifier != ours.system_identifier {
+        bail!("the read database {shown} is not a standby of --database-url (another cluster)");
+    }
+    if !theirs.in_recovery {
+        bail!("the read database {shown} is not a hot standby (it is not in recovery)");
+    }
     let pending = store
         .pending_migrations()
         .await
         .with_context(|| format!("cannot read the migrations of {shown}"))?;
     if !pending.is_empty() {
         bail!(
-            "the read database {shown} lacks migrations {}: is it a replica of --database-url, \
-             and has it caught up?",
+            "the read database {shown} lacks migrations {}: is it the same database as \
+             --database-url, and has it caught up?",
             pending.join(", ")
         );
     }
@@ -209,12 +227,16 @@ async fn run_server(
     let listener = tokio::net::TcpListener::bind(&args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let read_store = match &args.read_database_url {
+        Some(url) => Some(open_read_store(store.as_ref(), url).await?),
+        None => None,
+    };
     let url = format!("http://{}", listener.local_addr()?);
     banner(&url);
     tracing::info!(%url, backend = ?store.backend(), "serving");
     let mut state = AppState::new(store, server_config(args)?);
-    if let Some(url) = &args.read_database_url {
-        state = state.with_read_store(open_read_store(url).await?);
+    if let Some(read_store) = read_store {
+        state = state.with_read_store(read_store);
     }
     vaxtrace_server::serve(listener, state, shutdown_signal()).await?;
     Ok(())

@@ -295,6 +295,27 @@ async fn connect(url: &str) -> tokio_postgres::Client {
     client
 }
 
+/// `serve` with `read_url` as its read database stops before listening, saying `says`.
+fn refused_as_replica(primary_url: &str, read_url: &str, says: &str) {
+    let o = command(&[
+        "serve",
+        "--database-url",
+        primary_url,
+        "--read-database-url",
+        read_url,
+        "--addr",
+        "127.0.0.1:0",
+    ])
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains(says),
+        "{read_url}: {err}"
+    );
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("listening"));
+}
+
 #[tokio::test]
 async fn read_only_work_goes_to_the_hot_standby() {
     let Some(db) = TestDb::new(Backend::Postgres).await.unwrap() else {
@@ -379,24 +400,20 @@ async fn read_only_work_goes_to_the_hot_standby() {
         "{audit}"
     );
 
-    // A database without the migrations is not taken for a replica.
+    // Only a migrated hot standby of this cluster is taken for a replica: not the primary's own
+    // database, not the standby's copy of an unmigrated one, not SQLite.
     let Some(empty) = TestDb::new(Backend::Postgres).await.unwrap() else {
         return;
     };
-    let o = command(&[
-        "serve",
-        "--database-url",
-        &db.url,
-        "--read-database-url",
-        &empty.url,
-        "--addr",
-        "127.0.0.1:0",
-    ])
-    .output()
-    .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !o.status.success() && err.contains("lacks migrations"),
-        "{err}"
-    );
+    caught_up(&primary, &standby).await;
+    let empty_on_standby =
+        vaxtrace_store::with_database(&standby_admin, empty.url.rsplit('/').next().unwrap());
+    let sqlite = format!("sqlite:{}", p(&dir.path().join("other.db")));
+    for (read_url, says) in [
+        (db.url.as_str(), "not a hot standby"),
+        (empty_on_standby.as_str(), "lacks migrations"),
+        (sqlite.as_str(), "needs PostgreSQL streaming replication"),
+    ] {
+        refused_as_replica(&db.url, read_url, says);
+    }
 }

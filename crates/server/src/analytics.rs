@@ -279,9 +279,9 @@ pub async fn series(
     let units = area.summing_units();
     let codes: Vec<String> = units.iter().map(|u| (*u).to_owned()).collect();
     // As of the day before the range (or nothing, before the campaign).
+    let store = state.reader();
     let mut base = Tally::default();
-    for s in state
-        .store
+    for s in store
         .series_sums(
             codes.clone(),
             Some(from - Duration::days(1)),
@@ -292,11 +292,7 @@ pub async fn series(
         base.add(&s.series, s.n);
     }
     let mut per_day: BTreeMap<Date, Tally> = BTreeMap::new();
-    for s in state
-        .store
-        .day_sums(codes, from, to, Family::Coverage)
-        .await?
-    {
+    for s in store.day_sums(codes, from, to, Family::Coverage).await? {
         per_day.entry(s.day).or_default().add(&s.series, s.n);
     }
     let [mut cd, mut c1, mut cf, mut cb] = headline(&base, basis);
@@ -531,10 +527,11 @@ pub async fn supervision(
     let (from, to) = q.range(30, MAX_RANGE_DAYS)?;
     let units = area.units_at(level);
     let codes: Vec<String> = units.iter().map(|u| (*u).to_owned()).collect();
-    let until = tally_units(state.reader(), &units, to, Family::Supervision).await?;
+    // One database for the whole report: a standby and the primary may differ by the lag.
+    let store = state.reader();
+    let until = tally_units(store, &units, to, Family::Supervision).await?;
     let before = tallies(
-        state
-            .store
+        store
             .series_sums(
                 codes.clone(),
                 Some(from - Duration::days(1)),
@@ -547,8 +544,8 @@ pub async fn supervision(
         .iter()
         .map(|u| (*u).to_owned())
         .collect();
-    let waiting = roll_counts(state.reader().waiting_review(leaves.clone()).await?, level);
-    let open = roll_counts(state.reader().open_corrections(leaves).await?, level);
+    let waiting = roll_counts(store.waiting_review(leaves.clone()).await?, level);
+    let open = roll_counts(store.open_corrections(leaves).await?, level);
     let mut total_period = Tally::default();
     let mut rows: Vec<SupervisionRow> = units
         .iter()
@@ -587,8 +584,7 @@ pub async fn supervision(
         .iter()
         .map(|u| (*u).to_owned())
         .collect();
-    for s in state
-        .store
+    for s in store
         .day_sums(summing, from, to, Family::Supervision)
         .await?
     {

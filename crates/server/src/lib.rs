@@ -114,7 +114,7 @@ impl AppState {
     /// Sends read-only work to `read_store`, a streaming replica of [`Self::store`].
     #[must_use]
     pub fn with_read_store(mut self, read_store: Arc<dyn Store>) -> Self {
-        self.replica = Some(Arc::new(replica::ReadReplica::new(read_store)));
+        self.replica = Some(replica::ReadReplica::start(read_store));
         self
     }
 
@@ -123,7 +123,7 @@ impl AppState {
     /// Nothing that must see a write made by someone else a moment ago reads here.
     pub fn reader(&self) -> &dyn Store {
         match &self.replica {
-            Some(replica) if !replica::reads_on_primary() => replica.store(),
+            Some(replica) if replica::reads_on_standby() => replica.store(),
             _ => self.store.as_ref(),
         }
     }

@@ -89,8 +89,8 @@ pub async fn require_access(
     let Some(replica) = state.replica.clone() else {
         return next.run(req).await;
     };
-    let on_primary = writes || replica.behind_for(user).await;
-    let response = replica::scope(on_primary, next.run(req)).await;
+    let on_standby = !writes && !replica.behind_for(user);
+    let response = replica::scope(on_standby, next.run(req)).await;
     if writes && response.status().is_success() {
         replica.note_write(state.store.as_ref(), user).await;
     }

@@ -185,11 +185,41 @@ fn status_text(code: u16) -> &'static str {
     }
 }
 
+/// The route's own statuses, plus those every route of its shape can answer: 400 for a malformed
+/// path parameter or JSON body; 413, 415 and 422 for a body too large, not JSON, or mistyped.
+fn documented_statuses(route: &crate::routes::Route) -> Vec<u16> {
+    let mut codes = route.statuses.to_vec();
+    if route.body.is_some() {
+        codes.extend([400, 413, 415, 422]);
+    }
+    if route.path.contains('{') {
+        codes.push(400);
+    }
+    codes.sort_unstable();
+    codes.dedup();
+    codes
+}
+
+/// One parameter per `{name}` of a route template, typed as its handler extracts it.
+fn path_parameters(path: &str) -> Vec<Value> {
+    path.split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| {
+            let schema = match name {
+                "personal_id" => json!({"type": "string", "pattern": "^[0-9]{12}$"}),
+                "id" => json!({"type": "integer", "format": "int64", "minimum": 1}),
+                _ => json!({"type": "string", "minLength": 1}),
+            };
+            json!({"name": name, "in": "path", "required": true, "schema": schema})
+        })
+        .collect()
+}
+
 pub fn document() -> Value {
     let mut paths = Map::new();
     for route in ROUTES {
         let mut responses = Map::new();
-        for &code in route.statuses {
+        for code in documented_statuses(route) {
             let mut response = json!({"description": status_text(code)});
             if code >= 400 {
                 response["content"] =
@@ -216,9 +246,9 @@ pub fn document() -> Value {
             operation["requestBody"] = json!({"required": true,
                 "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{body}")}}}});
         }
-        if route.path.contains("{personal_id}") {
-            operation["parameters"] = json!([{"name": "personal_id", "in": "path", "required": true,
-                "schema": {"type": "string", "pattern": "^[0-9]{12}$"}}]);
+        let parameters = path_parameters(route.path);
+        if !parameters.is_empty() {
+            operation["parameters"] = Value::Array(parameters);
         }
         let entry = paths
             .entry(route.path.to_owned())

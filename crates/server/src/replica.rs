@@ -2,42 +2,52 @@
 //! succeeds we note the primary's WAL position; until the standby has replayed past it, that
 //! user's requests read from the primary. Everyone else reads the standby, which may lag.
 //!
-//! The note lives in this process: with several servers, a load balancer that keeps a session
-//! on one server (or a short lag) gives the same guarantee. See docs/scale.md.
+//! One task per server polls the standby's replay position and drops the notes it has passed, so
+//! a request compares with a number in memory, and the notes are only those of the last moments'
+//! writers. The notes live in this process: with several servers, a load balancer that keeps a
+//! session on one server gives the same guarantee. See docs/scale.md.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use vaxtrace_store::Store;
 
 tokio::task_local! {
-    /// Set by the access middleware for the request being served: read from the primary.
-    static READ_PRIMARY: bool;
+    /// Set by the access middleware for the request being served: reads may go to the standby.
+    static READ_ON_STANDBY: bool;
 }
 
-/// Notes older than this are dropped when the table is large: the standby has long caught up.
-const FORGET_AFTER: Duration = Duration::from_mins(5);
-const PRUNE_ABOVE: usize = 100_000;
+/// How often the standby's replay position is read.
+const POLL: Duration = Duration::from_millis(50);
+/// A write whose WAL position could not be read sends its user to the primary this long.
+const UNKNOWN_POSITION_FOR: Duration = Duration::from_secs(10);
 
 #[derive(Debug)]
 pub struct ReadReplica {
     store: Arc<dyn Store>,
-    /// User ID → primary WAL position just after their latest write, and when it was noted.
+    notes: WriteNotes,
+}
+
+/// Who wrote what lately, against how far the standby has replayed.
+#[derive(Debug, Default)]
+struct WriteNotes {
+    /// The standby's replay position at the last poll (0 before the first).
+    replayed: AtomicU64,
+    /// User ID → the primary's WAL position just after their latest write, and when noted.
     written: Mutex<HashMap<i64, (u64, Instant)>>,
 }
 
 impl ReadReplica {
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self {
+    /// The replica, with its polling task (which ends when the replica is dropped).
+    pub fn start(store: Arc<dyn Store>) -> Arc<Self> {
+        let replica = Arc::new(Self {
             store,
-            written: Mutex::default(),
-        }
-    }
-
-    /// The notes; a panic elsewhere while holding them leaves them usable.
-    fn notes(&self) -> MutexGuard<'_, HashMap<i64, (u64, Instant)>> {
-        self.written.lock().unwrap_or_else(PoisonError::into_inner)
+            notes: WriteNotes::default(),
+        });
+        tokio::spawn(poll(Arc::downgrade(&replica)));
+        replica
     }
 
     pub fn store(&self) -> &dyn Store {
@@ -50,52 +60,115 @@ impl ReadReplica {
             Ok(Some(p)) => p,
             Ok(None) => return,
             Err(e) => {
-                // Without the position, the user's next reads could miss the write: assume the
-                // worst, a position no standby has reached yet.
+                // Unknown: a position no standby reaches, forgotten after a while by `poll`.
                 tracing::warn!(error = %e, "cannot read the primary's WAL position");
                 u64::MAX
             }
         };
-        let mut written = self.notes();
-        if written.len() > PRUNE_ABOVE {
-            written.retain(|_, (_, at)| at.elapsed() < FORGET_AFTER);
-        }
-        written.insert(user, (position, Instant::now()));
+        self.notes.note(user, position);
     }
 
     /// Whether `user` must read from the primary: their latest write is not on the standby yet.
-    pub async fn behind_for(&self, user: i64) -> bool {
-        let noted = {
-            let written = self.notes();
-            written.get(&user).map(|(position, _)| *position)
+    pub fn behind_for(&self, user: i64) -> bool {
+        self.notes.behind_for(user)
+    }
+}
+
+impl WriteNotes {
+    /// The notes; a panic elsewhere while holding them leaves them usable.
+    fn lock(&self) -> MutexGuard<'_, HashMap<i64, (u64, Instant)>> {
+        self.written.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn note(&self, user: i64, position: u64) {
+        // Two writes of one user can finish in either order: keep the later position.
+        self.lock()
+            .entry(user)
+            .and_modify(|(p, at)| {
+                *p = (*p).max(position);
+                *at = Instant::now();
+            })
+            .or_insert((position, Instant::now()));
+    }
+
+    fn behind_for(&self, user: i64) -> bool {
+        let replayed = self.replayed.load(Ordering::Acquire);
+        self.lock().get(&user).is_some_and(|(p, _)| *p > replayed)
+    }
+
+    fn forget_replayed(&self, replayed: u64) {
+        self.replayed.fetch_max(replayed, Ordering::AcqRel);
+        self.lock().retain(|_, (p, at)| {
+            *p > replayed && (*p != u64::MAX || at.elapsed() < UNKNOWN_POSITION_FOR)
+        });
+    }
+}
+
+async fn poll(replica: Weak<ReadReplica>) {
+    let mut failing = false;
+    loop {
+        tokio::time::sleep(POLL).await;
+        let Some(replica) = replica.upgrade() else {
+            return;
         };
-        let Some(noted) = noted else {
-            return false;
-        };
-        match self.store.wal_position().await {
-            Ok(Some(replayed)) if replayed >= noted => {
-                let mut written = self.notes();
-                // A newer write may have replaced the note meanwhile: keep that one.
-                if written.get(&user).is_some_and(|(p, _)| *p <= replayed) {
-                    written.remove(&user);
-                }
-                false
+        match replica.store.wal_position().await {
+            Ok(Some(replayed)) => {
+                failing = false;
+                replica.notes.forget_replayed(replayed);
             }
-            Ok(_) => true,
+            // Not replayed anything yet: every noted writer stays on the primary.
+            Ok(None) => replica.notes.forget_replayed(0),
             Err(e) => {
-                tracing::warn!(error = %e, "cannot read the standby's replay position");
-                true
+                if !failing {
+                    tracing::warn!(error = %e, "cannot read the standby's replay position");
+                }
+                failing = true;
             }
         }
     }
 }
 
-/// Runs `fut` (one request) reading from the primary when `on_primary`.
-pub async fn scope<F: Future>(on_primary: bool, fut: F) -> F::Output {
-    READ_PRIMARY.scope(on_primary, fut).await
+/// Runs `fut` (one request), letting its reads go to the standby when `on_standby`.
+pub async fn scope<F: Future>(on_standby: bool, fut: F) -> F::Output {
+    READ_ON_STANDBY.scope(on_standby, fut).await
 }
 
-/// Whether the request being served was told to read from the primary.
-pub fn reads_on_primary() -> bool {
-    READ_PRIMARY.try_with(|b| *b).unwrap_or(false)
+/// Whether the request being served may read from the standby; anything outside a request's
+/// scope reads from the primary.
+pub fn reads_on_standby() -> bool {
+    READ_ON_STANDBY.try_with(|b| *b).unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_writer_reads_the_primary_until_the_standby_passes_their_write() {
+        let notes = WriteNotes::default();
+        notes.note(7, 100);
+        notes.note(7, 90); // an earlier write that finished later
+        assert!(notes.behind_for(7));
+        assert!(!notes.behind_for(8), "others read the standby");
+        notes.forget_replayed(99);
+        assert!(notes.behind_for(7), "the later position is kept");
+        notes.forget_replayed(100);
+        assert!(!notes.behind_for(7));
+        assert!(notes.lock().is_empty(), "passed notes are dropped");
+        notes.forget_replayed(50);
+        assert_eq!(
+            notes.replayed.load(Ordering::Acquire),
+            100,
+            "never goes back"
+        );
+    }
+
+    #[test]
+    fn an_unknown_position_keeps_the_writer_on_the_primary() {
+        let notes = WriteNotes::default();
+        notes.note(7, u64::MAX);
+        notes.forget_replayed(u64::MAX - 1);
+        assert!(notes.behind_for(7));
+        assert_eq!(notes.lock().len(), 1, "kept for UNKNOWN_POSITION_FOR");
+    }
 }

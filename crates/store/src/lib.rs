@@ -78,6 +78,14 @@ pub enum Backend {
     Postgres,
 }
 
+/// The `PostgreSQL` cluster a database lives in: a streaming standby shares its primary's system
+/// identifier and is in recovery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterIdentity {
+    pub system_identifier: String,
+    pub in_recovery: bool,
+}
+
 /// How one batch of registry rows landed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct UpsertCounts {
@@ -138,6 +146,9 @@ pub trait Store:
     /// primary; replayed, on a hot standby. `None` where there is no replication (`SQLite`).
     /// Comparing the two tells whether a standby already holds a given write.
     async fn wal_position(&self) -> StoreResult<Option<u64>>;
+
+    /// Which cluster this database lives in; `None` without replication (`SQLite`).
+    async fn cluster_identity(&self) -> StoreResult<Option<ClusterIdentity>>;
 
     /// Inserts or updates registry rows by personal ID in one transaction. A personal ID repeated
     /// within the batch counts once, its last occurrence winning.

@@ -21,8 +21,8 @@ use crate::citizen_row::{COLUMNS, CitizenRow, UPDATE_ALL};
 use crate::postgres_analytics::{self, FACTS_COLUMNS};
 use crate::sqlite::build_user;
 use crate::{
-    Backend, CITIZEN_INDEXES, NewUser, Store, StoreError, StoreResult, UpsertCounts, User,
-    dedupe_sorted, from_unix_micros, migrate, unix_micros,
+    Backend, CITIZEN_INDEXES, ClusterIdentity, NewUser, Store, StoreError, StoreResult,
+    UpsertCounts, User, dedupe_sorted, from_unix_micros, migrate, unix_micros,
 };
 
 /// Advisory lock key that serialises audit appends across every server sharing the database.
@@ -223,12 +223,26 @@ impl Store for PostgresStore {
         let position: Option<i64> = client
             .query_one(
                 "SELECT ((CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() \
-                 ELSE pg_current_wal_lsn() END) - '0/0'::pg_lsn)::bigint",
+                 ELSE pg_current_wal_insert_lsn() END) - '0/0'::pg_lsn)::bigint",
                 &[],
             )
             .await?
             .get(0);
         Ok(position.and_then(|p| u64::try_from(p).ok()))
+    }
+
+    async fn cluster_identity(&self) -> StoreResult<Option<ClusterIdentity>> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_one(
+                "SELECT system_identifier::text, pg_is_in_recovery() FROM pg_control_system()",
+                &[],
+            )
+            .await?;
+        Ok(Some(ClusterIdentity {
+            system_identifier: row.get(0),
+            in_recovery: row.get(1),
+        }))
     }
 
     async fn upsert_citizens(&self, batch: Vec<Citizen>) -> StoreResult<UpsertCounts> {

@@ -17,8 +17,8 @@ use crate::analytics::{AnalyticsStore, MemberWrite, facts_of, member_moved, regi
 use crate::citizen_row::{COLUMNS, CitizenRow};
 use crate::sqlite_analytics;
 use crate::{
-    Backend, CITIZEN_INDEXES, NewUser, Store, StoreError, StoreResult, UpsertCounts, User,
-    dedupe_sorted, from_unix_micros, migrate, unix_micros,
+    Backend, CITIZEN_INDEXES, ClusterIdentity, NewUser, Store, StoreError, StoreResult,
+    UpsertCounts, User, dedupe_sorted, from_unix_micros, migrate, unix_micros,
 };
 
 const MAX_READERS: usize = 8;
@@ -340,6 +340,10 @@ impl Store for SqliteStore {
     }
 
     async fn wal_position(&self) -> StoreResult<Option<u64>> {
+        Ok(None)
+    }
+
+    async fn cluster_identity(&self) -> StoreResult<Option<ClusterIdentity>> {
         Ok(None)
     }
 

@@ -67,9 +67,21 @@ async fn wal_position_advances_with_writes(backend: Backend) {
     let a = citizen("091087123456", "Nguyễn Văn An", "1987-03-09", "M", "30730");
     store.upsert_citizens(vec![a]).await.unwrap();
     let after = store.wal_position().await.unwrap();
+    let cluster = store.cluster_identity().await.unwrap();
     match backend {
-        Backend::Sqlite => assert_eq!((before, after), (None, None), "no replication"),
-        Backend::Postgres => assert!(before.unwrap() < after.unwrap(), "{before:?} {after:?}"),
+        Backend::Sqlite => {
+            assert_eq!((before, after), (None, None), "no replication");
+            assert!(cluster.is_none());
+        }
+        Backend::Postgres => {
+            assert!(before.unwrap() < after.unwrap(), "{before:?} {after:?}");
+            let cluster = cluster.unwrap();
+            assert!(!cluster.in_recovery, "the test server is a primary");
+            assert!(
+                cluster.system_identifier.parse::<u64>().is_ok(),
+                "{cluster:?}"
+            );
+        }
     }
 }
 

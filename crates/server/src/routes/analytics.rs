@@ -1,12 +1,12 @@
 //! Coverage, supervision and flow endpoints, and correction requests.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use axum::{Extension, Json};
 
-use super::ApiJson;
+use super::{ApiJson, ApiPath};
 use crate::analytics::{self as svc, AnalyticsQuery};
 use crate::corrections::{self, CorrectionRequestInput};
 use crate::exports;
@@ -97,7 +97,7 @@ pub fn flows() -> MethodRouter<AppState> {
 
 pub fn correction_requests() -> MethodRouter<AppState> {
     get(
-        |State(state): State<AppState>, Extension(caller): Caught, Path(id): Path<i64>| async move {
+        |State(state): State<AppState>, Extension(caller): Caught, ApiPath(id): ApiPath<i64>| async move {
             corrections::list(&state, &caller, id).await.map(Json)
         },
     )
@@ -107,7 +107,7 @@ pub fn file_correction_request() -> MethodRouter<AppState> {
     post(
         |State(state): State<AppState>,
          Extension(caller): Caught,
-         Path(id): Path<i64>,
+         ApiPath(id): ApiPath<i64>,
          ApiJson(input): ApiJson<CorrectionRequestInput>| async move {
             let stored = corrections::file(&state, &caller, id, &input).await?;
             Ok::<_, ApiError>((StatusCode::CREATED, Json(stored)))

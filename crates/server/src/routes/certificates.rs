@@ -1,13 +1,13 @@
 //! EU Digital COVID Certificate handlers.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use axum::{Extension, Json};
 use vaxtrace_domain::PersonalId;
 
-use super::ApiJson;
+use super::{ApiJson, ApiPath};
 use crate::certificate_page::{Styles, render};
 use crate::certificates::{self as svc, RevokeRequest};
 use crate::dcc_lists::{self as lists, VerifyDccRequest};
@@ -18,7 +18,7 @@ pub fn citizen_certificate() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Path(raw): Path<String>| async move {
+         ApiPath(raw): ApiPath<String>| async move {
             let id = PersonalId::parse(&raw)?;
             svc::citizen_certificate(&state, &caller, id)
                 .await
@@ -31,7 +31,7 @@ pub fn printable() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Path(raw): Path<String>| async move {
+         ApiPath(raw): ApiPath<String>| async move {
             let id = PersonalId::parse(&raw)?;
             let cert = svc::citizen_certificate(&state, &caller, id).await?;
             Ok::<_, ApiError>(Html(render(&cert, Styles::Linked)))
@@ -43,7 +43,7 @@ pub fn citizen_certificates() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Path(raw): Path<String>| async move {
+         ApiPath(raw): ApiPath<String>| async move {
             let id = PersonalId::parse(&raw)?;
             svc::citizen_certificates(&state, &caller, id)
                 .await
@@ -56,7 +56,7 @@ pub fn revoke() -> MethodRouter<AppState> {
     post(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Path(uvci): Path<String>,
+         ApiPath(uvci): ApiPath<String>,
          ApiJson(req): ApiJson<RevokeRequest>| async move {
             svc::revoke(&state, &caller, &uvci, &req).await.map(Json)
         },

@@ -1,6 +1,6 @@
 //! The citizen app's endpoints: sign-up and log-in by one-time code, and the `me` pages.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::{MethodRouter, get, post};
@@ -10,8 +10,8 @@ use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use vaxtrace_domain::PersonalId;
 
-use super::ApiJson;
 use super::auth::session_cookie;
+use super::{ApiJson, ApiPath};
 use crate::certificate_page::{Styles, render};
 use crate::citizen_accounts::{
     self as accounts, CitizenLoginRequest, CodeRequest, RebindRequest, SignupRequest,
@@ -74,7 +74,7 @@ pub fn rebind_phone() -> MethodRouter<AppState> {
     post(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Path(raw): Path<String>,
+         ApiPath(raw): ApiPath<String>,
          ApiJson(req): ApiJson<RebindRequest>| async move {
             let id = PersonalId::parse(&raw)?;
             accounts::rebind_phone(&state, &caller, id, &req)
@@ -107,7 +107,7 @@ pub fn remove_person() -> MethodRouter<AppState> {
     post(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Path(raw): Path<String>| async move {
+         ApiPath(raw): ApiPath<String>| async move {
             let id = PersonalId::parse(&raw)?;
             home::remove_person(&state, &caller, id).await?;
             Ok::<_, ApiError>(StatusCode::NO_CONTENT)

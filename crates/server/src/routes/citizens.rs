@@ -1,12 +1,12 @@
 //! Registry endpoints: identity verification, lookup by ID and by chip-card QR.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{MethodRouter, post};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use vaxtrace_domain::PersonalId;
 
-use super::ApiJson;
+use super::{ApiJson, ApiPath};
 use crate::middleware::Caller;
 use crate::services::{self, CitizenView, VerifyRequest};
 use crate::{ApiError, AppState};
@@ -27,7 +27,7 @@ pub fn get() -> MethodRouter<AppState> {
     axum::routing::get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Path(raw): Path<String>| async move {
+         ApiPath(raw): ApiPath<String>| async move {
             let id = PersonalId::parse(&raw)?;
             let citizen = services::read_citizen(&state, &caller, id, "citizen_lookup").await?;
             Ok::<_, ApiError>(Json(CitizenView::from(citizen)))

@@ -7,7 +7,7 @@ use axum::routing::{MethodRouter, get, post};
 use axum::{Extension, Json};
 use vaxtrace_domain::DeclarationInput;
 
-use super::ApiJson;
+use super::{ApiJson, ApiPath};
 use crate::declarations::{
     self as svc, AckRequest, CheckpointRequest, CountsQuery, InboxQuery, InboxView,
     OutbreakRequest, ScanRequest,
@@ -40,7 +40,7 @@ pub fn revoke() -> MethodRouter<AppState> {
     post(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         axum::extract::Path(id): axum::extract::Path<i64>| async move {
+         ApiPath(id): ApiPath<i64>| async move {
             svc::revoke_declaration(&state, &caller, id).await.map(Json)
         },
     )

@@ -1,14 +1,14 @@
 //! FHIR R4 endpoints: a citizen's Bundle, and importing a Bundle.
 
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get, post};
 use serde_json::Value;
 use vaxtrace_domain::PersonalId;
 
-use super::ApiJson;
+use super::{ApiJson, ApiPath};
 use crate::fhir as svc;
 use crate::middleware::Caller;
 use crate::{ApiError, AppState};
@@ -19,7 +19,7 @@ pub fn export() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Path(raw): Path<String>| async move {
+         ApiPath(raw): ApiPath<String>| async move {
             let id = PersonalId::parse(&raw)?;
             let bundle = svc::export(&state, &caller, id).await?;
             Ok::<_, ApiError>(([(header::CONTENT_TYPE, FHIR_JSON)], bundle.to_string()))

@@ -14,7 +14,8 @@ mod trace;
 mod vaccinations;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, header};
 use axum::routing::MethodRouter;
 use axum::{Router, middleware};
@@ -320,6 +321,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Self(v)),
             Err(rejection) => Err(json_rejection(&rejection)),
+        }
+    }
+}
+
+/// `Path<T>` whose rejections (an ID that is not a number, out of range) are bilingual
+/// [`ApiError`]s like every other error.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Self(v)),
+            Err(_) => Err(ApiError::bad_request(
+                "invalid_path",
+                "Tham số trong đường dẫn không hợp lệ",
+                "Malformed path parameter",
+            )),
         }
     }
 }

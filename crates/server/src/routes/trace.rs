@@ -1,6 +1,6 @@
 //! Venue, check-in, test, case, contact, quarantine and break-glass endpoints.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get, post};
@@ -9,8 +9,8 @@ use serde::Deserialize;
 use vaxtrace_domain::PersonalId;
 use vaxtrace_trace::{QuarantineInput, TestInput, VenueInput};
 
-use super::ApiJson;
 use super::declarations::{csv_download, push_csv_row};
+use super::{ApiJson, ApiPath};
 use crate::checkins::{BatchRequest, CheckinRequest};
 use crate::contact_trace::{AreaContactsQuery, BreakGlassQuery, ReviewRequest, TraceQuery};
 use crate::middleware::Caller;
@@ -40,7 +40,7 @@ pub fn my_venues() -> MethodRouter<AppState> {
 
 pub fn venue() -> MethodRouter<AppState> {
     get(
-        |State(state): State<AppState>, Extension(caller): Caught, Path(id): Path<i64>| async move {
+        |State(state): State<AppState>, Extension(caller): Caught, ApiPath(id): ApiPath<i64>| async move {
             venues::one(&state, &caller, id).await.map(Json)
         },
     )
@@ -55,7 +55,7 @@ pub fn venue_active() -> MethodRouter<AppState> {
     post(
         |State(state): State<AppState>,
          Extension(caller): Caught,
-         Path(id): Path<i64>,
+         ApiPath(id): ApiPath<i64>,
          ApiJson(req): ApiJson<ActiveRequest>| async move {
             venues::set_active(&state, &caller, id, req.active)
                 .await
@@ -66,7 +66,7 @@ pub fn venue_active() -> MethodRouter<AppState> {
 
 pub fn poster() -> MethodRouter<AppState> {
     get(
-        |State(state): State<AppState>, Extension(caller): Caught, Path(id): Path<i64>| async move {
+        |State(state): State<AppState>, Extension(caller): Caught, ApiPath(id): ApiPath<i64>| async move {
             let venue = venues::one(&state, &caller, id).await?;
             let page = crate::venue_poster::html(&venue).map_err(|_| ApiError::internal())?;
             Ok::<_, ApiError>(
@@ -78,7 +78,7 @@ pub fn poster() -> MethodRouter<AppState> {
 
 pub fn poster_png() -> MethodRouter<AppState> {
     get(
-        |State(state): State<AppState>, Extension(caller): Caught, Path(id): Path<i64>| async move {
+        |State(state): State<AppState>, Extension(caller): Caught, ApiPath(id): ApiPath<i64>| async move {
             let venue = venues::one(&state, &caller, id).await?;
             let png = crate::venue_poster::png(&venue).map_err(|e| {
                 tracing::error!(error = %e, "poster rendering failed");
@@ -156,7 +156,7 @@ pub fn confirm_case() -> MethodRouter<AppState> {
 
 pub fn case() -> MethodRouter<AppState> {
     get(
-        |State(state): State<AppState>, Extension(caller): Caught, Path(id): Path<String>| async move {
+        |State(state): State<AppState>, Extension(caller): Caught, ApiPath(id): ApiPath<String>| async move {
             cases::show(&state, &caller, &id).await.map(Json)
         },
     )
@@ -166,7 +166,7 @@ pub fn recover() -> MethodRouter<AppState> {
     post(
         |State(state): State<AppState>,
          Extension(caller): Caught,
-         Path(id): Path<String>,
+         ApiPath(id): ApiPath<String>,
          ApiJson(req): ApiJson<cases::RecoveryRequest>| async move {
             cases::recover(&state, &caller, &id, &req).await.map(Json)
         },
@@ -177,7 +177,7 @@ pub fn timeline() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Caught,
-         Path(id): Path<String>,
+         ApiPath(id): ApiPath<String>,
          Query(q): Query<TraceQuery>| async move {
             contact_trace::timeline(&state, &caller, &id, &q)
                 .await
@@ -190,7 +190,7 @@ pub fn timeline_csv() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Caught,
-         Path(id): Path<String>,
+         ApiPath(id): ApiPath<String>,
          Query(q): Query<TraceQuery>| async move {
             let timeline = contact_trace::timeline(&state, &caller, &id, &q).await?;
             let mut out = String::from("at,until,kind,place,detail\n");
@@ -213,7 +213,7 @@ pub fn trace() -> MethodRouter<AppState> {
     post(
         |State(state): State<AppState>,
          Extension(caller): Caught,
-         Path(id): Path<String>,
+         ApiPath(id): ApiPath<String>,
          ApiJson(q): ApiJson<TraceQuery>| async move {
             contact_trace::trace(&state, &caller, &id, &q)
                 .await
@@ -224,7 +224,7 @@ pub fn trace() -> MethodRouter<AppState> {
 
 pub fn case_contacts() -> MethodRouter<AppState> {
     get(
-        |State(state): State<AppState>, Extension(caller): Caught, Path(id): Path<String>| async move {
+        |State(state): State<AppState>, Extension(caller): Caught, ApiPath(id): ApiPath<String>| async move {
             contact_trace::case_contacts(&state, &caller, &id)
                 .await
                 .map(Json)
@@ -269,7 +269,7 @@ pub fn release_quarantine() -> MethodRouter<AppState> {
     post(
         |State(state): State<AppState>,
          Extension(caller): Caught,
-         Path(id): Path<i64>,
+         ApiPath(id): ApiPath<i64>,
          ApiJson(req): ApiJson<ReleaseRequest>| async move {
             quarantines::release(&state, &caller, id, &req)
                 .await
@@ -282,7 +282,7 @@ pub fn movements() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Caught,
-         Path(raw): Path<String>,
+         ApiPath(raw): ApiPath<String>,
          Query(q): Query<BreakGlassQuery>| async move {
             let id = PersonalId::parse(&raw)?;
             contact_trace::break_glass(&state, &caller, id, &q)
@@ -302,7 +302,7 @@ pub fn review_break_glass() -> MethodRouter<AppState> {
     post(
         |State(state): State<AppState>,
          Extension(caller): Caught,
-         Path(id): Path<i64>,
+         ApiPath(id): ApiPath<i64>,
          ApiJson(req): ApiJson<ReviewRequest>| async move {
             contact_trace::review_break_glass(&state, &caller, id, &req)
                 .await

@@ -1,12 +1,12 @@
 //! Vaccination endpoints: recording, review queue, signing, signature checks, status.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::routing::{MethodRouter, get, post};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use vaxtrace_domain::{PersonalId, ShotInput};
 
-use super::ApiJson;
+use super::{ApiJson, ApiPath};
 use crate::middleware::Caller;
 use crate::vaccinations::{self as svc, BulkRequest, QueueQuery, ReviewRequest, SignRequest};
 use crate::{ApiError, AppState};
@@ -44,7 +44,7 @@ pub fn detail() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Path(id): Path<i64>| async move {
+         ApiPath(id): ApiPath<i64>| async move {
             svc::record_detail(&state, &caller, id).await.map(Json)
         },
     )
@@ -54,7 +54,7 @@ pub fn review() -> MethodRouter<AppState> {
     post(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Path(id): Path<i64>,
+         ApiPath(id): ApiPath<i64>,
          ApiJson(req): ApiJson<ReviewRequest>| async move {
             svc::review(&state, &caller, id, &req).await.map(Json)
         },
@@ -75,7 +75,7 @@ pub fn signature() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Path(id): Path<i64>| async move {
+         ApiPath(id): ApiPath<i64>| async move {
             svc::check_signature(&state, &caller, id).await.map(Json)
         },
     )
@@ -113,7 +113,7 @@ pub fn status() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Path(raw): Path<String>| async move {
+         ApiPath(raw): ApiPath<String>| async move {
             let id = PersonalId::parse(&raw)?;
             svc::citizen_status(&state, &caller, id, "status_check")
                 .await
@@ -141,7 +141,7 @@ pub fn history() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Path(raw): Path<String>| async move {
+         ApiPath(raw): ApiPath<String>| async move {
             let id = PersonalId::parse(&raw)?;
             svc::history(&state, &caller, id).await.map(Json)
         },
