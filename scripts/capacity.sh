@@ -6,7 +6,7 @@
 #
 #   scripts/capacity.sh [CITIZENS=200000] [SECONDS=10]
 #
-# Needs: PostgreSQL server binaries, wrk, python3. Targets only 127.0.0.1; stops by itself.
+# Needs: PostgreSQL server binaries, wrk, curl, python3. Targets only 127.0.0.1; stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 citizens="${1:-200000}"
@@ -65,10 +65,12 @@ PY
 
 # Waits until the standby has replayed the load, so both measure the same data.
 lsn="$(psql -Atq "$PG_URL" -c 'SELECT pg_current_wal_lsn()')"
+caught_up=""
 for _ in $(seq 300); do
-  [ "$(psql -Atq "$PG_STANDBY_URL" -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
+  [ "$(psql -Atq "$PG_STANDBY_URL" -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && { caught_up=1; break; }
   sleep 0.2
 done
+[ -n "$caught_up" ] || { echo "capacity: the standby did not catch up within 60 s" >&2; exit 1; }
 
 run() { # label, server args...
   local label="$1"; shift

@@ -183,7 +183,13 @@ pub async fn retention(args: &RetentionArgs) -> anyhow::Result<()> {
 /// be a hot standby of the primary's cluster and already have every migration, or its answers
 /// would not be the primary's.
 async fn open_read_store(primary: &dyn Store, url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    const STREAMING: &str =
+        "--read-database-url needs PostgreSQL streaming replication: both URLs must be postgres://";
     let shown = redact_url(url);
+    // Checked before opening: opening a SQLite path would create the file.
+    if !url.starts_with("postgres") {
+        bail!(STREAMING);
+    }
     let store = vaxtrace_store::open(url)
         .await
         .with_context(|| format!("cannot open the read database {shown}"))?;
@@ -192,11 +198,9 @@ async fn open_read_store(primary: &dyn Store, url: &str) -> anyhow::Result<Arc<d
         store
             .cluster_identity()
             .await
-            .with_context(|| format!("cannot identify the cluster of {shown}"))?,
+            .with_context(|| format!("cannot identify the cluster of {shown} (the role needs EXECUTE on pg_control_system())"))?,
     ) else {
-        bail!(
-            "--read-database-url needs PostgreSQL streaming replication: both URLs must be postgres://"
-        );
+        bail!(STREAMING);
     };
     if theirs.system_identifier != ours.system_identifier {
         bail!("the read database {shown} is not a standby of --database-url (another cluster)");

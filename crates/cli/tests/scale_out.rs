@@ -416,4 +416,8 @@ async fn read_only_work_goes_to_the_hot_standby() {
     ] {
         refused_as_replica(&db.url, read_url, says);
     }
+    assert!(
+        !dir.path().join("other.db").exists(),
+        "a refused SQLite URL creates no file"
+    );
 }

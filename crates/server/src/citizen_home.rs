@@ -382,15 +382,15 @@ pub async fn card(
     let m = managed(state, caller, person).await?;
     let id = m.citizen.personal_id;
     let now = OffsetDateTime::now_utc();
-    // Records, flags and test from one database (the standby when there is one).
-    let records = state.reader().records_for_citizen(id).await?;
+    // From the primary, as the certificate below is: the card's doses and certificate agree.
+    let records = state.store.records_for_citizen(id).await?;
     let status = evaluate_records(&records, now);
     let (certificate, note) = match certificate_of(state, caller, &m.citizen, PURPOSE).await {
         Ok(c) => (Some(certificate_view(c)), None),
         Err(e) => (None, Some((e.message_vi, e.message_en))),
     };
     let flags = crate::cases::health_flags(state, id, true).await?;
-    let latest_test = state.reader().tests_of(id).await?.into_iter().next();
+    let latest_test = state.store.tests_of(id).await?.into_iter().next();
     state
         .audit
         .access(

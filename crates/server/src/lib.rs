@@ -114,7 +114,10 @@ impl AppState {
     /// Sends read-only work to `read_store`, a streaming replica of [`Self::store`].
     #[must_use]
     pub fn with_read_store(mut self, read_store: Arc<dyn Store>) -> Self {
-        self.replica = Some(replica::ReadReplica::start(read_store));
+        self.replica = Some(replica::ReadReplica::start(
+            read_store,
+            Arc::clone(&self.store),
+        ));
         self
     }
 

@@ -92,7 +92,7 @@ pub async fn require_access(
     let on_standby = !writes && !replica.behind_for(user);
     let response = replica::scope(on_standby, next.run(req)).await;
     if writes && response.status().is_success() {
-        replica.note_write(state.store.as_ref(), user).await;
+        replica.note_write(user).await;
     }
     response
 }

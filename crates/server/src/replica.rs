@@ -21,12 +21,14 @@ tokio::task_local! {
 
 /// How often the standby's replay position is read.
 const POLL: Duration = Duration::from_millis(50);
-/// A write whose WAL position could not be read sends its user to the primary this long.
-const UNKNOWN_POSITION_FOR: Duration = Duration::from_secs(10);
+/// Marks a write whose WAL position could not be read; the poller replaces it by the primary's
+/// position at its next tick (later than the write, so still safe).
+const UNKNOWN: u64 = u64::MAX;
 
 #[derive(Debug)]
 pub struct ReadReplica {
     store: Arc<dyn Store>,
+    primary: Arc<dyn Store>,
     notes: WriteNotes,
 }
 
@@ -40,10 +42,11 @@ struct WriteNotes {
 }
 
 impl ReadReplica {
-    /// The replica, with its polling task (which ends when the replica is dropped).
-    pub fn start(store: Arc<dyn Store>) -> Arc<Self> {
+    /// The replica of `primary`, with its polling task (which ends when the replica is dropped).
+    pub fn start(store: Arc<dyn Store>, primary: Arc<dyn Store>) -> Arc<Self> {
         let replica = Arc::new(Self {
             store,
+            primary,
             notes: WriteNotes::default(),
         });
         tokio::spawn(poll(Arc::downgrade(&replica)));
@@ -54,15 +57,14 @@ impl ReadReplica {
         self.store.as_ref()
     }
 
-    /// Records that `user` just wrote to `primary`.
-    pub async fn note_write(&self, primary: &dyn Store, user: i64) {
-        let position = match primary.wal_position().await {
+    /// Records that `user` just wrote to the primary.
+    pub async fn note_write(&self, user: i64) {
+        let position = match self.primary.wal_position().await {
             Ok(Some(p)) => p,
             Ok(None) => return,
             Err(e) => {
-                // Unknown: a position no standby reaches, forgotten after a while by `poll`.
                 tracing::warn!(error = %e, "cannot read the primary's WAL position");
-                u64::MAX
+                UNKNOWN
             }
         };
         self.notes.note(user, position);
@@ -96,11 +98,23 @@ impl WriteNotes {
         self.lock().get(&user).is_some_and(|(p, _)| *p > replayed)
     }
 
+    /// The standby has replayed up to `replayed` (one standby: it only moves forward).
     fn forget_replayed(&self, replayed: u64) {
-        self.replayed.fetch_max(replayed, Ordering::AcqRel);
-        self.lock().retain(|_, (p, at)| {
-            *p > replayed && (*p != u64::MAX || at.elapsed() < UNKNOWN_POSITION_FOR)
-        });
+        self.replayed.store(replayed, Ordering::Release);
+        self.lock().retain(|_, (p, _)| *p > replayed);
+    }
+
+    fn has_unknown(&self) -> bool {
+        self.lock().values().any(|(p, _)| *p == UNKNOWN)
+    }
+
+    /// Gives the notes of unknown position the primary's `position`, read after their writes.
+    fn resolve_unknown(&self, position: u64) {
+        for (p, _) in self.lock().values_mut() {
+            if *p == UNKNOWN {
+                *p = position;
+            }
+        }
     }
 }
 
@@ -111,6 +125,11 @@ async fn poll(replica: Weak<ReadReplica>) {
         let Some(replica) = replica.upgrade() else {
             return;
         };
+        if replica.notes.has_unknown()
+            && let Ok(Some(position)) = replica.primary.wal_position().await
+        {
+            replica.notes.resolve_unknown(position);
+        }
         match replica.store.wal_position().await {
             Ok(Some(replayed)) => {
                 failing = false;
@@ -155,20 +174,22 @@ mod tests {
         notes.forget_replayed(100);
         assert!(!notes.behind_for(7));
         assert!(notes.lock().is_empty(), "passed notes are dropped");
-        notes.forget_replayed(50);
-        assert_eq!(
-            notes.replayed.load(Ordering::Acquire),
-            100,
-            "never goes back"
-        );
     }
 
     #[test]
-    fn an_unknown_position_keeps_the_writer_on_the_primary() {
+    fn an_unknown_position_keeps_the_writer_on_the_primary_until_resolved() {
         let notes = WriteNotes::default();
-        notes.note(7, u64::MAX);
-        notes.forget_replayed(u64::MAX - 1);
-        assert!(notes.behind_for(7));
-        assert_eq!(notes.lock().len(), 1, "kept for UNKNOWN_POSITION_FOR");
+        notes.note(7, UNKNOWN);
+        notes.forget_replayed(1_000_000);
+        assert!(notes.behind_for(7) && notes.has_unknown());
+        notes.resolve_unknown(1_000_500);
+        assert!(!notes.has_unknown());
+        notes.forget_replayed(1_000_400);
+        assert!(
+            notes.behind_for(7),
+            "the standby has not reached the primary's position"
+        );
+        notes.forget_replayed(1_000_500);
+        assert!(!notes.behind_for(7));
     }
 }

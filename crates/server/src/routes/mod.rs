@@ -13,7 +13,7 @@ mod meta;
 mod trace;
 mod vaccinations;
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, header};
@@ -336,6 +336,8 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(v)) => Ok(Self(v)),
+            // A template without the parameter is this server's bug, not the client's.
+            Err(PathRejection::MissingPathParams(_)) => Err(ApiError::internal()),
             Err(_) => Err(ApiError::bad_request(
                 "invalid_path",
                 "Tham số trong đường dẫn không hợp lệ",
