@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one test command (README and CI): formatting, lints, every test on SQLite and on a throwaway
 # PostgreSQL cluster (with a hot standby), Schemathesis against the served OpenAPI document, and the
-# browser tests in headless Chromium. Under CI=true a missing PostgreSQL, Schemathesis or Chromium
-# is an error, not a skip.
+# browser tests in headless Chromium, and a bounded run of every fuzz target (VAXTRACE_FUZZ_SECONDS
+# each, default 60). Under CI=true a missing PostgreSQL, Schemathesis, Chromium or cargo-fuzz is
+# an error, not a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/postgres.sh
@@ -45,4 +46,14 @@ elif [ "${CI:-}" = true ]; then
   exit 1
 else
   echo "NOTICE: chromium/chromedriver/selenium missing: browser tests SKIPPED (see .ci/run for the install)"
+fi
+
+# Bounded fuzzing of every parser of outside input (fuzz/README.md), last: it takes minutes.
+if cargo fuzz --version >/dev/null 2>&1; then
+  ./scripts/fuzz.sh "${VAXTRACE_FUZZ_SECONDS:-60}"
+elif [ "${CI:-}" = true ]; then
+  echo "error: the fuzz runs need cargo-fuzz (cargo install cargo-fuzz --locked)" >&2
+  exit 1
+else
+  echo "NOTICE: cargo-fuzz missing: fuzz runs SKIPPED (cargo install cargo-fuzz --locked)"
 fi

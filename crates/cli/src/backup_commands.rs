@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::Args;
+use time::OffsetDateTime;
 use vaxtrace_store::{backup, redact_url};
 
 use crate::Db;
@@ -90,5 +91,49 @@ pub async fn restore(args: &RestoreArgs) -> anyhow::Result<()> {
         store.count_citizens().await?,
         audit.entries
     );
+    Ok(())
+}
+
+/// `vaxtrace check`: every check runs and prints its verdict; the command fails if any failed.
+pub async fn check(db: &Db) -> anyhow::Result<()> {
+    let store = open_store(db).await?;
+    let mut failed = 0;
+    let problems = store.integrity_problems().await?;
+    if problems.is_empty() {
+        println!("storage: intact, every foreign key holds");
+    } else {
+        failed += 1;
+        for problem in problems.iter().take(20) {
+            println!("storage: {problem}");
+        }
+        println!("storage: {} problems", problems.len());
+    }
+    let recount = store
+        .recount(false, None, OffsetDateTime::now_utc())
+        .await?;
+    if recount.agrees() {
+        println!(
+            "counters: agree with a recount of {} citizens",
+            recount.citizens
+        );
+    } else {
+        failed += 1;
+        println!(
+            "counters: {} counters and {} contributions differ from a recount \
+             (vaxtrace analytics recount --apply replaces them)",
+            recount.counter_differences, recount.member_differences
+        );
+    }
+    let audit = store.verify_audit().await?;
+    match audit.first_broken {
+        None => println!("audit chain: intact, {} entries", audit.entries),
+        Some(seq) => {
+            failed += 1;
+            println!("audit chain: broken at entry {seq}");
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} of 3 checks failed");
+    }
     Ok(())
 }

@@ -38,6 +38,10 @@ pub enum BenchCommand {
     /// Coverage of every commune of a province and of the nation by province from the live
     /// counters, vs `DuckDB` scanning the same data as Parquet; and the counters' cost to ingest.
     Coverage(crate::bench_coverage::CoverageBench),
+    /// A bounded soak: mixed traffic (verifications, status lookups, check-ins, pass scans,
+    /// declarations) paced for minutes; throughput, p50/p99 and errors per interval and kind,
+    /// and the server's memory over time. SQLite, and PostgreSQL with --postgres-url.
+    Soak(crate::bench_soak::SoakBench),
 }
 
 #[derive(Debug, Args)]
@@ -83,6 +87,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Declare(args) => crate::bench_declare::run(args).await,
         BenchCommand::Trace(args) => crate::bench_trace::run(args).await,
         BenchCommand::Coverage(args) => crate::bench_coverage::run(args).await,
+        BenchCommand::Soak(args) => crate::bench_soak::run(args).await,
     }
 }
 
@@ -329,6 +334,13 @@ struct LoginResponse {
 pub(crate) struct Served {
     child: tokio::process::Child,
     pub(crate) addr: String,
+}
+
+impl Served {
+    /// The server's process ID, to sample its memory.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
 }
 
 impl Drop for Served {

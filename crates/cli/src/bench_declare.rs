@@ -39,7 +39,7 @@ pub struct DeclareBench {
     postgres_url: Option<String>,
 }
 
-const PASSPHRASE: &str = "bench declare passphrase, throwaway keys";
+pub(crate) const PASSPHRASE: &str = "bench declare passphrase, throwaway keys";
 const CHECKPOINT: &str = "BENCH-1";
 /// Passes collected for the scan run (each one scanned many times).
 const PASSES: usize = 2_000;
@@ -49,7 +49,7 @@ const SCANS_MIN: f64 = 30_000.0;
 const P99_MAX_MS: f64 = 10.0;
 
 /// Registry, pass signer, users and a checkpoint; returns the declaration bodies.
-async fn prepare(url: &str, citizens: u64) -> anyhow::Result<Vec<Bytes>> {
+pub(crate) async fn prepare(url: &str, citizens: u64) -> anyhow::Result<Vec<Bytes>> {
     let today = vaxtrace_domain::date::vietnam_day(OffsetDateTime::now_utc());
     let mut first_commune = None;
     let (store, bodies) = load_registry(url, citizens, |_, input| {
@@ -106,7 +106,7 @@ async fn prepare(url: &str, citizens: u64) -> anyhow::Result<Vec<Bytes>> {
 }
 
 /// Declares `count` times on one connection and keeps the passes, for the scan run.
-async fn collect_passes(
+pub(crate) async fn collect_passes(
     addr: &str,
     token: &str,
     bodies: &[Bytes],

@@ -285,10 +285,45 @@ fn parse_rows(
     batches: &mpsc::Sender<Vec<Citizen>>,
 ) -> anyhow::Result<ParserOutcome> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut rejects = Rejects::create(rejects_path)?;
+    let mut batch = Batcher::new(batch_size, batches);
+    let rows = read_registry(
+        BufReader::with_capacity(1 << 20, file),
+        today,
+        |row, parsed| {
+            bytes_read.store(row.byte, Ordering::Relaxed);
+            match parsed {
+                Ok(citizen) => batch.push(citizen),
+                Err(e) => rejects.add(row.line, &e),
+            }
+        },
+    )?;
+    batch.finish()?;
+    rejects.out.flush()?;
+    Ok(ParserOutcome {
+        rows,
+        rejected: rejects.count,
+    })
+}
+
+/// Where a row sits in its file.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowAt {
+    pub(crate) line: u64,
+    pub(crate) byte: u64,
+}
+
+/// Parses a registry file, handing every row (parsed, or why not) to `each`; returns the rows read.
+/// A broken quote can swallow the rest of the file: it is reported as one row and reading stops.
+pub(crate) fn read_registry<R: std::io::Read>(
+    input: R,
+    today: Date,
+    mut each: impl FnMut(RowAt, Result<Citizen, ParseError>) -> anyhow::Result<()>,
+) -> anyhow::Result<u64> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(false)
-        .from_reader(BufReader::with_capacity(1 << 20, file));
+        .from_reader(input);
     let mut record = csv::ByteRecord::new();
     if !reader
         .read_byte_record(&mut record)
@@ -298,16 +333,14 @@ fn parse_rows(
     }
     let columns = Columns::from_header(&record)?;
     let width = record.len();
-    let mut rejects = Rejects::create(rejects_path)?;
     let mut rows = 0u64;
-    let mut batch = Batcher::new(batch_size, batches);
     loop {
         let line = reader.position().line();
+        let byte = reader.position().byte();
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                // A broken quote can swallow the rest of the file; report it and stop reading.
                 rows += 1;
                 let err = ParseError::new(
                     "row",
@@ -315,30 +348,19 @@ fn parse_rows(
                     "Dòng CSV hỏng",
                     format!("Malformed CSV: {e}"),
                 );
-                rejects.add(line, &err)?;
+                each(RowAt { line, byte }, Err(err))?;
                 break;
             }
         }
         rows += 1;
-        bytes_read.store(
-            record.position().map_or(0, csv::Position::byte),
-            Ordering::Relaxed,
-        );
         let parsed = match row_shape_error(record.len(), width, record.as_slice().len()) {
             Some(e) => Err(e),
             None => columns.input(&record).and_then(|input| input.parse(today)),
         };
-        match parsed {
-            Ok(citizen) => batch.push(citizen)?,
-            Err(e) => rejects.add(line, &e)?,
-        }
+        let byte = record.position().map_or(byte, csv::Position::byte);
+        each(RowAt { line, byte }, parsed)?;
     }
-    batch.finish()?;
-    rejects.out.flush()?;
-    Ok(ParserOutcome {
-        rows,
-        rejected: rejects.count,
-    })
+    Ok(rows)
 }
 
 pub(crate) fn progress_bar(total: u64, enabled: bool) -> ProgressBar {
@@ -502,4 +524,59 @@ pub fn write_csv(
     out.flush()?;
     bar.set_position(n);
     Ok(n)
+}
+
+/// A CSV file of named, trimmed columns read row by row with line numbers: the shape of the
+/// smaller imports (test results, insurance cards).
+pub(crate) struct NamedRows<R> {
+    reader: csv::Reader<R>,
+    headers: csv::StringRecord,
+    record: csv::StringRecord,
+    line: u64,
+}
+
+impl<R: std::io::Read> NamedRows<R> {
+    pub(crate) fn new(input: R, required: &[&str]) -> anyhow::Result<Self> {
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(input);
+        let headers = reader
+            .headers()
+            .context("cannot read the header row")?
+            .clone();
+        if let Some(needed) = required.iter().find(|n| !headers.iter().any(|h| h == **n)) {
+            bail!("the header row has no `{needed}` column");
+        }
+        Ok(Self {
+            reader,
+            headers,
+            record: csv::StringRecord::new(),
+            line: 1,
+        })
+    }
+
+    /// The next row as `T` (or why it is unreadable) with its line; `None` at the end. Malformed
+    /// CSV stops the file: a re-run after fixing it resumes.
+    pub(crate) fn next_row<T: serde::de::DeserializeOwned>(
+        &mut self,
+    ) -> anyhow::Result<Option<(u64, Result<T, String>)>> {
+        let more = self
+            .reader
+            .read_record(&mut self.record)
+            .with_context(|| format!("line {}: unreadable CSV", self.line + 1))?;
+        if !more {
+            return Ok(None);
+        }
+        self.line += 1;
+        let row = self
+            .record
+            .deserialize::<T>(Some(&self.headers))
+            .map_err(|e| format!("unreadable row: {e}"));
+        Ok(Some((self.line, row)))
+    }
+
+    /// Bytes read so far, for the progress bar.
+    pub(crate) fn byte(&self) -> u64 {
+        self.reader.position().byte()
+    }
 }

@@ -16,7 +16,7 @@ use vaxtrace_store::{InsuranceCard, Store};
 
 use crate::Db;
 use crate::commands::open_store;
-use crate::import::progress_bar;
+use crate::import::{NamedRows, progress_bar};
 
 #[derive(Debug, Args)]
 pub struct ImportInsuranceArgs {
@@ -37,7 +37,7 @@ pub struct ImportInsuranceArgs {
 }
 
 #[derive(Debug, Deserialize)]
-struct Row {
+pub(crate) struct Row {
     personal_id: String,
     card_number: String,
     #[serde(default)]
@@ -46,7 +46,7 @@ struct Row {
     valid_to: String,
 }
 
-fn parse_row(row: &Row, source: &str) -> Result<InsuranceCard, ParseError> {
+pub(crate) fn parse_row(row: &Row, source: &str) -> Result<InsuranceCard, ParseError> {
     let personal_id = PersonalId::parse(&row.personal_id)?;
     let card = InsuranceNumber::parse(&row.card_number)?;
     let day = |field, raw: &str| {
@@ -96,31 +96,13 @@ pub async fn run(args: ImportInsuranceArgs) -> anyhow::Result<()> {
         crate::import::reasons_csv(&args.file, args.rejects.as_ref(), ".rejects.csv")?;
     let store = open_store(&args.db).await?;
     let bar = progress_bar(total, !args.no_progress);
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(file);
-    let headers = reader
-        .headers()
-        .context("cannot read the header row")?
-        .clone();
-    for needed in ["personal_id", "card_number"] {
-        if !headers.iter().any(|h| h == needed) {
-            bail!("the header row has no `{needed}` column");
-        }
-    }
+    let mut rows = NamedRows::new(file, &["personal_id", "card_number"])?;
     let mut tally = Tally::default();
     let mut batch: Vec<(u64, InsuranceCard)> = Vec::new();
-    let mut record = csv::StringRecord::new();
-    let mut line = 1u64;
-    while reader
-        .read_record(&mut record)
-        .with_context(|| format!("line {}: unreadable CSV", line + 1))?
-    {
-        line += 1;
-        bar.set_position(reader.position().byte().min(total));
-        let parsed = record
-            .deserialize::<Row>(Some(&headers))
-            .map_err(|e| ("", format!("unreadable row: {e}")))
+    while let Some((line, row)) = rows.next_row::<Row>()? {
+        bar.set_position(rows.byte().min(total));
+        let parsed = row
+            .map_err(|e| ("", e))
             .and_then(|row| parse_row(&row, &source).map_err(|e| (e.field, e.message_en)));
         match parsed {
             Ok(card) => batch.push((line, card)),

@@ -14,7 +14,7 @@
 //! bad one never stops the others, and a re-run skips what was imported.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
@@ -188,9 +188,9 @@ struct Counts {
 const MAX_LINE: usize = 64 * 1024;
 
 /// The file's records with their line numbers (CSV: the header is line 1).
-fn records(format: LegacyFormat, file: File) -> Records {
+pub(crate) fn records(format: LegacyFormat, input: impl Read + 'static) -> Records {
     match format {
-        LegacyFormat::NcoviJsonl => Box::new(BufReader::new(file).lines().enumerate().filter_map(
+        LegacyFormat::NcoviJsonl => Box::new(BufReader::new(input).lines().enumerate().filter_map(
             |(i, line)| {
                 let record = match line {
                     Err(e) => Err(format!("unreadable line: {e}")),
@@ -204,7 +204,7 @@ fn records(format: LegacyFormat, file: File) -> Records {
             },
         )),
         LegacyFormat::BluezoneCsv => {
-            let reader = csv::Reader::from_reader(BufReader::new(file));
+            let reader = csv::Reader::from_reader(BufReader::new(input));
             Box::new(
                 reader
                     .into_deserialize::<BluezoneRecord>()

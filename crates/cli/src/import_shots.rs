@@ -20,7 +20,7 @@ use vaxtrace_server::linker::{Linked, link, store_linked, unmatched};
 use vaxtrace_store::{InsertOutcome, LinkDecision, NewShotRecord, Store};
 
 use crate::commands::cli_audit;
-use crate::import::{Batcher, Rejects, peak_rss_kib, progress_bar, row_shape_error};
+use crate::import::{Batcher, Rejects, RowAt, peak_rss_kib, progress_bar, row_shape_error};
 use crate::synth_shots::SHOT_COLUMNS;
 
 /// Columns a file must have; the others of [`SHOT_COLUMNS`] may be absent.
@@ -103,9 +103,32 @@ fn parse_rows(
     batches: &mpsc::Sender<Vec<Shot>>,
 ) -> anyhow::Result<(u64, u64)> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(BufReader::with_capacity(1 << 20, file));
+    let mut rejects = Rejects::create(&opts.rejects)?;
+    let mut batch = Batcher::new(opts.batch_size, batches);
+    let rows = read_shots(
+        BufReader::with_capacity(1 << 20, file),
+        OffsetDateTime::now_utc(),
+        |row, parsed| {
+            bytes_read.store(row.byte, Ordering::Relaxed);
+            match parsed {
+                Ok(shot) => batch.push(shot),
+                Err(e) => rejects.add(row.line, &e),
+            }
+        },
+    )?;
+    batch.finish()?;
+    rejects.out.flush()?;
+    Ok((rows, rejects.count))
+}
+
+/// Parses a vaccination records file, handing every row (parsed, or why not) to `each`; returns
+/// the rows read. A broken quote is reported as one row and stops the reading.
+pub(crate) fn read_shots<R: std::io::Read>(
+    input: R,
+    now: OffsetDateTime,
+    mut each: impl FnMut(RowAt, Result<Shot, ParseError>) -> anyhow::Result<()>,
+) -> anyhow::Result<u64> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let header = reader.headers().context("cannot read the header")?.clone();
     check_header(&header)?;
     let header: csv::StringRecord = header
@@ -113,13 +136,11 @@ fn parse_rows(
         .map(|h| h.trim().trim_start_matches('\u{feff}'))
         .collect();
     let width = header.len();
-    let mut rejects = Rejects::create(&opts.rejects)?;
     let mut record = csv::StringRecord::new();
     let mut rows = 0u64;
-    let mut batch = Batcher::new(opts.batch_size, batches);
-    let now = OffsetDateTime::now_utc();
     loop {
         let line = reader.position().line();
+        let byte = reader.position().byte();
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
@@ -130,18 +151,18 @@ fn parse_rows(
                 } else {
                     ("malformed_csv", format!("Malformed CSV: {e}"))
                 };
-                rejects.add(line, &ParseError::new("row", code, "Dòng CSV hỏng", en))?;
-                if code == "malformed_csv" {
+                let stop = code == "malformed_csv";
+                each(
+                    RowAt { line, byte },
+                    Err(ParseError::new("row", code, "Dòng CSV hỏng", en)),
+                )?;
+                if stop {
                     break;
                 }
                 continue;
             }
         }
         rows += 1;
-        bytes_read.store(
-            record.position().map_or(0, csv::Position::byte),
-            Ordering::Relaxed,
-        );
         let parsed = if let Some(e) = row_shape_error(record.len(), width, record.as_slice().len())
         {
             Err(e)
@@ -153,14 +174,10 @@ fn parse_rows(
                 })
                 .and_then(|input| input.parse(now))
         };
-        match parsed {
-            Ok(shot) => batch.push(shot)?,
-            Err(e) => rejects.add(line, &e)?,
-        }
+        let byte = record.position().map_or(byte, csv::Position::byte);
+        each(RowAt { line, byte }, parsed)?;
     }
-    batch.finish()?;
-    rejects.out.flush()?;
-    Ok((rows, rejects.count))
+    Ok(rows)
 }
 
 pub async fn import_vaccinations(

@@ -15,7 +15,7 @@ use vaxtrace_trace::TestInput;
 
 use crate::Db;
 use crate::commands::open_store;
-use crate::import::progress_bar;
+use crate::import::{NamedRows, progress_bar};
 
 #[derive(Debug, Args)]
 pub struct ImportTestsArgs {
@@ -38,24 +38,12 @@ pub async fn run(args: ImportTestsArgs) -> anyhow::Result<()> {
     let store = open_store(&args.db).await?;
     let state = AppState::new(store, ServerConfig::default());
     let bar = progress_bar(total, !args.no_progress);
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(file);
+    let mut rows = NamedRows::new(file, &[])?;
     let (mut stored, mut repeated, mut refused) = (0u64, 0u64, 0u64);
-    let headers = reader
-        .headers()
-        .context("cannot read the header row")?
-        .clone();
-    let mut record = csv::StringRecord::new();
-    let mut line = 1u64;
-    while reader
-        .read_record(&mut record)
-        .with_context(|| format!("line {}: unreadable CSV", line + 1))?
-    {
-        line += 1;
-        bar.set_position(reader.position().byte().min(total));
-        let outcome = match record.deserialize::<TestInput>(Some(&headers)) {
-            Err(e) => Err(("", format!("unreadable row: {e}"))),
+    while let Some((line, row)) = rows.next_row::<TestInput>()? {
+        bar.set_position(rows.byte().min(total));
+        let outcome = match row {
+            Err(e) => Err(("", e)),
             Ok(input) => match input.parse(OffsetDateTime::now_utc()) {
                 Err(e) => Err((e.field, e.message_en)),
                 Ok(result) => {

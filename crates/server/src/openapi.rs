@@ -186,13 +186,14 @@ fn status_text(code: u16) -> &'static str {
 }
 
 /// The route's own statuses, plus those every route of its shape can answer: 400 for a malformed
-/// path parameter or JSON body; 413, 415 and 422 for a body too large, not JSON, or mistyped.
+/// path parameter, query parameter or JSON body; 413, 415 and 422 for a body too large, not
+/// JSON, or mistyped.
 fn documented_statuses(route: &crate::routes::Route) -> Vec<u16> {
     let mut codes = route.statuses.to_vec();
     if route.body.is_some() {
         codes.extend([400, 413, 415, 422]);
     }
-    if route.path.contains('{') {
+    if route.path.contains('{') || route.query.is_some() {
         codes.push(400);
     }
     codes.sort_unstable();
@@ -213,6 +214,29 @@ fn path_parameters(path: &str) -> Vec<Value> {
             json!({"name": name, "in": "path", "required": true, "schema": schema})
         })
         .collect()
+}
+
+/// The schema of a query parameter: one name means one type in every query of the API.
+fn query_schema(name: &str) -> Value {
+    match name {
+        "after" | "before" => json!({"type": "integer", "format": "int64"}),
+        "limit" | "days" | "days_before" | "min_overlap_minutes" | "margin_minutes" => {
+            json!({"type": "integer", "minimum": 0, "maximum": u32::MAX})
+        }
+        "depth" => json!({"type": "integer", "minimum": 0, "maximum": u8::MAX}),
+        "risk" | "outbreak" | "unread" => json!({"type": "boolean"}),
+        _ => json!({"type": "string"}),
+    }
+}
+
+/// The route's query parameters, all optional, as its handler's query type declares them.
+fn query_parameters(route: &crate::routes::Route) -> Vec<Value> {
+    route.query.map_or_else(Vec::new, |shape| {
+        (shape.names)()
+            .iter()
+            .map(|name| json!({"name": name, "in": "query", "required": false, "schema": query_schema(name)}))
+            .collect()
+    })
 }
 
 pub fn document() -> Value {
@@ -246,7 +270,8 @@ pub fn document() -> Value {
             operation["requestBody"] = json!({"required": true,
                 "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{body}")}}}});
         }
-        let parameters = path_parameters(route.path);
+        let mut parameters = path_parameters(route.path);
+        parameters.extend(query_parameters(route));
         if !parameters.is_empty() {
             operation["parameters"] = Value::Array(parameters);
         }
@@ -275,4 +300,45 @@ pub fn document() -> Value {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routes::ROUTES;
+
+    /// Each documented query parameter exists in the handler's query type and has the type the
+    /// handler parses: a declared integer refuses a word, a declared boolean refuses "maybe".
+    #[test]
+    fn query_parameters_are_typed_as_the_handlers_parse_them() {
+        let mut checked = 0;
+        for route in ROUTES {
+            let Some(shape) = route.query else { continue };
+            let names = (shape.names)();
+            assert!(
+                !names.is_empty(),
+                "{}: no fields read off its query type",
+                route.path
+            );
+            for name in names {
+                let at = format!("{} ?{name}", route.path);
+                let schema = query_schema(name);
+                match schema["type"].as_str() {
+                    Some("integer") => {
+                        assert!((shape.accepts)(&format!("{name}=7")), "{at}");
+                        assert!(!(shape.accepts)(&format!("{name}=seven")), "{at}");
+                        let unsigned = schema["minimum"] == 0;
+                        assert_eq!((shape.accepts)(&format!("{name}=-1")), !unsigned, "{at}");
+                    }
+                    Some("boolean") => {
+                        assert!((shape.accepts)(&format!("{name}=true")), "{at}");
+                        assert!(!(shape.accepts)(&format!("{name}=maybe")), "{at}");
+                    }
+                    _ => assert!((shape.accepts)(&format!("{name}=x")), "{at}"),
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 40, "{checked} parameters");
+    }
 }

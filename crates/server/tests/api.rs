@@ -28,17 +28,45 @@ async fn openapi_documents_every_route(backend: Backend) {
             route.path
         );
         // Every template variable is a declared path parameter (OpenAPI tools refuse the rest).
-        let declared: Vec<&str> = op["parameters"]
-            .as_array()
-            .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
-            .unwrap_or_default();
+        let declared = |place: &str| -> Vec<&str> {
+            op["parameters"]
+                .as_array()
+                .map(|ps| {
+                    ps.iter()
+                        .filter(|p| p["in"] == place)
+                        .filter_map(|p| p["name"].as_str())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
         let templated: Vec<&str> = route
             .path
             .split('/')
             .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
             .collect();
-        assert_eq!(declared, templated, "{} {}", route.method, route.path);
+        assert_eq!(
+            declared("path"),
+            templated,
+            "{} {}",
+            route.method,
+            route.path
+        );
+        // Query parameters are those of the handler's query type.
+        let query = route.query.map_or(&[][..], |shape| (shape.names)());
+        assert_eq!(declared("query"), query, "{} {}", route.method, route.path);
     }
+    let coverage = &doc["paths"]["/api/v1/coverage"]["get"];
+    let names: Vec<&str> = coverage["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"area") && names.contains(&"format"),
+        "{names:?}"
+    );
+    assert!(coverage["responses"]["400"].is_object());
     let health: Value = app.get("/healthz", None).await.json().await.unwrap();
     assert_eq!(health["status"], "ok");
     assert_eq!(health["backend"], serde_json::to_value(backend).unwrap());
@@ -201,6 +229,20 @@ async fn malformed_requests_get_bilingual_errors(backend: Backend) {
     let huge = json!({"username": "a".repeat(100_000), "password": "x"});
     let res = app.client.post(&url).json(&huge).send().await.unwrap();
     assert_eq!(res.status(), 413);
+    // A mistyped query parameter: the same JSON error, naming the parameter.
+    let analyst = app.login("analyst").await;
+    let res = app
+        .get("/api/v1/coverage/lowest?limit=many", Some(&analyst))
+        .await;
+    let body = assert_error(res, 400, "invalid_query").await;
+    assert!(
+        body["message_en"].as_str().unwrap().contains("limit"),
+        "{body}"
+    );
+    let res = app
+        .get("/api/v1/coverage/lowest?limit=3", Some(&analyst))
+        .await;
+    assert_eq!(res.status(), 200);
 }
 
 async fn officers_read_only_their_jurisdiction(backend: Backend) {

@@ -142,6 +142,11 @@ pub trait Store:
     /// read-only hot standby).
     async fn pending_migrations(&self) -> StoreResult<Vec<String>>;
 
+    /// What is wrong with the stored data at the storage level, empty when nothing: `SQLite`'s
+    /// integrity check and rows whose foreign key points nowhere; on `PostgreSQL`, which enforces
+    /// every key through its WAL, constraints left unvalidated. Reads the whole database.
+    async fn integrity_problems(&self) -> StoreResult<Vec<String>>;
+
     /// How far this database's write-ahead log has got, as a byte position: written, on a
     /// primary; replayed, on a hot standby. `None` where there is no replication (`SQLite`).
     /// Comparing the two tells whether a standby already holds a given write.

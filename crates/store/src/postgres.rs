@@ -218,6 +218,27 @@ impl Store for PostgresStore {
         Ok(migrate::pending(migrate::POSTGRES, &applied))
     }
 
+    async fn integrity_problems(&self) -> StoreResult<Vec<String>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT conrelid::regclass::text, conname FROM pg_constraint \
+                 WHERE NOT convalidated AND connamespace = current_schema()::regnamespace",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "constraint {} of {} is not validated",
+                    r.get::<_, String>(1),
+                    r.get::<_, String>(0)
+                )
+            })
+            .collect())
+    }
+
     async fn wal_position(&self) -> StoreResult<Option<u64>> {
         let client = self.pool.get().await?;
         let position: Option<i64> = client

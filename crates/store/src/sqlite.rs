@@ -339,6 +339,32 @@ impl Store for SqliteStore {
         Ok(migrate::pending(migrate::SQLITE, &applied))
     }
 
+    async fn integrity_problems(&self) -> StoreResult<Vec<String>> {
+        self.read(|conn| {
+            let mut problems: Vec<String> = conn
+                .prepare("PRAGMA integrity_check")?
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .filter(|line| line != "ok")
+                .collect();
+            let mut orphans = conn.prepare("PRAGMA foreign_key_check")?;
+            let found = orphans.query_map([], |r| {
+                Ok(format!(
+                    "{} row {} points to a missing {} row",
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<i64>>(1)?.unwrap_or_default(),
+                    r.get::<_, String>(2)?
+                ))
+            })?;
+            for orphan in found {
+                problems.push(orphan?);
+            }
+            Ok(problems)
+        })
+        .await
+    }
+
     async fn wal_position(&self) -> StoreResult<Option<u64>> {
         Ok(None)
     }

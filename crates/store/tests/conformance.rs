@@ -59,6 +59,47 @@ async fn migrate_is_idempotent(backend: Backend) {
     assert_eq!(store.backend(), backend);
 }
 
+/// `integrity_problems` is empty on sound data, and names a row whose foreign key points nowhere
+/// (`SQLite`, written with the checks off) or a constraint left unvalidated (`PostgreSQL`).
+async fn integrity_check_finds_broken_keys(backend: Backend) {
+    let Some((db, store)) = store(backend).await else {
+        return;
+    };
+    let a = citizen("091087123456", "Nguyễn Văn An", "1987-03-09", "M", "30730");
+    store.upsert_citizens(vec![a]).await.unwrap();
+    assert_eq!(
+        store.integrity_problems().await.unwrap(),
+        Vec::<String>::new()
+    );
+    let expected = match backend {
+        Backend::Sqlite => {
+            let path = db.url.strip_prefix("sqlite:").unwrap();
+            let conn = rusqlite::Connection::open(path).unwrap();
+            conn.execute_batch(
+                "PRAGMA foreign_keys = OFF; INSERT INTO sessions VALUES (x'00', 999, 0, 0);",
+            )
+            .unwrap();
+            "sessions"
+        }
+        Backend::Postgres => {
+            let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            client
+                .batch_execute(
+                    "ALTER TABLE citizens ADD CONSTRAINT left_unvalidated CHECK (true) NOT VALID",
+                )
+                .await
+                .unwrap();
+            "left_unvalidated"
+        }
+    };
+    let problems = store.integrity_problems().await.unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains(expected), "{problems:?}");
+}
+
 async fn wal_position_advances_with_writes(backend: Backend) {
     let Some((_db, store)) = store(backend).await else {
         return;
@@ -410,6 +451,7 @@ async fn raw_sql(db: &TestDb, sql: &str) -> Result<(), String> {
 }
 
 vaxtrace_store::on_both_backends!(
+    integrity_check_finds_broken_keys,
     migrate_is_idempotent,
     wal_position_advances_with_writes,
     upsert_counts_and_round_trip,

@@ -1,12 +1,12 @@
 //! Coverage, supervision and flow endpoints, and correction requests.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use axum::{Extension, Json};
 
-use super::{ApiJson, ApiPath};
+use super::{ApiJson, ApiPath, ApiQuery};
 use crate::analytics::{self as svc, AnalyticsQuery};
 use crate::corrections::{self, CorrectionRequestInput};
 use crate::exports;
@@ -25,7 +25,7 @@ pub fn coverage() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Caught,
-         Query(q): Query<AnalyticsQuery>| async move {
+         ApiQuery(q): ApiQuery<AnalyticsQuery>| async move {
             let report = svc::coverage(&state, &caller, &q).await?;
             match format(&q) {
                 None => Ok::<Response, ApiError>(Json(report).into_response()),
@@ -42,7 +42,7 @@ pub fn series() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Caught,
-         Query(q): Query<AnalyticsQuery>| async move {
+         ApiQuery(q): ApiQuery<AnalyticsQuery>| async move {
             svc::series(&state, &caller, &q).await.map(Json)
         },
     )
@@ -52,7 +52,7 @@ pub fn lowest() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Caught,
-         Query(q): Query<AnalyticsQuery>| async move {
+         ApiQuery(q): ApiQuery<AnalyticsQuery>| async move {
             svc::lowest(&state, &caller, &q).await.map(Json)
         },
     )
@@ -62,7 +62,7 @@ pub fn due() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Caught,
-         Query(q): Query<AnalyticsQuery>| async move {
+         ApiQuery(q): ApiQuery<AnalyticsQuery>| async move {
             svc::due(&state, &caller, &q).await.map(Json)
         },
     )
@@ -72,7 +72,7 @@ pub fn supervision() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Caught,
-         Query(q): Query<AnalyticsQuery>| async move {
+         ApiQuery(q): ApiQuery<AnalyticsQuery>| async move {
             svc::supervision(&state, &caller, &q).await.map(Json)
         },
     )
@@ -82,7 +82,7 @@ pub fn flows() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Caught,
-         Query(q): Query<AnalyticsQuery>| async move {
+         ApiQuery(q): ApiQuery<AnalyticsQuery>| async move {
             let report = svc::flows(&state, &caller, &q).await?;
             match format(&q) {
                 None => Ok::<Response, ApiError>(Json(report).into_response()),

@@ -1,6 +1,6 @@
 //! The citizen app's endpoints: sign-up and log-in by one-time code, and the `me` pages.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::{MethodRouter, get, post};
@@ -11,7 +11,7 @@ use time::format_description::well_known::Rfc3339;
 use vaxtrace_domain::PersonalId;
 
 use super::auth::session_cookie;
-use super::{ApiJson, ApiPath};
+use super::{ApiJson, ApiPath, ApiQuery};
 use crate::certificate_page::{Styles, render};
 use crate::citizen_accounts::{
     self as accounts, CitizenLoginRequest, CodeRequest, RebindRequest, SignupRequest,
@@ -119,7 +119,7 @@ pub fn card() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Query(q): Query<PersonQuery>| async move {
+         ApiQuery(q): ApiQuery<PersonQuery>| async move {
             home::card(&state, &caller, q.person.as_deref())
                 .await
                 .map(Json)
@@ -131,7 +131,7 @@ pub fn renew_pass() -> MethodRouter<AppState> {
     post(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Query(q): Query<PersonQuery>| async move {
+         ApiQuery(q): ApiQuery<PersonQuery>| async move {
             home::renew_pass(&state, &caller, q.person.as_deref())
                 .await
                 .map(Json)
@@ -143,7 +143,7 @@ pub fn certificate_page() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Query(q): Query<PersonQuery>| async move {
+         ApiQuery(q): ApiQuery<PersonQuery>| async move {
             let cert = home::certificate(&state, &caller, q.person.as_deref()).await?;
             Ok::<_, ApiError>(Html(render(&cert, Styles::Linked)))
         },
@@ -154,7 +154,7 @@ pub fn fhir() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Query(q): Query<PersonQuery>| async move {
+         ApiQuery(q): ApiQuery<PersonQuery>| async move {
             let m = home::managed(&state, &caller, q.person.as_deref()).await?;
             let id = m.citizen.personal_id;
             let bundle = crate::fhir::citizen_bundle(&state, &m.citizen).await?;
@@ -187,7 +187,7 @@ pub fn history() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Query(q): Query<PersonQuery>| async move {
+         ApiQuery(q): ApiQuery<PersonQuery>| async move {
             history::history(&state, &caller, q.person.as_deref())
                 .await
                 .map(Json)
@@ -210,7 +210,7 @@ pub fn privacy() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Query(q): Query<PersonQuery>| async move {
+         ApiQuery(q): ApiQuery<PersonQuery>| async move {
             history::privacy(&state, &caller, q.person.as_deref())
                 .await
                 .map(Json)

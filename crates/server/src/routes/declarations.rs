@@ -1,13 +1,13 @@
 //! Declaration, checkpoint, inbox and outbreak-area endpoints.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get, post};
 use axum::{Extension, Json};
 use vaxtrace_domain::DeclarationInput;
 
-use super::{ApiJson, ApiPath};
+use super::{ApiJson, ApiPath, ApiQuery};
 use crate::declarations::{
     self as svc, AckRequest, CheckpointRequest, CountsQuery, InboxQuery, InboxView,
     OutbreakRequest, ScanRequest,
@@ -76,7 +76,7 @@ pub fn inbox() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Query(q): Query<InboxQuery>| async move {
+         ApiQuery(q): ApiQuery<InboxQuery>| async move {
             svc::inbox(&state, &caller, &q).await.map(Json)
         },
     )
@@ -153,7 +153,7 @@ pub fn inbox_export() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Query(q): Query<InboxQuery>| async move {
+         ApiQuery(q): ApiQuery<InboxQuery>| async move {
             let views = svc::inbox(&state, &caller, &q).await?;
             Ok::<_, ApiError>(csv_download("declarations.csv", inbox_csv(&views)))
         },
@@ -174,7 +174,7 @@ pub fn counts() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Query(q): Query<CountsQuery>| async move {
+         ApiQuery(q): ApiQuery<CountsQuery>| async move {
             svc::counts(&state, &caller, &q).await.map(Json)
         },
     )

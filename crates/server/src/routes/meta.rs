@@ -1,12 +1,13 @@
 //! Health, the `OpenAPI` document, and the public administrative-unit catalogue.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::{MethodRouter, get};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use vaxtrace_domain::admin_units;
 
+use super::ApiQuery;
 use crate::{ApiError, AppState, openapi};
 
 pub fn health() -> MethodRouter<AppState> {
@@ -20,12 +21,12 @@ pub fn openapi() -> MethodRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize)]
-struct UnitsQuery {
+pub struct UnitsQuery {
     parent: Option<String>,
 }
 
 pub fn units() -> MethodRouter<AppState> {
-    get(|Query(q): Query<UnitsQuery>| async move {
+    get(|ApiQuery(q): ApiQuery<UnitsQuery>| async move {
         let units = admin_units();
         let list: Vec<Value> = match q.parent.as_deref() {
             None => units.provinces().map(|u| json!(u)).collect(),

@@ -10,6 +10,7 @@ mod citizens;
 pub(crate) mod declarations;
 mod fhir;
 mod meta;
+mod query;
 mod trace;
 mod vaccinations;
 
@@ -26,6 +27,7 @@ use vaxtrace_domain::Permission;
 
 use crate::middleware::{log_request, reject_cross_site, require_access};
 use crate::{ApiError, AppState, web};
+pub use query::{ApiQuery, QueryShape};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -64,6 +66,8 @@ pub struct Route {
     pub body: Option<&'static str>,
     /// Documented status codes.
     pub statuses: &'static [u16],
+    /// The query parameters the handler reads, if any.
+    pub query: Option<QueryShape>,
 }
 
 macro_rules! route {
@@ -76,6 +80,13 @@ macro_rules! route {
             summary: $summary,
             body: $body,
             statuses: $statuses,
+            query: None,
+        }
+    };
+    ($method:ident $path:literal, $access:expr, $tag:literal, $summary:literal, $body:expr, $statuses:expr, query = $query:ty) => {
+        Route {
+            query: Some(QueryShape::of::<$query>()),
+            ..route!($method $path, $access, $tag, $summary, $body, $statuses)
         }
     };
 }
@@ -83,7 +94,7 @@ macro_rules! route {
 pub const ROUTES: &[Route] = &[
     route!(GET "/healthz", Access::Public, "meta", "Liveness and backend", None, &[200]),
     route!(GET "/api/openapi.json", Access::Public, "meta", "This OpenAPI document", None, &[200]),
-    route!(GET "/api/v1/admin-units", Access::Public, "registry", "Administrative units: provinces, or the children of ?parent=CODE", None, &[200, 404]),
+    route!(GET "/api/v1/admin-units", Access::Public, "registry", "Administrative units: provinces, or the children of ?parent=CODE", None, &[200, 404], query = meta::UnitsQuery),
     route!(POST "/api/v1/auth/login", Access::Public, "auth", "Log in; returns an expiring bearer token and sets the session cookie. Five wrong passwords for a username within 15 minutes lock it for 15 minutes", Some("LoginRequest"), &[200, 400, 401, 413, 415, 422, 429]),
     route!(POST "/api/v1/auth/logout", Access::Authenticated, "auth", "End the current session", None, &[204, 401]),
     route!(GET "/api/v1/me", Access::Authenticated, "auth", "The logged-in user, role and jurisdiction", None, &[200, 401]),
@@ -94,32 +105,32 @@ pub const ROUTES: &[Route] = &[
     route!(GET "/api/v1/me/people", Access::Permission(Permission::UseCitizenApp), "citizen app", "The people this account manages: the holder, then household members", None, &[200, 401, 403]),
     route!(POST "/api/v1/me/people", Access::Permission(Permission::UseCitizenApp), "citizen app", "Add a family member of the holder's registry household (name and birth date must match)", Some("AddPersonRequest"), &[201, 401, 403, 413, 415, 422]),
     route!(POST "/api/v1/me/people/{personal_id}/remove", Access::Permission(Permission::UseCitizenApp), "citizen app", "Stop managing a household member (never the holder)", None, &[204, 401, 403, 422]),
-    route!(GET "/api/v1/me/card", Access::Permission(Permission::UseCitizenApp), "citizen app", "Health card of a managed person (?person): colour and rule, doses, certificate QR, current pass, F0 and quarantine, latest test, insurance card", None, &[200, 401, 403, 404, 422]),
-    route!(POST "/api/v1/me/pass", Access::Permission(Permission::UseCitizenApp), "citizen app", "A fresh 72-hour pass for a managed person's newest declaration of the last 14 days (?person), made here or imported from an earlier app", None, &[200, 401, 403, 404, 422, 503]),
-    route!(GET "/api/v1/me/certificate.html", Access::Permission(Permission::UseCitizenApp), "citizen app", "Printable certificate of a managed person (?person)", None, &[200, 401, 403, 404, 409, 422, 503]),
-    route!(GET "/api/v1/me/fhir", Access::Permission(Permission::UseCitizenApp), "citizen app", "A managed person's record as a FHIR R4 Bundle (?person), to download", None, &[200, 401, 403, 404, 422]),
-    route!(GET "/api/v1/me/history", Access::Permission(Permission::UseCitizenApp), "citizen app", "Declarations, check-ins, scans, vaccinations, tests and correction requests of a managed person (?person)", None, &[200, 401, 403, 404, 422]),
+    route!(GET "/api/v1/me/card", Access::Permission(Permission::UseCitizenApp), "citizen app", "Health card of a managed person (?person): colour and rule, doses, certificate QR, current pass, F0 and quarantine, latest test, insurance card", None, &[200, 401, 403, 404, 422], query = citizen::PersonQuery),
+    route!(POST "/api/v1/me/pass", Access::Permission(Permission::UseCitizenApp), "citizen app", "A fresh 72-hour pass for a managed person's newest declaration of the last 14 days (?person), made here or imported from an earlier app", None, &[200, 401, 403, 404, 422, 503], query = citizen::PersonQuery),
+    route!(GET "/api/v1/me/certificate.html", Access::Permission(Permission::UseCitizenApp), "citizen app", "Printable certificate of a managed person (?person)", None, &[200, 401, 403, 404, 409, 422, 503], query = citizen::PersonQuery),
+    route!(GET "/api/v1/me/fhir", Access::Permission(Permission::UseCitizenApp), "citizen app", "A managed person's record as a FHIR R4 Bundle (?person), to download", None, &[200, 401, 403, 404, 422], query = citizen::PersonQuery),
+    route!(GET "/api/v1/me/history", Access::Permission(Permission::UseCitizenApp), "citizen app", "Declarations, check-ins, scans, vaccinations, tests and correction requests of a managed person (?person)", None, &[200, 401, 403, 404, 422], query = citizen::PersonQuery),
     route!(POST "/api/v1/me/corrections", Access::Permission(Permission::UseCitizenApp), "citizen app", "Report an error in a vaccination record: a correction request in the commune's review queue", Some("MyCorrectionRequest"), &[201, 401, 403, 404, 413, 415, 422]),
-    route!(GET "/api/v1/me/privacy", Access::Permission(Permission::UseCitizenApp), "citizen app", "What is held about a managed person, how long, and who accessed it and why (officers as role and unit)", None, &[200, 401, 403, 404, 422]),
+    route!(GET "/api/v1/me/privacy", Access::Permission(Permission::UseCitizenApp), "citizen app", "What is held about a managed person, how long, and who accessed it and why (officers as role and unit)", None, &[200, 401, 403, 404, 422], query = citizen::PersonQuery),
     route!(POST "/api/v1/identity/verify", Access::Permission(Permission::VerifyIdentity), "registry", "Does this personal ID match this name and birth date? Never reveals registry data", Some("VerifyRequest"), &[200, 400, 401, 403, 413, 415, 422]),
     route!(GET "/api/v1/citizens/{personal_id}", Access::Permission(Permission::ReadCitizen), "registry", "A citizen's registry record (officers whose jurisdiction holds a residence of the citizen)", None, &[200, 401, 403, 404, 422]),
     route!(POST "/api/v1/citizens/lookup-qr", Access::Permission(Permission::ReadCitizen), "registry", "Look a citizen up by the chip ID card's QR text and check the card against the registry", Some("QrLookupRequest"), &[200, 400, 401, 403, 404, 413, 415, 422]),
     route!(POST "/api/v1/vaccinations", Access::Permission(Permission::RecordVaccination), "vaccinations", "Record one shot; it is matched to the registry at once. Idempotent on (source, source_record_id)", Some("ShotInput"), &[200, 201, 401, 403, 409, 413, 415, 422]),
-    route!(GET "/api/v1/vaccinations/queue", Access::Permission(Permission::ReviewVaccinations), "vaccinations", "The verification and cleaning queue of the caller's area (?decision=review,unmatched&after=ID&limit=N)", None, &[200, 401, 403, 422]),
+    route!(GET "/api/v1/vaccinations/queue", Access::Permission(Permission::ReviewVaccinations), "vaccinations", "The verification and cleaning queue of the caller's area (?decision=review,unmatched&after=ID&limit=N)", None, &[200, 401, 403, 422], query = crate::vaccinations::QueueQuery),
     route!(GET "/api/v1/vaccinations/counts", REVIEW_OR_SIGN, "vaccinations", "Records per unit and decision, and how many wait for a signature", None, &[200, 401, 403]),
     route!(POST "/api/v1/vaccinations/bulk-review", Access::Permission(Permission::ReviewVaccinations), "vaccinations", "One decision (confirm_best or reject) for many records", Some("BulkRequest"), &[200, 400, 401, 403, 422]),
     route!(GET "/api/v1/vaccinations/{id}", Access::Permission(Permission::ReviewVaccinations), "vaccinations", "A record with its candidate citizens, per-field evidence and correction history", None, &[200, 401, 403, 404]),
     route!(POST "/api/v1/vaccinations/{id}/review", Access::Permission(Permission::ReviewVaccinations), "vaccinations", "Link, reject, mark duplicate or correct a record (versioned, audited)", Some("ReviewRequest"), &[200, 401, 403, 404, 409, 422]),
     route!(GET "/api/v1/vaccinations/{id}/correction-requests", Access::Permission(Permission::ReviewVaccinations), "vaccinations", "A record's correction requests and whether they were handled", None, &[200, 401, 403, 404]),
     route!(POST "/api/v1/vaccinations/{id}/correction-requests", Access::Permission(Permission::ReviewVaccinations), "vaccinations", "File a citizen's request to correct a record; its next review handles it", Some("CorrectionRequestInput"), &[201, 401, 403, 404, 409, 413, 415, 422]),
-    route!(GET "/api/v1/coverage", Access::Permission(Permission::ReadAnalytics), "analytics", "Live vaccination coverage of an area by unit (?area&level&date&basis=residence|site&format=json|csv|parquet)", None, &[200, 401, 403, 422]),
-    route!(GET "/api/v1/coverage/series", Access::Permission(Permission::ReadAnalytics), "analytics", "Doses and people per day and cumulative for an area (?area&from&to&basis)", None, &[200, 401, 403, 422]),
-    route!(GET "/api/v1/coverage/lowest", Access::Permission(Permission::ReadAnalytics), "analytics", "Communes with the lowest adult coverage (?area&date&metric=dose1|full&limit)", None, &[200, 401, 403, 422]),
-    route!(GET "/api/v1/coverage/due", Access::Permission(Permission::ReadAnalytics), "analytics", "People due for their next dose per commune (?area&date)", None, &[200, 401, 403, 422]),
-    route!(GET "/api/v1/analytics/supervision", Access::Permission(Permission::ReadAnalytics), "analytics", "Verification work per unit, ranked worst first (?area&level&from&to)", None, &[200, 401, 403, 422]),
-    route!(GET "/api/v1/analytics/flows", Access::Permission(Permission::ReadMovementCounts), "analytics", "Origin-destination flows from declarations and scans (?area&level=province|district&from&to&format=json|csv)", None, &[200, 401, 403, 422]),
+    route!(GET "/api/v1/coverage", Access::Permission(Permission::ReadAnalytics), "analytics", "Live vaccination coverage of an area by unit (?area&level&date&basis=residence|site&format=json|csv|parquet)", None, &[200, 401, 403, 422], query = crate::analytics::AnalyticsQuery),
+    route!(GET "/api/v1/coverage/series", Access::Permission(Permission::ReadAnalytics), "analytics", "Doses and people per day and cumulative for an area (?area&from&to&basis)", None, &[200, 401, 403, 422], query = crate::analytics::AnalyticsQuery),
+    route!(GET "/api/v1/coverage/lowest", Access::Permission(Permission::ReadAnalytics), "analytics", "Communes with the lowest adult coverage (?area&date&metric=dose1|full&limit)", None, &[200, 401, 403, 422], query = crate::analytics::AnalyticsQuery),
+    route!(GET "/api/v1/coverage/due", Access::Permission(Permission::ReadAnalytics), "analytics", "People due for their next dose per commune (?area&date)", None, &[200, 401, 403, 422], query = crate::analytics::AnalyticsQuery),
+    route!(GET "/api/v1/analytics/supervision", Access::Permission(Permission::ReadAnalytics), "analytics", "Verification work per unit, ranked worst first (?area&level&from&to)", None, &[200, 401, 403, 422], query = crate::analytics::AnalyticsQuery),
+    route!(GET "/api/v1/analytics/flows", Access::Permission(Permission::ReadMovementCounts), "analytics", "Origin-destination flows from declarations and scans (?area&level=province|district&from&to&format=json|csv)", None, &[200, 401, 403, 422], query = crate::analytics::AnalyticsQuery),
     route!(GET "/api/v1/vaccinations/{id}/signature", REVIEW_OR_SIGN, "vaccinations", "Check a record's signature up to the national root", None, &[200, 401, 403, 404]),
-    route!(GET "/api/v1/signing/pending", Access::Permission(Permission::SignVaccinations), "signing", "Verified records of the signer's commune waiting for a signature", None, &[200, 401, 403]),
+    route!(GET "/api/v1/signing/pending", Access::Permission(Permission::SignVaccinations), "signing", "Verified records of the signer's commune waiting for a signature", None, &[200, 401, 403], query = vaccinations::PageQuery),
     route!(POST "/api/v1/signing/sign", Access::Permission(Permission::SignVaccinations), "signing", "Sign record versions with the commune's key", Some("SignRequest"), &[200, 400, 401, 403, 409, 503]),
     route!(GET "/api/v1/citizens/{personal_id}/status", Access::Permission(Permission::ReadStatusColour), "vaccinations", "Vaccination colour and rule version; doses for health officers only", None, &[200, 401, 403, 404, 422]),
     route!(POST "/api/v1/citizens/status-by-qr", Access::Permission(Permission::ReadStatusColour), "vaccinations", "The same status from the chip ID card's QR text", Some("QrLookupRequest"), &[200, 401, 403, 404, 422]),
@@ -138,10 +149,10 @@ pub const ROUTES: &[Route] = &[
     route!(POST "/api/v1/checkpoints/scan", Access::Permission(Permission::ScanCheckpoint), "declarations", "Scan a pass or a chip ID card QR at a checkpoint: valid / expired / revoked / forged / no_declaration, with what the officer needs", Some("ScanRequest"), &[200, 400, 401, 403, 404, 413, 415, 422]),
     route!(GET "/api/v1/checkpoints", Access::Authenticated, "declarations", "Registered checkpoints", None, &[200, 401]),
     route!(POST "/api/v1/checkpoints", Access::Permission(Permission::ManageMovementControl), "declarations", "Register or update a checkpoint in the caller's area", Some("CheckpointRequest"), &[200, 401, 403, 413, 415, 422]),
-    route!(GET "/api/v1/declarations/inbox", Access::Permission(Permission::ReadDeclarationInbox), "declarations", "Declarations routed to the caller's commune (?from&to&origin_province&risk&outbreak&unread&before&limit)", None, &[200, 401, 403, 422]),
-    route!(GET "/api/v1/declarations/inbox.csv", Access::Permission(Permission::ReadDeclarationInbox), "declarations", "The same inbox page as CSV", None, &[200, 401, 403, 422]),
+    route!(GET "/api/v1/declarations/inbox", Access::Permission(Permission::ReadDeclarationInbox), "declarations", "Declarations routed to the caller's commune (?from&to&origin_province&risk&outbreak&unread&before&limit)", None, &[200, 401, 403, 422], query = crate::declarations::InboxQuery),
+    route!(GET "/api/v1/declarations/inbox.csv", Access::Permission(Permission::ReadDeclarationInbox), "declarations", "The same inbox page as CSV", None, &[200, 401, 403, 422], query = crate::declarations::InboxQuery),
     route!(POST "/api/v1/declarations/inbox/ack", Access::Permission(Permission::ReadDeclarationInbox), "declarations", "Mark inbox declarations as followed up", Some("AckRequest"), &[200, 400, 401, 403, 413, 415, 422]),
-    route!(GET "/api/v1/declarations/counts", Access::Permission(Permission::ReadMovementCounts), "declarations", "Declaration counts per commune of the caller's area (?from&to as YYYY-MM-DD): no personal data", None, &[200, 401, 403, 422]),
+    route!(GET "/api/v1/declarations/counts", Access::Permission(Permission::ReadMovementCounts), "declarations", "Declaration counts per commune of the caller's area (?from&to as YYYY-MM-DD): no personal data", None, &[200, 401, 403, 422], query = crate::declarations::CountsQuery),
     route!(GET "/api/v1/outbreak-areas", Access::Authenticated, "declarations", "Outbreak areas in force today", None, &[200, 401]),
     route!(POST "/api/v1/outbreak-areas", Access::Permission(Permission::ManageMovementControl), "declarations", "Mark a province, district or commune of the caller's area as an outbreak area for a period", Some("OutbreakRequest"), &[200, 401, 403, 413, 415, 422]),
     route!(POST "/api/v1/dcc/verify", Access::Authenticated, "certificates", "Verify a scanned HC1 text step by step against the current trust and revocation lists", Some("VerifyDccRequest"), &[200, 401, 413, 415, 422]),
@@ -158,15 +169,15 @@ pub const ROUTES: &[Route] = &[
     route!(POST "/api/v1/cases", Access::Permission(Permission::TraceCases), "tracing", "Confirm a positive result as a case (F0); returns its case ID", Some("CaseRequest"), &[201, 401, 403, 404, 409, 413, 415, 422]),
     route!(GET "/api/v1/cases/{case_id}", Access::Permission(Permission::TraceCases), "tracing", "A case", None, &[200, 401, 403, 404, 422]),
     route!(POST "/api/v1/cases/{case_id}/recover", Access::Permission(Permission::TraceCases), "tracing", "Close a case: F0 recovered", Some("RecoveryRequest"), &[200, 401, 403, 404, 409, 413, 415, 422]),
-    route!(GET "/api/v1/cases/{case_id}/timeline", Access::Permission(Permission::TraceCases), "tracing", "The case's movements over the infectious window (?days_before): check-ins, checkpoint scans, declarations", None, &[200, 401, 403, 404, 422]),
-    route!(GET "/api/v1/cases/{case_id}/timeline.csv", Access::Permission(Permission::TraceCases), "tracing", "The same timeline as CSV", None, &[200, 401, 403, 404, 422]),
+    route!(GET "/api/v1/cases/{case_id}/timeline", Access::Permission(Permission::TraceCases), "tracing", "The case's movements over the infectious window (?days_before): check-ins, checkpoint scans, declarations", None, &[200, 401, 403, 404, 422], query = crate::contact_trace::TraceQuery),
+    route!(GET "/api/v1/cases/{case_id}/timeline.csv", Access::Permission(Permission::TraceCases), "tracing", "The same timeline as CSV", None, &[200, 401, 403, 404, 422], query = crate::contact_trace::TraceQuery),
     route!(POST "/api/v1/cases/{case_id}/trace", Access::Permission(Permission::TraceCases), "tracing", "Find the F1s (venue overlaps, household) and F2s, store them and route each to the commune they live in", Some("TraceQuery"), &[200, 401, 403, 404, 413, 415, 422]),
     route!(GET "/api/v1/cases/{case_id}/contacts", Access::Permission(Permission::TraceCases), "tracing", "The contacts of the case's last trace, with their evidence", None, &[200, 401, 403, 404, 422]),
-    route!(GET "/api/v1/contacts", Access::Permission(Permission::ReadContacts), "tracing", "Contacts living in the caller's area (?since=YYYY-MM-DD&limit)", None, &[200, 401, 403, 422]),
+    route!(GET "/api/v1/contacts", Access::Permission(Permission::ReadContacts), "tracing", "Contacts living in the caller's area (?since=YYYY-MM-DD&limit)", None, &[200, 401, 403, 422], query = crate::contact_trace::AreaContactsQuery),
     route!(POST "/api/v1/quarantines", Access::Permission(Permission::ManageQuarantine), "tracing", "Order home or facility quarantine for a person of the caller's area", Some("QuarantineInput"), &[201, 401, 403, 404, 413, 415, 422]),
-    route!(GET "/api/v1/quarantines", Access::Permission(Permission::ReadContacts), "tracing", "Quarantine orders in force in the caller's area, soonest to end first (?on&ending_by&limit)", None, &[200, 401, 403, 422]),
+    route!(GET "/api/v1/quarantines", Access::Permission(Permission::ReadContacts), "tracing", "Quarantine orders in force in the caller's area, soonest to end first (?on&ending_by&limit)", None, &[200, 401, 403, 422], query = crate::quarantines::QuarantineQuery),
     route!(POST "/api/v1/quarantines/{id}/release", Access::Permission(Permission::ManageQuarantine), "tracing", "End a quarantine order early", Some("ReleaseRequest"), &[200, 401, 403, 404, 409, 413, 415, 422]),
-    route!(GET "/api/v1/citizens/{personal_id}/movements", Access::Permission(Permission::TraceCases), "tracing", "Break-glass: a person's movements without a case ID (?reason, required; ?days); every use is reviewed", None, &[200, 401, 403, 404, 422]),
+    route!(GET "/api/v1/citizens/{personal_id}/movements", Access::Permission(Permission::TraceCases), "tracing", "Break-glass: a person's movements without a case ID (?reason, required; ?days); every use is reviewed", None, &[200, 401, 403, 404, 422], query = crate::contact_trace::BreakGlassQuery),
     route!(GET "/api/v1/break-glass", Access::Permission(Permission::ReadAudit), "tracing", "Break-glass accesses waiting for review", None, &[200, 401, 403]),
     route!(POST "/api/v1/break-glass/{id}/review", Access::Permission(Permission::ReadAudit), "tracing", "Record the review of a break-glass access", Some("BreakGlassReview"), &[200, 401, 403, 404, 409, 413, 415, 422]),
 ];

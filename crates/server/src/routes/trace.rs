@@ -1,6 +1,6 @@
 //! Venue, check-in, test, case, contact, quarantine and break-glass endpoints.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get, post};
@@ -10,7 +10,7 @@ use vaxtrace_domain::PersonalId;
 use vaxtrace_trace::{QuarantineInput, TestInput, VenueInput};
 
 use super::declarations::{csv_download, push_csv_row};
-use super::{ApiJson, ApiPath};
+use super::{ApiJson, ApiPath, ApiQuery};
 use crate::checkins::{BatchRequest, CheckinRequest};
 use crate::contact_trace::{AreaContactsQuery, BreakGlassQuery, ReviewRequest, TraceQuery};
 use crate::middleware::Caller;
@@ -178,7 +178,7 @@ pub fn timeline() -> MethodRouter<AppState> {
         |State(state): State<AppState>,
          Extension(caller): Caught,
          ApiPath(id): ApiPath<String>,
-         Query(q): Query<TraceQuery>| async move {
+         ApiQuery(q): ApiQuery<TraceQuery>| async move {
             contact_trace::timeline(&state, &caller, &id, &q)
                 .await
                 .map(Json)
@@ -191,7 +191,7 @@ pub fn timeline_csv() -> MethodRouter<AppState> {
         |State(state): State<AppState>,
          Extension(caller): Caught,
          ApiPath(id): ApiPath<String>,
-         Query(q): Query<TraceQuery>| async move {
+         ApiQuery(q): ApiQuery<TraceQuery>| async move {
             let timeline = contact_trace::timeline(&state, &caller, &id, &q).await?;
             let mut out = String::from("at,until,kind,place,detail\n");
             for e in &timeline.entries {
@@ -236,7 +236,7 @@ pub fn area_contacts() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Caught,
-         Query(q): Query<AreaContactsQuery>| async move {
+         ApiQuery(q): ApiQuery<AreaContactsQuery>| async move {
             contact_trace::area_contacts(&state, &caller, &q)
                 .await
                 .map(Json)
@@ -259,7 +259,7 @@ pub fn quarantines() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Caught,
-         Query(q): Query<QuarantineQuery>| async move {
+         ApiQuery(q): ApiQuery<QuarantineQuery>| async move {
             quarantines::list(&state, &caller, &q).await.map(Json)
         },
     )
@@ -283,7 +283,7 @@ pub fn movements() -> MethodRouter<AppState> {
         |State(state): State<AppState>,
          Extension(caller): Caught,
          ApiPath(raw): ApiPath<String>,
-         Query(q): Query<BreakGlassQuery>| async move {
+         ApiQuery(q): ApiQuery<BreakGlassQuery>| async move {
             let id = PersonalId::parse(&raw)?;
             contact_trace::break_glass(&state, &caller, id, &q)
                 .await

@@ -1,12 +1,12 @@
 //! Vaccination endpoints: recording, review queue, signing, signature checks, status.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::{MethodRouter, get, post};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use vaxtrace_domain::{PersonalId, ShotInput};
 
-use super::{ApiJson, ApiPath};
+use super::{ApiJson, ApiPath, ApiQuery};
 use crate::middleware::Caller;
 use crate::vaccinations::{self as svc, BulkRequest, QueueQuery, ReviewRequest, SignRequest};
 use crate::{ApiError, AppState};
@@ -26,7 +26,7 @@ pub fn queue() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Query(q): Query<QueueQuery>| async move {
+         ApiQuery(q): ApiQuery<QueueQuery>| async move {
             svc::queue(&state, &caller, &q).await.map(Json)
         },
     )
@@ -91,7 +91,7 @@ pub fn pending() -> MethodRouter<AppState> {
     get(
         |State(state): State<AppState>,
          Extension(caller): Extension<Caller>,
-         Query(q): Query<PageQuery>| async move {
+         ApiQuery(q): ApiQuery<PageQuery>| async move {
             svc::pending_signature(&state, &caller, q.after.unwrap_or(0), q.limit.unwrap_or(50))
                 .await
                 .map(Json)
