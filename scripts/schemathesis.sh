@@ -6,8 +6,8 @@
 #
 #   scripts/schemathesis.sh [EXAMPLES_PER_OPERATION=25]
 #
-# Needs: `pip install schemathesis`; builds the debug binary if needed. The demo makes its own
-# keys: do not set VAXTRACE_KEY_PASSPHRASE for it.
+# Needs: `pip install schemathesis`; builds the debug binary if needed. The demo makes its keys
+# with VAXTRACE_KEY_PASSPHRASE when it is set, else with one of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 examples="${1:-25}"

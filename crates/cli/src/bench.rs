@@ -383,6 +383,46 @@ pub(crate) async fn start_server_with(url: &str, env: &[(&str, &str)]) -> anyhow
     bail!("the server did not start on {}", served.addr)
 }
 
+/// The backends a bench measures: `SQLite` at a path, and `PostgreSQL` in a fresh database
+/// `vaxtrace_bench_NAME` when a server is given, dropped again by [`Backends::finish`].
+pub(crate) struct Backends {
+    pub(crate) list: Vec<(&'static str, String)>,
+    admin: Option<(tokio_postgres::Client, String)>,
+}
+
+impl Backends {
+    pub(crate) async fn new(
+        name: &str,
+        sqlite: &Path,
+        postgres_url: Option<&str>,
+    ) -> anyhow::Result<Self> {
+        let mut list = vec![("sqlite", format!("sqlite:{}", sqlite.display()))];
+        let mut admin = None;
+        if let Some(url) = postgres_url {
+            let database = format!("vaxtrace_bench_{name}");
+            let client = pg_admin(url).await?;
+            fresh_pg_db(&client, &database).await?;
+            list.push(("postgres", vaxtrace_store::with_database(url, &database)));
+            admin = Some((client, database));
+        } else {
+            println!(
+                "PostgreSQL: skipped (pass --postgres-url or set VAXTRACE_BENCH_POSTGRES_URL)"
+            );
+        }
+        Ok(Self { list, admin })
+    }
+
+    /// Drops the `PostgreSQL` database, once the servers using it have stopped.
+    pub(crate) async fn finish(self) {
+        if let Some((client, database)) = self.admin {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let _ = client
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+                .await;
+        }
+    }
+}
+
 /// Password of every bench user.
 const BENCH_PASSWORD: &str = "bench-password-not-secret";
 
@@ -566,24 +606,14 @@ async fn verify(args: VerifyBench) -> anyhow::Result<()> {
     let tmp = tempfile::Builder::new()
         .prefix("vaxtrace-bench")
         .tempdir()?;
-    let mut backends = vec![(
-        "sqlite",
-        format!("sqlite:{}", tmp.path().join("verify.db").display()),
-    )];
-    let mut admin = None;
-    if let Some(url) = &args.postgres_url {
-        let client = pg_admin(url).await?;
-        fresh_pg_db(&client, "vaxtrace_bench_verify").await?;
-        backends.push((
-            "postgres",
-            vaxtrace_store::with_database(url, "vaxtrace_bench_verify"),
-        ));
-        admin = Some(client);
-    } else {
-        println!("PostgreSQL: skipped (pass --postgres-url or set VAXTRACE_BENCH_POSTGRES_URL)");
-    }
+    let backends = Backends::new(
+        "verify",
+        &tmp.path().join("verify.db"),
+        args.postgres_url.as_deref(),
+    )
+    .await?;
     let mut results = Vec::new();
-    for (name, url) in &backends {
+    for (name, url) in &backends.list {
         let bodies = prepare_registry(url, args.citizens).await?;
         let server = start_server(url).await?;
         let token = login(&server.addr).await?;
@@ -623,12 +653,7 @@ async fn verify(args: VerifyBench) -> anyhow::Result<()> {
             "errors": verify.errors, "healthz_per_s": floor.per_second, "healthz_p99_ms": floor.p99_ms}));
         drop(server);
     }
-    if let Some(client) = admin {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let _ = client
-            .batch_execute("DROP DATABASE IF EXISTS vaxtrace_bench_verify WITH (FORCE)")
-            .await;
-    }
+    backends.finish().await;
     println!("{}", json!({"bench": "verify", "results": results}));
     Ok(())
 }

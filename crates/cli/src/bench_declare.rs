@@ -2,8 +2,6 @@
 //! registry, routed and answered with a signed pass) and pass scans per second at a checkpoint,
 //! beside the same server's `/healthz` under the same bounded load generator on loopback.
 
-use std::time::Duration;
-
 use anyhow::Context;
 use bytes::Bytes;
 use clap::Args;
@@ -15,8 +13,8 @@ use vaxtrace_cert::{CertProfile, SecretPassphrase};
 use vaxtrace_store::Checkpoint;
 
 use crate::bench::{
-    LoadResult, VerifyBench, add_bench_user, fresh_pg_db, load, load_registry, login_as, pg_admin,
-    print_load, start_server_with, verdict,
+    Backends, LoadResult, VerifyBench, add_bench_user, load, load_registry, login_as, print_load,
+    start_server_with, verdict,
 };
 use crate::vaccination_commands::issue_and_activate;
 
@@ -220,22 +218,12 @@ pub async fn run(args: DeclareBench) -> anyhow::Result<()> {
     let tmp = tempfile::Builder::new()
         .prefix("vaxtrace-bench")
         .tempdir()?;
-    let mut backends = vec![(
-        "sqlite",
-        format!("sqlite:{}", tmp.path().join("declare.db").display()),
-    )];
-    let mut admin = None;
-    if let Some(url) = &args.postgres_url {
-        let client = pg_admin(url).await?;
-        fresh_pg_db(&client, "vaxtrace_bench_declare").await?;
-        backends.push((
-            "postgres",
-            vaxtrace_store::with_database(url, "vaxtrace_bench_declare"),
-        ));
-        admin = Some(client);
-    } else {
-        println!("PostgreSQL: skipped (pass --postgres-url or set VAXTRACE_BENCH_POSTGRES_URL)");
-    }
+    let backends = Backends::new(
+        "declare",
+        &tmp.path().join("declare.db"),
+        args.postgres_url.as_deref(),
+    )
+    .await?;
     let load_args = VerifyBench {
         citizens: args.citizens,
         seconds: args.seconds,
@@ -244,15 +232,10 @@ pub async fn run(args: DeclareBench) -> anyhow::Result<()> {
         postgres_url: None,
     };
     let mut results = Vec::new();
-    for (name, url) in &backends {
+    for (name, url) in &backends.list {
         results.push(measure(name, url, &args, &load_args).await?);
     }
-    if let Some(client) = admin {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let _ = client
-            .batch_execute("DROP DATABASE IF EXISTS vaxtrace_bench_declare WITH (FORCE)")
-            .await;
-    }
+    backends.finish().await;
     println!("{}", json!({"bench": "declare", "results": results}));
     Ok(())
 }

@@ -13,7 +13,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 
-use crate::bench::{add_bench_user, fresh_pg_db, login_as, pg_admin, start_server_with, verdict};
+use crate::bench::{Backends, add_bench_user, login_as, start_server_with, verdict};
 use crate::bench_declare::{PASSPHRASE, collect_passes, prepare};
 
 #[derive(Debug, Clone, Args)]
@@ -33,6 +33,9 @@ pub struct SoakBench {
     /// Seconds per reported interval (throughput, latency, the server's memory).
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
     interval: u64,
+    /// The `SQLite` writer's page cache of the served server, in MiB (default: the server's).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    sqlite_cache_mib: Option<u32>,
     /// `PostgreSQL` server to soak as well (needs CREATE DATABASE).
     #[arg(long, env = "VAXTRACE_BENCH_POSTGRES_URL")]
     postgres_url: Option<String>,
@@ -318,7 +321,12 @@ async fn soak(name: &str, url: &str, args: &SoakBench) -> anyhow::Result<Value> 
     )
     .await?;
     drop(store);
-    let server = start_server_with(url, &[("VAXTRACE_KEY_PASSPHRASE", PASSPHRASE)]).await?;
+    let cache = args.sqlite_cache_mib.map(|m| m.to_string());
+    let mut env = vec![("VAXTRACE_KEY_PASSPHRASE", PASSPHRASE)];
+    if let Some(mib) = &cache {
+        env.push(("VAXTRACE_SQLITE_CACHE_MIB", mib));
+    }
+    let server = start_server_with(url, &env).await?;
     let traffic = Arc::new(prepare_traffic(&server.addr, declarations).await?);
     let pid = server.pid().context("the server has no pid")?;
     let interval = Duration::from_secs(args.interval);
@@ -337,14 +345,16 @@ async fn soak(name: &str, url: &str, args: &SoakBench) -> anyhow::Result<Value> 
         windows,
         connections: usize::try_from(args.connections)?,
     };
+    let sqlite_file = url.strip_prefix("sqlite:").map(std::path::PathBuf::from);
     let sampler = tokio::spawn(async move {
-        let mut samples = Vec::new();
+        let (mut rss, mut files) = (Vec::new(), Vec::new());
         for w in 1..=windows {
             tokio::time::sleep_until((started + interval * u32::try_from(w).unwrap_or(1)).into())
                 .await;
-            samples.push(rss_kib(pid).unwrap_or(0));
+            rss.push(rss_kib(pid).unwrap_or(0));
+            files.push(sqlite_file.as_deref().map_or(0, sqlite_kib));
         }
-        samples
+        (rss, files)
     });
     let tasks: Vec<_> = (0..args.connections)
         .map(|c| {
@@ -363,12 +373,23 @@ async fn soak(name: &str, url: &str, args: &SoakBench) -> anyhow::Result<Value> 
             mine.merge(theirs);
         }
     }
-    let rss = sampler.await?;
+    let (rss, files) = sampler.await?;
     drop(server);
-    Ok(report(name, args, &all, &rss))
+    Ok(report(name, args, &all, &rss, &files))
 }
 
-fn report(name: &str, args: &SoakBench, windows: &[Window], rss: &[u64]) -> Value {
+/// The database file and its write-ahead log, in KiB.
+fn sqlite_kib(db: &std::path::Path) -> u64 {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    [db.as_os_str(), &wal]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len() / 1024)
+        .sum()
+}
+
+fn report(name: &str, args: &SoakBench, windows: &[Window], rss: &[u64], files: &[u64]) -> Value {
     #[allow(clippy::cast_precision_loss)]
     let secs = args.interval as f64;
     println!(
@@ -376,24 +397,27 @@ fn report(name: &str, args: &SoakBench, windows: &[Window], rss: &[u64]) -> Valu
         args.citizens, args.minutes, args.rate, args.connections
     );
     println!(
-        "  {:>6} {:>9} {:>8} {:>8} {:>7} {:>10}",
-        "t (s)", "req/s", "p50 ms", "p99 ms", "errors", "RSS MiB"
+        "  {:>6} {:>9} {:>8} {:>8} {:>7} {:>10} {:>12}",
+        "t (s)", "req/s", "p50 ms", "p99 ms", "errors", "RSS MiB", "SQLite MiB"
     );
-    for (i, (w, kib)) in windows.iter().zip(rss).enumerate() {
+    for (i, ((w, kib), file)) in windows.iter().zip(rss).zip(files).enumerate() {
         let mut lat: Vec<u32> = w.latencies.iter().flatten().copied().collect();
         lat.sort_unstable();
         #[allow(clippy::cast_precision_loss)]
         let rate = lat.len() as f64 / secs;
         #[allow(clippy::cast_precision_loss)]
         let mib = *kib as f64 / 1024.0;
+        #[allow(clippy::cast_precision_loss)]
+        let file_mib = *file as f64 / 1024.0;
         println!(
-            "  {:>6} {:>9.1} {:>8.2} {:>8.2} {:>7} {:>10.1}",
+            "  {:>6} {:>9.1} {:>8.2} {:>8.2} {:>7} {:>10.1} {:>12.1}",
             (i as u64 + 1) * args.interval,
             rate,
             percentile(&lat, 0.5),
             percentile(&lat, 0.99),
             w.errors.iter().sum::<u64>(),
-            mib
+            mib,
+            file_mib
         );
     }
     let mut total = Window::default();
@@ -460,24 +484,14 @@ fn report(name: &str, args: &SoakBench, windows: &[Window], rss: &[u64]) -> Valu
 
 pub async fn run(args: SoakBench) -> anyhow::Result<()> {
     let tmp = tempfile::Builder::new().prefix("vaxtrace-soak").tempdir()?;
-    let mut backends = vec![(
-        "sqlite",
-        format!("sqlite:{}", tmp.path().join("soak.db").display()),
-    )];
-    let mut admin = None;
-    if let Some(url) = &args.postgres_url {
-        let client = pg_admin(url).await?;
-        fresh_pg_db(&client, "vaxtrace_bench_soak").await?;
-        backends.push((
-            "postgres",
-            vaxtrace_store::with_database(url, "vaxtrace_bench_soak"),
-        ));
-        admin = Some(client);
-    } else {
-        println!("PostgreSQL: skipped (pass --postgres-url or set VAXTRACE_BENCH_POSTGRES_URL)");
-    }
+    let backends = Backends::new(
+        "soak",
+        &tmp.path().join("soak.db"),
+        args.postgres_url.as_deref(),
+    )
+    .await?;
     let mut results = Vec::new();
-    for (name, url) in &backends {
+    for (name, url) in &backends.list {
         results.push(soak(name, url, &args).await?);
     }
     if let [sqlite, postgres] = results.as_slice() {
@@ -490,14 +504,7 @@ pub async fn run(args: SoakBench) -> anyhow::Result<()> {
             ratio("p99_ms")
         );
     }
-    if let Some(client) = admin {
-        client
-            .execute(
-                "DROP DATABASE IF EXISTS vaxtrace_bench_soak WITH (FORCE)",
-                &[],
-            )
-            .await?;
-    }
+    backends.finish().await;
     let failed = results.iter().any(|r| r["errors"].as_u64() != Some(0));
     anyhow::ensure!(!failed, "the soak saw errors");
     Ok(())

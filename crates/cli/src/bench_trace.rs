@@ -19,7 +19,7 @@ use vaxtrace_server::{AppState, ServerConfig};
 use vaxtrace_store::{NewCheckin, Store};
 use vaxtrace_trace::{ContactRule, InfectiousWindow};
 
-use crate::bench::{fresh_pg_db, pg_admin, verdict};
+use crate::bench::{Backends, verdict};
 use crate::import::{peak_rss_kib, progress_bar};
 
 #[derive(Debug, Clone, Args)]
@@ -260,29 +260,12 @@ pub async fn run(args: TraceBench) -> anyhow::Result<()> {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
-    let mut backends = vec![("sqlite", format!("sqlite:{}", path.display()))];
-    let mut admin = None;
-    if let Some(url) = &args.postgres_url {
-        let client = pg_admin(url).await?;
-        fresh_pg_db(&client, "vaxtrace_bench_trace").await?;
-        backends.push((
-            "postgres",
-            vaxtrace_store::with_database(url, "vaxtrace_bench_trace"),
-        ));
-        admin = Some(client);
-    } else {
-        println!("PostgreSQL: skipped (pass --postgres-url or set VAXTRACE_BENCH_POSTGRES_URL)");
-    }
+    let backends = Backends::new("trace", &path, args.postgres_url.as_deref()).await?;
     let mut results = Vec::new();
-    for (name, url) in &backends {
+    for (name, url) in &backends.list {
         results.push(measure(name, url, &args).await?);
     }
-    if let Some(client) = admin {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let _ = client
-            .batch_execute("DROP DATABASE IF EXISTS vaxtrace_bench_trace WITH (FORCE)")
-            .await;
-    }
+    backends.finish().await;
     println!("{}", json!({"bench": "trace", "results": results}));
     Ok(())
 }

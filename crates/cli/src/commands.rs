@@ -37,7 +37,10 @@ pub(crate) fn cli_audit(
 }
 
 pub async fn open_store(db: &Db) -> anyhow::Result<Arc<dyn Store>> {
-    let store = vaxtrace_store::open(&db.database_url)
+    let options = vaxtrace_store::OpenOptions {
+        sqlite_cache_mib: db.sqlite_cache_mib,
+    };
+    let store = vaxtrace_store::open_with(&db.database_url, &options)
         .await
         .with_context(|| format!("cannot open database {}", redact_url(&db.database_url)))?;
     store.migrate().await.context("migration failed")?;
@@ -733,6 +736,7 @@ pub async fn demo(mut args: DemoArgs) -> anyhow::Result<()> {
         &args.province,
         first_commune,
         &passphrase_file,
+        args.serve.key_passphrase.as_deref(),
     )
     .await?;
     sign_other_communes(&store, &args.province, first_commune, &passphrase).await?;

@@ -121,6 +121,7 @@ pub async fn install_demo_keys(
         "91",
         "30730",
         &dir.join("demo-key-passphrase"),
+        None,
     )
     .await?;
     Ok(vaxtrace_cert::SecretPassphrase::new(text)?)

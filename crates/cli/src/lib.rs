@@ -58,6 +58,10 @@ pub struct Db {
         default_value = "sqlite:vaxtrace.db"
     )]
     database_url: String,
+    /// SQLite only: the page cache of the writing connection, in MiB (readers keep at most 32
+    /// each). The database's memory grows to it as data is touched. Default 512.
+    #[arg(long, env = "VAXTRACE_SQLITE_CACHE_MIB", value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    sqlite_cache_mib: Option<u32>,
 }
 
 #[derive(Debug, Clone, Args)]

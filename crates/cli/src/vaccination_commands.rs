@@ -809,8 +809,13 @@ pub async fn ensure_demo_keys(
     province: &str,
     commune: &str,
     passphrase_file: &Path,
+    given: Option<&str>,
 ) -> anyhow::Result<String> {
-    let text = if let Ok(t) = std::fs::read_to_string(passphrase_file) {
+    // A passphrase the operator gave (VAXTRACE_KEY_PASSPHRASE) is the one the server will use,
+    // so the demo's keys are made with it; otherwise one is kept beside the database.
+    let text = if let Some(given) = given {
+        given.to_owned()
+    } else if let Ok(t) = std::fs::read_to_string(passphrase_file) {
         t.trim().to_owned()
     } else {
         let t = crate::commands::random_password() + &crate::commands::random_password();
@@ -859,6 +864,18 @@ pub async fn ensure_demo_keys(
         let name = "Ký thẻ đi lại 72 giờ (demo)";
         issue_national_leaf(store, &pass, CertProfile::PassSigner, name, 1).await?;
     }
+    let root = signing::active_key(store.as_ref(), "VN", CertProfile::NationalRoot, now).await?;
+    let root = signing::issued_key(&root)?;
+    if vaxtrace_cert::SigningKey::unlock(&root, &pass.secret()?).is_err() {
+        bail!(
+            "the demo keys in this database were made with another passphrase: {}",
+            if given.is_some() {
+                "unset VAXTRACE_KEY_PASSPHRASE (or --key-passphrase), or use a new database"
+            } else {
+                "give it with VAXTRACE_KEY_PASSPHRASE, or use a new database"
+            }
+        );
+    }
     Ok(pass.value)
 }
 
@@ -878,6 +895,7 @@ mod tests {
             .unwrap();
         let store = open_store(&Db {
             database_url: db.url.clone(),
+            sqlite_cache_mib: None,
         })
         .await
         .unwrap();

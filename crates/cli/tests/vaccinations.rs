@@ -10,7 +10,7 @@ use vaxtrace_store::testing::TestDb;
 use vaxtrace_store::{Backend, LinkDecision, RecordFilter};
 
 mod common;
-use common::{PASSPHRASE, ok, p, vaxtrace};
+use common::{PASSPHRASE, command, ok, p, vaxtrace};
 
 async fn generated_shots_match_with_measured_quality(backend: Backend) {
     let Some(db) = TestDb::new(backend).await.unwrap() else {
@@ -391,6 +391,39 @@ async fn signing_survives_kill_9(backend: Backend) {
     }
     let audit = store.verify_audit().await.unwrap();
     assert!(audit.first_broken.is_none(), "{audit:?}");
+}
+
+/// The demo makes its keys with the passphrase its server will use: the one given in
+/// `VAXTRACE_KEY_PASSPHRASE` (the tests' own here), not a generated one; a later run with another
+/// passphrase is refused before it serves keys it cannot open.
+#[test]
+fn demo_keys_open_with_the_given_passphrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let url = format!("sqlite:{}", p(&db));
+    let demo = [
+        "demo",
+        "--no-serve",
+        "--citizens",
+        "300",
+        "--database-url",
+        &url,
+    ];
+    ok(&demo);
+    assert!(
+        !dir.path().join("demo.db.demo-key-passphrase").exists(),
+        "a generated passphrase was used"
+    );
+    ok(&demo); // the same passphrase again: the keys are reused
+    let o = command(&demo)
+        .env("VAXTRACE_KEY_PASSPHRASE", "một mật khẩu khác hẳn")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("made with another passphrase"),
+        "{err}"
+    );
 }
 
 vaxtrace_store::on_both_backends!(

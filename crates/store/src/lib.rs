@@ -59,7 +59,7 @@ pub use declarations::{
 };
 pub use error::{StoreError, StoreResult};
 pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, WRITER_CACHE_MIB};
 pub use trace::{
     Area, BreakGlass, CheckinPurge, CheckoutOutcome, NewCase, NewCheckin, NewContact,
     NewQuarantine, NewTest, NewVenue, QuarantineFilter, StoredCase, StoredContact,
@@ -211,9 +211,23 @@ pub trait Store:
 
 /// Opens the store named by a URL: `sqlite:PATH` (or a bare path) or `postgres://…`.
 pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
+    open_with(url, &OpenOptions::default()).await
+}
+
+/// How to open a database, beyond its URL.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// `SQLite`: the writer's page cache in MiB (default [`WRITER_CACHE_MIB`]).
+    pub sqlite_cache_mib: Option<u32>,
+}
+
+pub async fn open_with(url: &str, options: &OpenOptions) -> StoreResult<Arc<dyn Store>> {
     match backup::Location::of(url) {
         backup::Location::Postgres(url) => Ok(Arc::new(PostgresStore::connect(&url).await?)),
-        backup::Location::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path).await?)),
+        backup::Location::Sqlite(path) => {
+            let cache = options.sqlite_cache_mib.unwrap_or(WRITER_CACHE_MIB);
+            Ok(Arc::new(SqliteStore::open_with_cache(path, cache).await?))
+        }
     }
 }
 

@@ -22,17 +22,23 @@ use crate::{
 };
 
 const MAX_READERS: usize = 8;
-const WRITER_CACHE_KIB: u32 = 512 * 1024;
+/// Default page cache of the writer: a large one is what keeps random-key inserts into the
+/// registry B-tree fast.
+pub const WRITER_CACHE_MIB: u32 = 512;
+/// A reader's page cache, at most: readers touch few pages each.
+const READER_CACHE_MIB: u32 = 32;
 
 #[derive(Debug)]
 pub struct SqliteStore {
     path: PathBuf,
+    cache_kib: u32,
     writer: Arc<Mutex<Connection>>,
     idle_readers: Arc<Mutex<Vec<Connection>>>,
     reader_slots: Arc<Semaphore>,
 }
 
-fn open_connection(path: &Path, read_only: bool) -> StoreResult<Connection> {
+/// `writer_cache_kib` is the writer's page cache; readers get at most [`READER_CACHE_MIB`].
+fn open_connection(path: &Path, read_only: bool, writer_cache_kib: u32) -> StoreResult<Connection> {
     let conn = Connection::open(path)?;
     // Process crashes lose nothing under WAL + NORMAL; only an OS crash may lose the last commits.
     conn.execute_batch(
@@ -41,11 +47,10 @@ fn open_connection(path: &Path, read_only: bool) -> StoreResult<Connection> {
          PRAGMA foreign_keys = ON;
          PRAGMA busy_timeout = 10000;",
     )?;
-    // A large page cache is what keeps random-key inserts into the registry B-tree fast.
     let cache_kib = if read_only {
-        32 * 1024
+        writer_cache_kib.min(READER_CACHE_MIB * 1024)
     } else {
-        WRITER_CACHE_KIB
+        writer_cache_kib
     };
     conn.execute_batch(&format!("PRAGMA cache_size = -{cache_kib};"))?;
     if read_only {
@@ -79,16 +84,25 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl SqliteStore {
     pub async fn open(path: impl AsRef<Path>) -> StoreResult<Self> {
+        Self::open_with_cache(path, WRITER_CACHE_MIB).await
+    }
+
+    /// With the writer's page cache at `megabytes` MiB (readers' at most 32 MiB): the memory the
+    /// database may hold beyond the server's own, which grows to it as the data is touched.
+    pub async fn open_with_cache(path: impl AsRef<Path>, megabytes: u32) -> StoreResult<Self> {
         let path = path.as_ref().to_path_buf();
+        let cache_kib = megabytes.clamp(1, 65_536) * 1024;
         if path.as_os_str().is_empty() || path == Path::new(":memory:") {
             return Err(StoreError::Config(
                 "SQLite needs a file path (WAL mode)".into(),
             ));
         }
         let p = path.clone();
-        let writer = tokio::task::spawn_blocking(move || open_connection(&p, false)).await??;
+        let writer =
+            tokio::task::spawn_blocking(move || open_connection(&p, false, cache_kib)).await??;
         Ok(Self {
             path,
+            cache_kib,
             writer: Arc::new(Mutex::new(writer)),
             idle_readers: Arc::new(Mutex::new(Vec::new())),
             reader_slots: Arc::new(Semaphore::new(MAX_READERS)),
@@ -122,7 +136,7 @@ impl SqliteStore {
     ) -> StoreResult<T> {
         let conn = match lock(&self.idle_readers).pop() {
             Some(c) => c,
-            None => open_connection(&self.path, true)?,
+            None => open_connection(&self.path, true, self.cache_kib)?,
         };
         let out = f(&conn);
         lock(&self.idle_readers).push(conn);
@@ -139,11 +153,11 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Database(e.to_string()))?;
         let idle = Arc::clone(&self.idle_readers);
-        let path = self.path.clone();
+        let (path, cache_kib) = (self.path.clone(), self.cache_kib);
         tokio::task::spawn_blocking(move || {
             let conn = match lock(&idle).pop() {
                 Some(c) => c,
-                None => open_connection(&path, true)?,
+                None => open_connection(&path, true, cache_kib)?,
             };
             let out = f(&conn);
             lock(&idle).push(conn);
@@ -490,6 +504,7 @@ impl Store for SqliteStore {
 
     async fn finish_bulk_load(&self) -> StoreResult<UpsertCounts> {
         let stage = self.stage_path();
+        let cache_kib = self.cache_kib;
         let counts = self
             .write(move |conn| {
                 // Sorts of a whole registry spill to temporary files; a smaller page cache while they
@@ -514,7 +529,7 @@ impl Store for SqliteStore {
                     conn.execute_batch(sql)?;
                 }
                 conn.execute_batch(&format!(
-                    "PRAGMA threads = 0; PRAGMA cache_size = -{WRITER_CACHE_KIB}"
+                    "PRAGMA threads = 0; PRAGMA cache_size = -{cache_kib}"
                 ))?;
                 Ok(UpsertCounts {
                     inserted: inserted as u64,
