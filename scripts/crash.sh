@@ -1,18 +1,13 @@
 #!/usr/bin/env bash
 # Crash safety on its own (docs/reliability.md): kill -9 during a bulk and an incremental import,
 # during batch signing, and under HTTP load, on SQLite and on a throwaway PostgreSQL cluster. After
-# each kill the database must pass `vaxtrace check` and hold every acknowledged write.
+# each kill the database must be consistent and hold every acknowledged write.
 # scripts/test.sh runs the same tests within the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/postgres.sh
 
-if start_throwaway_postgres; then
-  export VAXTRACE_TEST_POSTGRES_URL="$PG_URL"
-  echo "PostgreSQL: throwaway cluster at $PG_URL"
-else
-  echo "NOTICE: PostgreSQL is not installed: only the SQLite half runs"
-fi
+start_test_postgres || echo "NOTICE: no PostgreSQL to start: only the SQLite half runs"
 
 cargo test --locked -p vaxtrace-cli --test cli --test vaccinations --test crash_under_load \
   -- --nocapture survives_kill_9 under_load

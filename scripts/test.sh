@@ -8,9 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/postgres.sh
 
-if start_throwaway_postgres; then
-  export VAXTRACE_TEST_POSTGRES_URL="$PG_URL"
-  echo "PostgreSQL: throwaway cluster at $PG_URL"
+if start_test_postgres; then
   if start_throwaway_standby; then
     export VAXTRACE_TEST_POSTGRES_STANDBY_URL="$PG_STANDBY_URL"
     echo "PostgreSQL: hot standby of it at $PG_STANDBY_URL"

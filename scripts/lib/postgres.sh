@@ -52,6 +52,13 @@ start_throwaway_standby() {
   PG_STANDBY_CTL=("${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/standby")
 }
 
+# For the test scripts: a throwaway cluster whose URL the suites read.
+start_test_postgres() {
+  start_throwaway_postgres || return 1
+  export VAXTRACE_TEST_POSTGRES_URL="$PG_URL"
+  echo "PostgreSQL: throwaway cluster at $PG_URL"
+}
+
 stop_throwaway_postgres() {
   [ -n "${PG_DIR:-}" ] || return 0
   [ -z "${PG_STANDBY_URL:-}" ] || "${PG_STANDBY_CTL[@]}" -m immediate stop >/dev/null 2>&1 || true

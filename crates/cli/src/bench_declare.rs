@@ -115,27 +115,45 @@ pub(crate) async fn collect_passes(
     tokio::spawn(conn);
     let mut scans = Vec::with_capacity(count);
     for body in bodies.iter().cycle().take(count) {
-        let req = hyper::Request::post("/api/v1/declarations")
-            .header("host", addr)
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", "application/json")
-            .body(Full::new(body.clone()))?;
-        sender.ready().await?;
-        let res = sender.send_request(req).await?;
-        let status = res.status();
-        let bytes = res.into_body().collect().await?.to_bytes();
-        anyhow::ensure!(
-            status.is_success(),
-            "declaring failed: {status}: {}",
-            String::from_utf8_lossy(&bytes)
-        );
-        let receipt: Value = serde_json::from_slice(&bytes)?;
+        let receipt = post_authorised(
+            &mut sender,
+            addr,
+            token,
+            "/api/v1/declarations",
+            body.clone(),
+        )
+        .await?;
         let pass = receipt["pass"].as_str().context("no pass in the receipt")?;
         scans.push(Bytes::from(serde_json::to_vec(
             &json!({"checkpoint": CHECKPOINT, "pass": pass}),
         )?));
     }
     Ok(scans)
+}
+
+/// One authorised JSON POST on an open connection; an answer other than 2xx is an error.
+pub(crate) async fn post_authorised(
+    sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    addr: &str,
+    token: &str,
+    path: &str,
+    body: Bytes,
+) -> anyhow::Result<Value> {
+    let req = hyper::Request::post(path)
+        .header("host", addr)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(Full::new(body))?;
+    sender.ready().await?;
+    let res = sender.send_request(req).await?;
+    let status = res.status();
+    let bytes = res.into_body().collect().await?.to_bytes();
+    anyhow::ensure!(
+        status.is_success(),
+        "POST {path}: {status}: {}",
+        String::from_utf8_lossy(&bytes)
+    );
+    Ok(serde_json::from_slice(&bytes)?)
 }
 
 /// One backend: load the registry, serve, declare, collect passes, scan; print and return figures.

@@ -14,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 
 use crate::bench::{Backends, add_bench_user, login_as, start_server_with, verdict};
-use crate::bench_declare::{PASSPHRASE, collect_passes, prepare};
+use crate::bench_declare::{PASSPHRASE, collect_passes, post_authorised, prepare};
 
 #[derive(Debug, Clone, Args)]
 pub struct SoakBench {
@@ -217,20 +217,14 @@ async fn post_once(addr: &str, path: &str, token: &str, body: &Value) -> anyhow:
     let stream = tokio::net::TcpStream::connect(addr).await?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(conn);
-    let req = hyper::Request::post(path)
-        .header("host", addr)
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body.to_string())))?;
-    let res = sender.send_request(req).await?;
-    let status = res.status();
-    let bytes = res.into_body().collect().await?.to_bytes();
-    anyhow::ensure!(
-        status.is_success(),
-        "POST {path}: {status}: {}",
-        String::from_utf8_lossy(&bytes)
-    );
-    Ok(serde_json::from_slice(&bytes)?)
+    post_authorised(
+        &mut sender,
+        addr,
+        token,
+        path,
+        Bytes::from(body.to_string()),
+    )
+    .await
 }
 
 /// When requests go out: one every `every` per connection, from `started`, for `windows`

@@ -193,8 +193,8 @@ async fn search(state: &AppState, args: &TraceBench) -> anyhow::Result<Timing> {
             .naive_contacts(case, window.start, window.end, rule.min_overlap_secs)
             .await?;
         t.naive_ms.push(started.elapsed().as_secs_f64() * 1e3);
-        // The naive join counts stays that began in the window; ours also those still going on
-        // at its start, so ours is a superset.
+        // The naive join counts the case's stays that began in the window, until it closes; ours
+        // also those still going on when it opens, so ours is a superset.
         let ours: std::collections::HashSet<PersonalId> =
             f1.iter().map(|c| c.personal_id).collect();
         if naive.iter().all(|p| ours.contains(p)) {

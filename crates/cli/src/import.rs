@@ -284,26 +284,47 @@ fn parse_rows(
     bytes_read: &AtomicU64,
     batches: &mpsc::Sender<Vec<Citizen>>,
 ) -> anyhow::Result<ParserOutcome> {
+    let (rows, rejected) = parse_to_batches(
+        path,
+        rejects_path,
+        batch_size,
+        batches,
+        bytes_read,
+        |input, each| read_registry(input, today, each),
+    )?;
+    Ok(ParserOutcome { rows, rejected })
+}
+
+/// What an import's row reader calls for every row, parsed or not.
+pub(crate) type EachRow<'a, T> = dyn FnMut(RowAt, Result<T, ParseError>) -> anyhow::Result<()> + 'a;
+
+/// Reads a file with one import's row reader: parsed rows go to `batches` in groups of
+/// `batch_size`, the others to the rejects file, and `bytes_read` follows for the progress bar.
+/// Returns the rows read and the rows rejected.
+pub(crate) fn parse_to_batches<T>(
+    path: &Path,
+    rejects_path: &Path,
+    batch_size: usize,
+    batches: &mpsc::Sender<Vec<T>>,
+    bytes_read: &AtomicU64,
+    read: impl FnOnce(BufReader<File>, &mut EachRow<'_, T>) -> anyhow::Result<u64>,
+) -> anyhow::Result<(u64, u64)> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut rejects = Rejects::create(rejects_path)?;
     let mut batch = Batcher::new(batch_size, batches);
-    let rows = read_registry(
+    let rows = read(
         BufReader::with_capacity(1 << 20, file),
-        today,
-        |row, parsed| {
+        &mut |row, parsed| {
             bytes_read.store(row.byte, Ordering::Relaxed);
             match parsed {
-                Ok(citizen) => batch.push(citizen),
+                Ok(item) => batch.push(item),
                 Err(e) => rejects.add(row.line, &e),
             }
         },
     )?;
     batch.finish()?;
     rejects.out.flush()?;
-    Ok(ParserOutcome {
-        rows,
-        rejected: rejects.count,
-    })
+    Ok((rows, rejects.count))
 }
 
 /// Where a row sits in its file.

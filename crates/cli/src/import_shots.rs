@@ -3,8 +3,6 @@
 //! stores it in one transaction. Idempotent on (`source`, `source_record_id`): a re-run after a crash
 //! replays what was stored and completes the rest.
 
-use std::fs::File;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,7 +18,7 @@ use vaxtrace_server::linker::{Linked, link, store_linked, unmatched};
 use vaxtrace_store::{InsertOutcome, LinkDecision, NewShotRecord, Store};
 
 use crate::commands::cli_audit;
-use crate::import::{Batcher, Rejects, RowAt, peak_rss_kib, progress_bar, row_shape_error};
+use crate::import::{RowAt, parse_to_batches, peak_rss_kib, progress_bar, row_shape_error};
 use crate::synth_shots::SHOT_COLUMNS;
 
 /// Columns a file must have; the others of [`SHOT_COLUMNS`] may be absent.
@@ -102,23 +100,14 @@ fn parse_rows(
     bytes_read: &AtomicU64,
     batches: &mpsc::Sender<Vec<Shot>>,
 ) -> anyhow::Result<(u64, u64)> {
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut rejects = Rejects::create(&opts.rejects)?;
-    let mut batch = Batcher::new(opts.batch_size, batches);
-    let rows = read_shots(
-        BufReader::with_capacity(1 << 20, file),
-        OffsetDateTime::now_utc(),
-        |row, parsed| {
-            bytes_read.store(row.byte, Ordering::Relaxed);
-            match parsed {
-                Ok(shot) => batch.push(shot),
-                Err(e) => rejects.add(row.line, &e),
-            }
-        },
-    )?;
-    batch.finish()?;
-    rejects.out.flush()?;
-    Ok((rows, rejects.count))
+    parse_to_batches(
+        path,
+        &opts.rejects,
+        opts.batch_size,
+        batches,
+        bytes_read,
+        |input, each| read_shots(input, OffsetDateTime::now_utc(), each),
+    )
 }
 
 /// Parses a vaccination records file, handing every row (parsed, or why not) to `each`; returns

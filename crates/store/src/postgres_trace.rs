@@ -55,6 +55,9 @@ fn partition_name(day: i64) -> String {
     format!("\"checkins_d{day}\"")
 }
 
+/// Batches this large are inserted on two connections at once.
+const PARALLEL_INSERT_FROM: usize = 10_000;
+
 async fn insert_checkin_rows(
     client: &tokio_postgres::Client,
     batch: &[NewCheckin],
@@ -98,6 +101,25 @@ async fn changed_or_missing(
 }
 
 impl PostgresStore {
+    /// Inserts rows whose partitions were ensured; when another server's purge dropped one of
+    /// them meanwhile, forgets the batch's days, recreates them and tries once more.
+    async fn insert_checkin_part(&self, rows: &[NewCheckin], days: &[i64]) -> StoreResult<u64> {
+        let client = self.pool.get().await?;
+        match insert_checkin_rows(&client, rows).await {
+            Err(e) if e.code() == Some(&SqlState::CHECK_VIOLATION) => {
+                {
+                    let mut known = self.lock_partitions();
+                    for day in days {
+                        known.remove(day);
+                    }
+                }
+                self.ensure_partitions(days.iter().copied()).await?;
+                Ok(insert_checkin_rows(&client, rows).await?)
+            }
+            other => Ok(other?),
+        }
+    }
+
     async fn select<T>(
         &self,
         sql: &str,
@@ -211,28 +233,29 @@ impl TraceStore for PostgresStore {
         Ok(changed == 1)
     }
 
-    async fn insert_checkins(&self, batch: Vec<NewCheckin>) -> StoreResult<u64> {
+    async fn insert_checkins(&self, mut batch: Vec<NewCheckin>) -> StoreResult<u64> {
         if batch.is_empty() {
             return Ok(0);
         }
         let days: Vec<i64> = batch.iter().map(|c| day_of(c.checked_in_at)).collect();
         self.ensure_partitions(days.iter().copied()).await?;
-        let client = self.pool.get().await?;
-        match insert_checkin_rows(&client, &batch).await {
-            // Another server's purge dropped a partition this one thought it had: forget the
-            // batch's days, recreate them, and try once more.
-            Err(e) if e.code() == Some(&SqlState::CHECK_VIOLATION) => {
-                {
-                    let mut known = self.lock_partitions();
-                    for day in &days {
-                        known.remove(day);
-                    }
-                }
-                self.ensure_partitions(days.iter().copied()).await?;
-                Ok(insert_checkin_rows(&client, &batch).await?)
-            }
-            other => Ok(other?),
+        if batch.len() < PARALLEL_INSERT_FROM {
+            return self.insert_checkin_part(&batch, &days).await;
         }
+        // Key order, split where the key changes: the halves fill disjoint ranges of the primary
+        // key on two connections (two database cores), and never wait on each other's rows.
+        let key = |c: &NewCheckin| (c.venue_id, c.checked_in_at, person_id(c.personal_id));
+        batch.sort_unstable_by_key(key);
+        let mut middle = batch.len() / 2;
+        while middle < batch.len() && key(&batch[middle]) == key(&batch[middle - 1]) {
+            middle += 1;
+        }
+        let (low, high) = batch.split_at(middle);
+        let (a, b) = tokio::try_join!(
+            self.insert_checkin_part(low, &days),
+            self.insert_checkin_part(high, &days)
+        )?;
+        Ok(a + b)
     }
 
     async fn check_out(
@@ -340,7 +363,7 @@ impl TraceStore for PostgresStore {
                 "SELECT DISTINCT b.personal_id FROM checkins a JOIN checkins b \
                  ON b.venue_id = a.venue_id AND b.personal_id <> a.personal_id \
                  WHERE a.personal_id = $1 AND a.checked_in_at BETWEEN $2 AND $3 \
-                 AND LEAST(a.ends_at, b.ends_at) - GREATEST(a.checked_in_at, b.checked_in_at) >= $4 \
+                 AND LEAST(a.ends_at, b.ends_at, $3) - GREATEST(a.checked_in_at, b.checked_in_at) >= $4 \
                  ORDER BY 1",
                 &[&person_id(personal_id), &from, &to, &min_overlap_secs],
             )

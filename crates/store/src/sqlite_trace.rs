@@ -292,7 +292,7 @@ impl TraceStore for SqliteStore {
                  ON b.venue_id = a.venue_id AND b.personal_id <> a.personal_id \
                  WHERE a.day IN ({}) AND a.personal_id = ?1 \
                  AND a.checked_in_at BETWEEN ?2 AND ?3 AND b.day IN ({}) \
-                 AND MIN(a.ends_at, b.ends_at) - MAX(a.checked_in_at, b.checked_in_at) >= ?4 \
+                 AND MIN(a.ends_at, b.ends_at, ?3) - MAX(a.checked_in_at, b.checked_in_at) >= ?4 \
                  ORDER BY 1",
                 days(from, to),
                 days(from - MAX_STAY_SECS, to + MAX_STAY_SECS),

@@ -271,8 +271,9 @@ pub trait TraceStore: Send + Sync {
     /// `Ok(false)` when the venue is unknown.
     async fn set_venue_active(&self, id: i64, active: bool) -> StoreResult<bool>;
 
-    /// Stores check-ins in one transaction; a check-in already stored (same venue, person and
-    /// time) is skipped. Returns how many were new.
+    /// Stores check-ins; one already stored (same venue, person and time) is skipped, so a batch
+    /// that failed can be sent again whole. Returns how many were new. `PostgreSQL` stores a large
+    /// batch as two transactions on two connections: after an error, part of it may be stored.
     async fn insert_checkins(&self, batch: Vec<NewCheckin>) -> StoreResult<u64>;
     /// Ends the person's latest stay at the venue that began in the day before `at`.
     async fn check_out(
@@ -287,7 +288,8 @@ pub trait TraceStore: Send + Sync {
     /// Stays that began at `venue` within `[from, to]`, for each `(venue, from, to)`.
     async fn stays_at_venues(&self, ranges: Vec<(i64, i64, i64)>) -> StoreResult<Vec<Stay>>;
     /// The naive way to find a person's contacts, for the benchmark to compare against: one SQL
-    /// self-join of the check-ins over `[from, to]`, no bounds but the venue and the window.
+    /// self-join of the person's check-ins that began in `[from, to]` (counted until `to`, as the
+    /// window closes) with every check-in at the same venue; no bounds but the venue and the window.
     async fn naive_contacts(
         &self,
         personal_id: PersonalId,

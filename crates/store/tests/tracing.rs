@@ -147,6 +147,12 @@ async fn stays_are_found_by_person_and_venue_across_midnight(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(naive, vec![person(1), person(2)]);
+    // The case's stay counts until the window closes (at midnight here): person 2 came after.
+    let naive = store
+        .naive_contacts(person(0), midnight - 2 * HOUR, midnight, 15 * 60)
+        .await
+        .unwrap();
+    assert_eq!(naive, vec![person(1)]);
 }
 
 async fn check_out_ends_the_latest_stay(backend: Backend) {
